@@ -1,0 +1,38 @@
+# tenantkit front door. Everything real lives in CMake and scripts/;
+# this file only delegates.
+
+PREFIX ?= /usr/local
+DESTDIR ?=
+FUZZ_SECONDS ?= 60
+
+.PHONY: all demo check bench fuzz install clean
+
+all:
+	scripts/deps build
+	cmake --preset release
+	cmake --build --preset release
+
+demo: all
+	scripts/demo build/release
+
+check:
+	scripts/deps check
+	cmake --preset ci
+	cmake --build --preset ci
+	ctest --preset ci
+
+bench: all
+	scripts/deps bench
+	bench/run build/release
+
+fuzz:
+	scripts/deps fuzz
+	cmake --preset fuzz
+	cmake --build --preset fuzz
+	scripts/fuzz build/fuzz $(FUZZ_SECONDS)
+
+install: all
+	DESTDIR="$(DESTDIR)" cmake --install build/release --prefix "$(PREFIX)"
+
+clean:
+	rm -rf build

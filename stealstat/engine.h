@@ -1,0 +1,158 @@
+/*
+ * The verdict engine: from two snapshots, what happened in the interval
+ * between them, per CPU and in aggregate, and whether steal hurt.
+ *
+ * Pure: no I/O, no clock. Live mode and replay feed it the same
+ * snapshots and so print the same thing.
+ */
+#ifndef STEALSTAT_ENGINE_H
+#define STEALSTAT_ENGINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "snapshot.h"
+
+enum verdict {
+	VERDICT_OK,
+	VERDICT_IDLE_STEAL,
+	VERDICT_SATURATED,
+	VERDICT_STOLEN,
+	VERDICT_CAPPED,
+	VERDICT_THROTTLED,
+	VERDICT_GLITCH,
+	VERDICT_MAX
+};
+
+const char *verdict_name(enum verdict v);
+
+/* Thresholds, all documented in stealstat.1. Fractions, not percents. */
+struct verdict_opts {
+	double busy; /* u at or above this is "busy" (0.50) */
+	double steal; /* r at or above this is heavy steal (0.10) */
+	unsigned sustain; /* intervals heavy steal must last (3) */
+	double capped_util; /* u at or above this for capped (0.95) */
+	double capped_spread; /* max - min of r over the window (0.05) */
+	double psi; /* PSI cpu some share for saturated (0.20) */
+	double runq; /* runnable tasks per CPU for saturated (1.0) */
+	double throttle; /* throttled share of the interval (0.01) */
+};
+
+void verdict_opts_default(struct verdict_opts *o);
+
+#define ENGINE_WINDOW_MAX 32 /* largest sustain */
+#define REASON_MAX 192
+
+/* Why a verdict was given; the text is made only when it is shown. */
+enum reason {
+	REASON_NO_STEAL,
+	REASON_NO_STEAL_FIELD, /* an old kernel without the steal column */
+	REASON_BELOW_THRESHOLD,
+	REASON_NOT_SUSTAINED,
+	REASON_IDLE_STEAL,
+	REASON_STOLEN,
+	REASON_CAPPED,
+	REASON_SATURATED,
+	REASON_THROTTLED,
+	REASON_GLITCH,
+};
+
+/* One CPU (or the aggregate) over one interval. */
+struct cpu_interval {
+	int cpu; /* -1 for the aggregate */
+	/* Shares of all ticks in the interval, as vmstat/mpstat show. */
+	double pct_user, pct_system, pct_idle, pct_iowait, pct_steal;
+	uint64_t steal_ticks, busy_ticks, idle_ticks;
+	double u; /* B / (B + I): how busy the vCPU wanted to be */
+	double r; /* S / (B + S): share of wanted time stolen */
+	double wake_delay_us; /* S / interrupts, < 0 when unknown */
+	enum verdict verdict;
+	enum reason why;
+	unsigned heavy_run; /* consecutive heavy-steal intervals */
+	double r_min, r_max; /* of r over those intervals */
+};
+
+struct interval {
+	uint64_t elapsed_ns;
+	uint64_t wall_ns; /* end of the interval */
+	unsigned ncols; /* /proc/stat columns; < 8 means no steal */
+	bool glitch; /* dropped, see glitch_reason */
+	char glitch_reason[REASON_MAX];
+	unsigned ncpu;
+	struct cpu_interval total;
+	struct cpu_interval *cpu; /* ncpu entries, owned by the engine */
+	uint32_t runnable; /* procs_running minus ourselves */
+	bool have_psi;
+	double psi_some; /* share of the interval some task stalled */
+	bool have_cgroup;
+	uint64_t nr_throttled;
+	double throttled; /* share of the interval throttled */
+};
+
+/* Per-CPU memory of recent intervals, for "sustained" and "steady". */
+struct cpu_history {
+	unsigned id;
+	unsigned count; /* valid entries, at most sustain */
+	unsigned head;
+	double u[ENGINE_WINDOW_MAX], r[ENGINE_WINDOW_MAX];
+};
+
+/* Totals over the valid intervals of a run, for the summary. */
+struct run_totals {
+	unsigned intervals, glitches;
+	unsigned by_verdict[VERDICT_MAX];
+	uint64_t elapsed_ns;
+	uint64_t ticks[COL_MAX];
+	uint64_t intr;
+	bool have_intr;
+	uint64_t psi_some_us;
+	bool have_psi;
+	uint64_t throttled_ns, nr_throttled;
+	bool have_cgroup;
+	unsigned ncpu;
+	unsigned ncols;
+	double max_pct_steal;
+};
+
+struct summary {
+	enum verdict verdict;
+	double pct_steal, u, r, psi_some, throttled, wake_delay_us;
+	char reason[REASON_MAX];
+	const char *advice;
+};
+
+struct engine {
+	struct verdict_opts opts;
+	unsigned hz; /* USER_HZ, ticks per second */
+	struct interval iv;
+	unsigned cpu_cap;
+	struct cpu_history total_hist;
+	struct cpu_history *hist;
+	struct run_totals run;
+};
+
+/* Returns 0 or -ENOMEM / -EINVAL (bad options). */
+int engine_init(struct engine *e, const struct verdict_opts *o, unsigned hz);
+void engine_free(struct engine *e);
+
+/*
+ * Computes the interval from prev to cur into e->iv and folds it into the
+ * run totals. A glitch (counter backwards, impossible steal, a forward
+ * jump, a changed CPU set) is marked, explained and left out of the
+ * totals. Returns &e->iv, or NULL on allocation failure.
+ */
+const struct interval *engine_step(
+    struct engine *e, const struct snapshot *prev, const struct snapshot *cur);
+
+/*
+ * Explains ci's verdict (a row of iv) in a sentence with the numbers
+ * behind it. Returns buf.
+ */
+const char *engine_reason(const struct engine *e, const struct interval *iv,
+    const struct cpu_interval *ci, char *buf, size_t size);
+
+/* The verdict for the whole run so far. */
+void engine_summary(const struct engine *e, struct summary *out);
+
+#endif

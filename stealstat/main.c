@@ -1,0 +1,684 @@
+/*
+ * stealstat: measures CPU steal per CPU and says whether it hurts.
+ *
+ * Modes: live (the default), record, replay, probe and check. Live mode
+ * and replay run the same engine on the same snapshots, so a recording
+ * replays to exactly what was shown live.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "engine.h"
+#include "log.h"
+#include "parse.h"
+#include "probe.h"
+#include "record.h"
+#include "report.h"
+#include "sample.h"
+#include "timeutil.h"
+
+#define EXIT_USAGE 2
+#define REPLAY_MAX_BYTES (256u << 20)
+
+enum nagios { NAGIOS_OK, NAGIOS_WARNING, NAGIOS_CRITICAL, NAGIOS_UNKNOWN };
+
+static volatile sig_atomic_t stop_requested;
+
+enum mode { MODE_LIVE, MODE_RECORD, MODE_REPLAY, MODE_PROBE, MODE_CHECK };
+
+struct options {
+	enum mode mode;
+	struct verdict_opts verdict;
+	uint64_t interval_ns;
+	uint64_t count; /* 0: until interrupted */
+	const char *proc_root;
+	const char *cgroup_stat;
+	bool use_cgroup;
+	bool summary;
+	const char *file; /* record or replay */
+	bool per_cpu, json, quiet;
+	const char *prom_path;
+	struct probe_opts probe;
+	double warn, crit; /* check mode, fractions; < 0 unset */
+};
+
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+	probe_stop = 1;
+}
+
+static void
+install_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	/* No SA_RESTART: the sleep must end so the summary can print. */
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+}
+
+static _Noreturn void
+usage(int status)
+{
+	FILE *f = status == 0 ? stdout : stderr;
+
+	fputs("usage: stealstat [-jPq] [options] [INTERVAL [COUNT]]\n"
+	      "       stealstat record FILE [options] [INTERVAL [COUNT]]\n"
+	      "       stealstat --replay FILE [-jPq] [options]\n"
+	      "       stealstat probe [--seconds N] [--idle-vs-busy] "
+	      "[--json]\n"
+	      "       stealstat check --warn PCT --crit PCT [--interval S]\n"
+	      "options:\n"
+	      "  -P, --per-cpu          a row per CPU as well as the total\n"
+	      "  -j, --json             one JSON object per row\n"
+	      "  -q, --quiet            no rows, only the summary\n"
+	      "      --no-summary       no summary at the end\n"
+	      "      --prometheus FILE  node_exporter textfile, each "
+	      "interval\n"
+	      "      --proc DIR         read DIR instead of /proc\n"
+	      "      --cgroup FILE      watch this cpu.stat for throttling\n"
+	      "      --no-cgroup        do not watch cgroup throttling\n"
+	      "      --busy PCT --steal PCT --sustain N --capped-util PCT\n"
+	      "      --capped-spread PCT --psi PCT --runq N --throttle PCT\n"
+	      "                         verdict thresholds (see "
+	      "stealstat(1))\n"
+	      "  -h, --help, -V, --version\n",
+	    f);
+	exit(status);
+}
+
+static double
+parse_pct_opt(const char *name, const char *arg)
+{
+	double v;
+
+	if (parse_percent(arg, &v) < 0) {
+		log_warnx("--%s: '%s' is not a percentage (0-100)", name, arg);
+		exit(EXIT_USAGE);
+	}
+	return v;
+}
+
+static uint64_t
+parse_interval(const char *arg)
+{
+	uint64_t ns;
+
+	if (parse_duration_ns(arg, &ns) < 0 || ns < 10 * NSEC_PER_MSEC ||
+	    ns > 86400 * NSEC_PER_SEC) {
+		log_warnx("interval '%s' is not a duration between 0.01 and "
+		          "86400 seconds",
+		    arg);
+		exit(EXIT_USAGE);
+	}
+	return ns;
+}
+
+static uint64_t
+parse_count(const char *arg)
+{
+	uint64_t n;
+
+	if (parse_u64(arg, 1, UINT64_MAX, &n) < 0) {
+		log_warnx("count '%s' is not a positive number", arg);
+		exit(EXIT_USAGE);
+	}
+	return n;
+}
+
+enum {
+	OPT_NO_SUMMARY = 256,
+	OPT_PROMETHEUS,
+	OPT_PROC,
+	OPT_CGROUP,
+	OPT_NO_CGROUP,
+	OPT_REPLAY,
+	OPT_BUSY,
+	OPT_STEAL,
+	OPT_SUSTAIN,
+	OPT_CAPPED_UTIL,
+	OPT_CAPPED_SPREAD,
+	OPT_PSI,
+	OPT_RUNQ,
+	OPT_THROTTLE,
+	OPT_SECONDS,
+	OPT_IDLE_VS_BUSY,
+	OPT_WARN,
+	OPT_CRIT,
+	OPT_INTERVAL,
+};
+
+static const struct option long_options[] = {
+    {"per-cpu", no_argument, NULL, 'P'},
+    {"json", no_argument, NULL, 'j'},
+    {"quiet", no_argument, NULL, 'q'},
+    {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, 'V'},
+    {"no-summary", no_argument, NULL, OPT_NO_SUMMARY},
+    {"prometheus", required_argument, NULL, OPT_PROMETHEUS},
+    {"proc", required_argument, NULL, OPT_PROC},
+    {"cgroup", required_argument, NULL, OPT_CGROUP},
+    {"no-cgroup", no_argument, NULL, OPT_NO_CGROUP},
+    {"replay", required_argument, NULL, OPT_REPLAY},
+    {"busy", required_argument, NULL, OPT_BUSY},
+    {"steal", required_argument, NULL, OPT_STEAL},
+    {"sustain", required_argument, NULL, OPT_SUSTAIN},
+    {"capped-util", required_argument, NULL, OPT_CAPPED_UTIL},
+    {"capped-spread", required_argument, NULL, OPT_CAPPED_SPREAD},
+    {"psi", required_argument, NULL, OPT_PSI},
+    {"runq", required_argument, NULL, OPT_RUNQ},
+    {"throttle", required_argument, NULL, OPT_THROTTLE},
+    {"seconds", required_argument, NULL, OPT_SECONDS},
+    {"idle-vs-busy", no_argument, NULL, OPT_IDLE_VS_BUSY},
+    {"warn", required_argument, NULL, OPT_WARN},
+    {"crit", required_argument, NULL, OPT_CRIT},
+    {"interval", required_argument, NULL, OPT_INTERVAL},
+    {NULL, 0, NULL, 0},
+};
+
+static void
+parse_args(int argc, char **argv, struct options *o)
+{
+	const char *name = argv[0];
+	int c;
+
+	*o = (struct options){.mode = MODE_LIVE,
+	    .interval_ns = NSEC_PER_SEC,
+	    .proc_root = "/proc",
+	    .use_cgroup = true,
+	    .summary = true,
+	    .warn = -1,
+	    .crit = -1};
+	verdict_opts_default(&o->verdict);
+	o->probe =
+	    (struct probe_opts){.duration_ns = 5 * NSEC_PER_SEC, .phases = 3};
+
+	if (argc > 1 && strcmp(argv[1], "probe") == 0)
+		o->mode = MODE_PROBE;
+	else if (argc > 1 && strcmp(argv[1], "check") == 0)
+		o->mode = MODE_CHECK;
+	else if (argc > 1 && strcmp(argv[1], "record") == 0)
+		o->mode = MODE_RECORD;
+	if (o->mode != MODE_LIVE) {
+		argv++;
+		argc--;
+	}
+	if (o->mode == MODE_CHECK)
+		o->interval_ns = 5 * NSEC_PER_SEC;
+
+	while (
+	    (c = getopt_long(argc, argv, "jPqhV", long_options, NULL)) != -1) {
+		switch (c) {
+		case 'P':
+			o->per_cpu = true;
+			break;
+		case 'j':
+			o->json = o->probe.json = true;
+			break;
+		case 'q':
+			o->quiet = true;
+			break;
+		case 'h':
+			usage(0);
+		case 'V':
+			printf("stealstat %s\n", TK_VERSION);
+			exit(0);
+		case OPT_NO_SUMMARY:
+			o->summary = false;
+			break;
+		case OPT_PROMETHEUS:
+			o->prom_path = optarg;
+			break;
+		case OPT_PROC:
+			o->proc_root = o->probe.proc_root = optarg;
+			break;
+		case OPT_CGROUP:
+			o->cgroup_stat = optarg;
+			break;
+		case OPT_NO_CGROUP:
+			o->use_cgroup = false;
+			break;
+		case OPT_REPLAY:
+			o->file = optarg;
+			o->mode = MODE_REPLAY;
+			break;
+		case OPT_BUSY:
+			o->verdict.busy = parse_pct_opt("busy", optarg);
+			break;
+		case OPT_STEAL:
+			o->verdict.steal = parse_pct_opt("steal", optarg);
+			break;
+		case OPT_CAPPED_UTIL:
+			o->verdict.capped_util =
+			    parse_pct_opt("capped-util", optarg);
+			break;
+		case OPT_CAPPED_SPREAD:
+			o->verdict.capped_spread =
+			    parse_pct_opt("capped-spread", optarg);
+			break;
+		case OPT_PSI:
+			o->verdict.psi = parse_pct_opt("psi", optarg);
+			break;
+		case OPT_THROTTLE:
+			o->verdict.throttle = parse_pct_opt("throttle", optarg);
+			break;
+		case OPT_SUSTAIN:
+			if (parse_u32(optarg, 1, ENGINE_WINDOW_MAX,
+			        &o->verdict.sustain) < 0) {
+				log_warnx("--sustain: '%s' is not a number of "
+				          "intervals (1-%d)",
+				    optarg, ENGINE_WINDOW_MAX);
+				exit(EXIT_USAGE);
+			}
+			break;
+		case OPT_RUNQ: {
+			uint32_t runq;
+
+			if (parse_u32(optarg, 1, 1000, &runq) < 0) {
+				log_warnx("--runq: '%s' is not a number of "
+				          "tasks per CPU (1-1000)",
+				    optarg);
+				exit(EXIT_USAGE);
+			}
+			o->verdict.runq = runq;
+			break;
+		}
+		case OPT_SECONDS:
+			o->probe.duration_ns = parse_interval(optarg);
+			break;
+		case OPT_IDLE_VS_BUSY:
+			o->probe.idle_vs_busy = true;
+			break;
+		case OPT_WARN:
+			o->warn = parse_pct_opt("warn", optarg);
+			break;
+		case OPT_CRIT:
+			o->crit = parse_pct_opt("crit", optarg);
+			break;
+		case OPT_INTERVAL:
+			o->interval_ns = parse_interval(optarg);
+			break;
+		default:
+			usage(o->mode == MODE_CHECK ? NAGIOS_UNKNOWN
+			                            : EXIT_USAGE);
+		}
+	}
+	argc -= optind;
+	argv += optind;
+
+	if (o->mode == MODE_RECORD) {
+		if (argc < 1) {
+			log_warnx("record: which FILE?");
+			usage(EXIT_USAGE);
+		}
+		o->file = *argv++;
+		argc--;
+	}
+	if (o->mode == MODE_LIVE || o->mode == MODE_RECORD) {
+		if (argc > 0)
+			o->interval_ns = parse_interval(argv[0]);
+		if (argc > 1)
+			o->count = parse_count(argv[1]);
+		if (argc > 2)
+			usage(EXIT_USAGE);
+	} else if (argc > 0) {
+		log_warnx("%s: unexpected argument '%s'", name, argv[0]);
+		usage(o->mode == MODE_CHECK ? NAGIOS_UNKNOWN : EXIT_USAGE);
+	}
+	if (o->mode == MODE_CHECK &&
+	    (o->warn < 0 || o->crit < 0 || o->warn > o->crit)) {
+		printf("STEAL UNKNOWN - check needs --warn PCT and --crit PCT "
+		       "with warn <= crit\n");
+		exit(NAGIOS_UNKNOWN);
+	}
+}
+
+static unsigned
+user_hz(void)
+{
+	long hz = sysconf(_SC_CLK_TCK);
+
+	return hz > 0 ? (unsigned)hz : 100;
+}
+
+static unsigned
+cpu_capacity(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_CONF);
+
+	return n > 0 && n < 65536 ? (unsigned)n : 64;
+}
+
+static void
+setup_report(struct report *r, const struct options *o)
+{
+	report_init(r, STDOUT_FILENO);
+	r->per_cpu = o->per_cpu;
+	r->json = o->json;
+	r->quiet = o->quiet;
+	r->prom_path = o->prom_path;
+}
+
+/* One step of live mode or replay: the engine, then the outputs. */
+static void
+show_interval(struct report *r, struct engine *e, const struct snapshot *prev,
+    const struct snapshot *cur)
+{
+	const struct interval *iv = engine_step(e, prev, cur);
+	int rc;
+
+	if (iv == NULL)
+		fatalx("out of memory");
+	if (report_interval(r, e, iv) < 0 && errno == EPIPE)
+		exit(1);
+	rc = report_prometheus(r, e, iv);
+	if (rc < 0)
+		log_warnx("%s: %s", r->prom_path, strerror(-rc));
+}
+
+static void
+swap_snapshots(struct snapshot **a, struct snapshot **b)
+{
+	struct snapshot *t = *a;
+
+	*a = *b;
+	*b = t;
+}
+
+static int
+run_live(const struct options *o)
+{
+	struct sampler sampler;
+	struct snapshot snaps[2], *prev = &snaps[0], *cur = &snaps[1];
+	struct raw_snapshot raw;
+	struct report report;
+	struct engine engine;
+	const char *what;
+	uint64_t start, deadline;
+	int rc, record_fd = -1;
+
+	rc =
+	    sampler_open(&sampler, o->proc_root, o->cgroup_stat, o->use_cgroup);
+	if (rc < 0) {
+		errno = -rc;
+		log_warn("%s/stat", o->proc_root);
+		return 1;
+	}
+	if (snapshot_init(prev, cpu_capacity()) < 0 ||
+	    snapshot_init(cur, cpu_capacity()) < 0 ||
+	    engine_init(&engine, &o->verdict, user_hz()) < 0)
+		fatalx("out of memory");
+	setup_report(&report, o);
+
+	if (o->mode == MODE_RECORD) {
+		record_fd = open(
+		    o->file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		if (record_fd < 0)
+			fatal("record: %s", o->file);
+		if ((rc = record_write_header(record_fd, user_hz())) < 0) {
+			errno = -rc;
+			fatal("record: %s", o->file);
+		}
+	}
+
+	sampler_read(&sampler, &raw);
+	if (record_fd >= 0 &&
+	    (rc = record_write_snapshot(record_fd, &raw)) < 0) {
+		errno = -rc;
+		fatal("record: %s", o->file);
+	}
+	if (snapshot_parse(&raw, prev, &what) < 0)
+		fatalx("%s/%s: not in the format this kernel interface should "
+		       "have",
+		    o->proc_root, what);
+
+	start = raw.mono_ns;
+	for (uint64_t k = 1; o->count == 0 || k <= o->count; k++) {
+		deadline = start + k * o->interval_ns;
+		/* After a stall (SIGSTOP, suspend) skip missed ticks. */
+		if (deadline < time_mono_ns()) {
+			uint64_t behind = time_mono_ns() - start;
+
+			k = behind / o->interval_ns + 1;
+			deadline = start + k * o->interval_ns;
+		}
+		while (
+		    !stop_requested && time_sleep_until_ns(deadline) == -EINTR)
+			;
+		if (stop_requested)
+			break;
+		if ((rc = sampler_read(&sampler, &raw)) < 0) {
+			errno = -rc;
+			log_warn("%s", sampler.stat_path);
+			continue;
+		}
+		if (record_fd >= 0 &&
+		    (rc = record_write_snapshot(record_fd, &raw)) < 0) {
+			errno = -rc;
+			fatal("record: %s", o->file);
+		}
+		if (snapshot_parse(&raw, cur, &what) < 0) {
+			log_warnx("%s/%s: unreadable sample skipped",
+			    o->proc_root, what);
+			continue;
+		}
+		show_interval(&report, &engine, prev, cur);
+		swap_snapshots(&prev, &cur);
+	}
+
+	if (o->summary)
+		report_summary(&report, &engine);
+	if (record_fd >= 0 && close(record_fd) < 0)
+		fatal("record: %s", o->file);
+	engine_free(&engine);
+	snapshot_free(&snaps[0]);
+	snapshot_free(&snaps[1]);
+	sampler_close(&sampler);
+	return 0;
+}
+
+/* Reads a whole file, bounded. Returns a malloc'd buffer or NULL. */
+static char *
+read_file(const char *path, size_t max, size_t *len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	size_t size = 65536, n = 0;
+	char *buf = NULL, *grown;
+	ssize_t got;
+
+	if (fd < 0)
+		return NULL;
+	for (;;) {
+		if (n == size || buf == NULL) {
+			if (buf != NULL && size >= max) {
+				errno = EFBIG;
+				goto fail;
+			}
+			size = buf == NULL ? size : size * 2;
+			if ((grown = realloc(buf, size)) == NULL)
+				goto fail;
+			buf = grown;
+		}
+		got = read(fd, buf + n, size - n);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0)
+			goto fail;
+		if (got == 0)
+			break;
+		n += (size_t)got;
+	}
+	close(fd);
+	*len = n;
+	return buf;
+fail:
+	free(buf);
+	close(fd);
+	return NULL;
+}
+
+static int
+run_replay(const struct options *o)
+{
+	struct record_reader rr;
+	struct raw_snapshot raw;
+	struct snapshot snaps[2], *prev = &snaps[0], *cur = &snaps[1];
+	struct report report;
+	struct engine engine;
+	const char *what;
+	bool have_prev = false;
+	size_t len;
+	char *buf;
+	int rc, status = 0;
+
+	if ((buf = read_file(o->file, REPLAY_MAX_BYTES, &len)) == NULL) {
+		log_warn("replay: %s", o->file);
+		return 1;
+	}
+	if (record_open(&rr, o->file, buf, len) < 0) {
+		log_warnx("%s", rr.error);
+		free(buf);
+		return 1;
+	}
+	if (snapshot_init(prev, 64) < 0 || snapshot_init(cur, 64) < 0 ||
+	    engine_init(&engine, &o->verdict, rr.hz) < 0)
+		fatalx("out of memory");
+	setup_report(&report, o);
+
+	while (!stop_requested && (rc = record_next(&rr, &raw)) != 0) {
+		if (rc < 0) {
+			log_warnx("%s", rr.error);
+			status = 1;
+			break;
+		}
+		if (snapshot_parse(&raw, have_prev ? cur : prev, &what) < 0) {
+			log_warnx("%s:%u: snapshot skipped: its %s is not "
+			          "readable",
+			    o->file, rr.line, what);
+			continue;
+		}
+		if (have_prev) {
+			show_interval(&report, &engine, prev, cur);
+			swap_snapshots(&prev, &cur);
+		}
+		have_prev = true;
+	}
+	if (o->summary)
+		report_summary(&report, &engine);
+	engine_free(&engine);
+	snapshot_free(&snaps[0]);
+	snapshot_free(&snaps[1]);
+	free(buf);
+	return status;
+}
+
+static int
+run_check(const struct options *o)
+{
+	static const char *const status_word[] = {
+	    "OK", "WARNING", "CRITICAL", "UNKNOWN"};
+	struct sampler sampler;
+	struct snapshot a, b;
+	struct raw_snapshot raw;
+	struct engine engine;
+	const struct interval *iv;
+	const char *what;
+	char why[REASON_MAX];
+	enum nagios status;
+	int rc;
+
+	rc =
+	    sampler_open(&sampler, o->proc_root, o->cgroup_stat, o->use_cgroup);
+	if (rc < 0) {
+		printf("STEAL UNKNOWN - %s/stat: %s\n", o->proc_root,
+		    strerror(-rc));
+		return NAGIOS_UNKNOWN;
+	}
+	if (snapshot_init(&a, cpu_capacity()) < 0 ||
+	    snapshot_init(&b, cpu_capacity()) < 0 ||
+	    engine_init(&engine, &o->verdict, user_hz()) < 0) {
+		printf("STEAL UNKNOWN - out of memory\n");
+		return NAGIOS_UNKNOWN;
+	}
+	if (sampler_read(&sampler, &raw) < 0 ||
+	    snapshot_parse(&raw, &a, &what) < 0 ||
+	    time_sleep_until_ns(raw.mono_ns + o->interval_ns) < 0 ||
+	    sampler_read(&sampler, &raw) < 0 ||
+	    snapshot_parse(&raw, &b, &what) < 0) {
+		printf(
+		    "STEAL UNKNOWN - could not sample %s/stat\n", o->proc_root);
+		return NAGIOS_UNKNOWN;
+	}
+	iv = engine_step(&engine, &a, &b);
+	if (iv == NULL || iv->glitch) {
+		printf("STEAL UNKNOWN - interval dropped: %s\n",
+		    iv != NULL ? iv->glitch_reason : "out of memory");
+		return NAGIOS_UNKNOWN;
+	}
+	status = iv->total.pct_steal >= 100 * o->crit   ? NAGIOS_CRITICAL
+	         : iv->total.pct_steal >= 100 * o->warn ? NAGIOS_WARNING
+	                                                : NAGIOS_OK;
+	printf("STEAL %s - steal %.1f%% over %.1f s, %.1f%% of wanted time, "
+	       "busy %.0f%%; %s: %s",
+	    status_word[status], iv->total.pct_steal,
+	    (double)iv->elapsed_ns / NSEC_PER_SEC, 100 * iv->total.r,
+	    100 * iv->total.u, verdict_name(iv->total.verdict),
+	    engine_reason(&engine, iv, &iv->total, why, sizeof(why)));
+	printf(" | steal=%.2f%%;%.0f;%.0f;0;100 wanted_steal=%.2f%%;;;0;100 "
+	       "busy=%.2f%%;;;0;100",
+	    iv->total.pct_steal, 100 * o->warn, 100 * o->crit,
+	    100 * iv->total.r, 100 * iv->total.u);
+	if (iv->have_psi)
+		printf(" psi_some=%.2f%%;;;0;100", 100 * iv->psi_some);
+	if (iv->have_cgroup)
+		printf(" throttled=%.2f%%;;;0;100", 100 * iv->throttled);
+	printf("\n");
+	engine_free(&engine);
+	snapshot_free(&a);
+	snapshot_free(&b);
+	sampler_close(&sampler);
+	return status;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct options o;
+	int rc;
+
+	log_init("stealstat", LOG_LEVEL_INFO);
+	parse_args(argc, argv, &o);
+	install_signals();
+
+	switch (o.mode) {
+	case MODE_PROBE:
+		rc = probe_run(&o.probe, stdout);
+		if (rc < 0) {
+			errno = -rc;
+			log_warn("probe");
+			return 1;
+		}
+		return 0;
+	case MODE_CHECK:
+		return run_check(&o);
+	case MODE_REPLAY:
+		return run_replay(&o);
+	case MODE_LIVE:
+	case MODE_RECORD:
+		break;
+	}
+	return run_live(&o);
+}

@@ -1,0 +1,46 @@
+/*
+ * Rendering intervals and the run summary: the table, JSON lines and the
+ * Prometheus textfile. Live mode and replay share it, so a replay prints
+ * exactly what live mode did.
+ */
+#ifndef STEALSTAT_REPORT_H
+#define STEALSTAT_REPORT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "engine.h"
+
+struct report {
+	int fd; /* where rows go (stdout) */
+	bool per_cpu;
+	bool json;
+	bool quiet; /* no rows, only the summary */
+	const char *prom_path; /* NULL: no Prometheus file */
+	unsigned rows;
+	int64_t tz_offset_s; /* cached local time offset */
+	uint64_t tz_valid_until_s;
+	char buf[32768];
+	size_t len;
+};
+
+void report_init(struct report *r, int fd);
+
+/* Prints one interval. Returns 0 or -errno from writing. */
+int report_interval(
+    struct report *r, const struct engine *e, const struct interval *iv);
+
+/*
+ * Prints the verdict for the whole run with the numbers behind it and the
+ * advice. Returns 0 or -errno.
+ */
+int report_summary(struct report *r, const struct engine *e);
+
+/*
+ * Writes the node_exporter textfile for the last interval, atomically.
+ * Returns 0 or -errno.
+ */
+int report_prometheus(
+    struct report *r, const struct engine *e, const struct interval *iv);
+
+#endif

@@ -1,0 +1,179 @@
+/*
+ * Live sampling. Cost matters (a monitor must not be what it measures):
+ * the files stay open and each sample is one pread per file into a buffer
+ * sized at start, with no allocation in the steady state.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cgroup.h"
+#include "sample.h"
+#include "timeutil.h"
+
+static int
+open_ro(const char *path)
+{
+	return open(path, O_RDONLY | O_CLOEXEC);
+}
+
+/* Reads a whole small file once, for discovery. Returns length or -1. */
+static ssize_t
+slurp(const char *path, char *buf, size_t size)
+{
+	int fd = open_ro(path);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, size);
+	close(fd);
+	return n >= 0 && (size_t)n < size ? n : -1;
+}
+
+/* pread of the whole file; a full buffer means it may be cut. */
+static ssize_t
+read_at0(int fd, char *buf, size_t size)
+{
+	ssize_t n;
+
+	do
+		n = pread(fd, buf, size, 0);
+	while (n < 0 && errno == EINTR);
+	return n;
+}
+
+static void
+find_cgroup(struct sampler *s, const char *proc_root)
+{
+	static char cg[8192], mi[65536];
+	char path[PATH_MAX];
+	ssize_t ncg, nmi;
+
+	snprintf(path, sizeof(path), "%s/self/cgroup", proc_root);
+	ncg = slurp(path, cg, sizeof(cg));
+	snprintf(path, sizeof(path), "%s/self/mountinfo", proc_root);
+	nmi = slurp(path, mi, sizeof(mi));
+	if (ncg < 0 || nmi < 0 ||
+	    cgroup_cpu_stat_path(cg, (size_t)ncg, mi, (size_t)nmi,
+	        s->cgroup_path, sizeof(s->cgroup_path)) < 0)
+		s->cgroup_path[0] = '\0';
+}
+
+int
+sampler_open(struct sampler *s, const char *proc_root, const char *cgroup_stat,
+    bool use_cgroup)
+{
+	char path[PATH_MAX];
+	struct raw_snapshot raw;
+	struct cgroup_cpu cg;
+	ssize_t n;
+	int rc;
+
+	*s = (struct sampler){.stat_fd = -1, .psi_fd = -1, .cgroup_fd = -1};
+	snprintf(s->stat_path, sizeof(s->stat_path), "%s/stat", proc_root);
+	s->stat_fd = open_ro(s->stat_path);
+	if (s->stat_fd < 0)
+		return -errno;
+
+	/* Size the buffer once: double until the file fits with room. */
+	s->stat_size = 16384;
+	for (;;) {
+		char *buf = realloc(s->stat_buf, s->stat_size);
+
+		if (buf == NULL) {
+			rc = -ENOMEM;
+			goto fail;
+		}
+		s->stat_buf = buf;
+		n = read_at0(s->stat_fd, s->stat_buf, s->stat_size);
+		if (n < 0) {
+			rc = -errno;
+			goto fail;
+		}
+		if ((size_t)n < s->stat_size / 2)
+			break;
+		if (s->stat_size >= (64u << 20)) {
+			rc = -EFBIG;
+			goto fail;
+		}
+		s->stat_size *= 2;
+	}
+
+	snprintf(path, sizeof(path), "%s/pressure/cpu", proc_root);
+	s->psi_fd = open_ro(path);
+
+	if (cgroup_stat != NULL)
+		snprintf(
+		    s->cgroup_path, sizeof(s->cgroup_path), "%s", cgroup_stat);
+	else if (use_cgroup)
+		find_cgroup(s, proc_root);
+	if (s->cgroup_path[0] != '\0') {
+		s->cgroup_fd = open_ro(s->cgroup_path);
+		/* The v2 root cgroup's cpu.stat has no throttling fields. */
+		if (s->cgroup_fd >= 0 &&
+		    ((n = read_at0(s->cgroup_fd, s->cgroup_buf,
+		          sizeof(s->cgroup_buf))) <= 0 ||
+		        cgroup_cpu_parse(s->cgroup_buf, (size_t)n, &cg) < 0)) {
+			close(s->cgroup_fd);
+			s->cgroup_fd = -1;
+		}
+		if (s->cgroup_fd < 0)
+			s->cgroup_path[0] = '\0';
+	}
+	/* One trial read so a broken source shows up now, not mid-run. */
+	rc = sampler_read(s, &raw);
+	if (rc < 0)
+		goto fail;
+	return 0;
+fail:
+	sampler_close(s);
+	return rc;
+}
+
+int
+sampler_read(struct sampler *s, struct raw_snapshot *raw)
+{
+	ssize_t n;
+
+	n = read_at0(s->stat_fd, s->stat_buf, s->stat_size);
+	if (n < 0)
+		return -errno;
+	raw->mono_ns = time_mono_ns();
+	raw->wall_ns = time_wall_ns();
+	raw->stat = s->stat_buf;
+	raw->stat_len = (size_t)n;
+
+	raw->psi = NULL;
+	raw->psi_len = 0;
+	if (s->psi_fd >= 0 &&
+	    (n = read_at0(s->psi_fd, s->psi_buf, sizeof(s->psi_buf))) > 0) {
+		raw->psi = s->psi_buf;
+		raw->psi_len = (size_t)n;
+	}
+	raw->cgroup = NULL;
+	raw->cgroup_len = 0;
+	if (s->cgroup_fd >= 0 && (n = read_at0(s->cgroup_fd, s->cgroup_buf,
+	                              sizeof(s->cgroup_buf))) > 0) {
+		raw->cgroup = s->cgroup_buf;
+		raw->cgroup_len = (size_t)n;
+	}
+	return 0;
+}
+
+void
+sampler_close(struct sampler *s)
+{
+	if (s->stat_fd >= 0)
+		close(s->stat_fd);
+	if (s->psi_fd >= 0)
+		close(s->psi_fd);
+	if (s->cgroup_fd >= 0)
+		close(s->cgroup_fd);
+	free(s->stat_buf);
+	s->stat_buf = NULL;
+	s->stat_fd = s->psi_fd = s->cgroup_fd = -1;
+}

@@ -1,0 +1,41 @@
+/*
+ * The live sampler: the kernel files, kept open, read with one pread each
+ * per sample into buffers sized once at start.
+ */
+#ifndef STEALSTAT_SAMPLE_H
+#define STEALSTAT_SAMPLE_H
+
+#include <limits.h>
+#include <stdbool.h>
+
+#include "snapshot.h"
+
+struct sampler {
+	int stat_fd, psi_fd, cgroup_fd; /* -1 when absent */
+	char *stat_buf;
+	size_t stat_size;
+	char psi_buf[512];
+	char cgroup_buf[1024];
+	char stat_path[PATH_MAX];
+	char cgroup_path[PATH_MAX]; /* "" when no cgroup is watched */
+};
+
+/*
+ * Opens PROC/stat (required), PROC/pressure/cpu (if present) and the
+ * cgroup's cpu.stat: cgroup_stat if given, else the one found through
+ * PROC/self/cgroup, unless use_cgroup is false. Returns 0 or -errno for
+ * /proc/stat; the optional files are silently skipped when absent or
+ * unreadable.
+ */
+int sampler_open(struct sampler *s, const char *proc_root,
+    const char *cgroup_stat, bool use_cgroup);
+
+/*
+ * Reads every source into raw (pointing into the sampler's buffers,
+ * valid until the next call). Returns 0 or -errno from /proc/stat.
+ */
+int sampler_read(struct sampler *s, struct raw_snapshot *raw);
+
+void sampler_close(struct sampler *s);
+
+#endif

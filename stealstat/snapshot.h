@@ -1,0 +1,49 @@
+/*
+ * A snapshot: the kernel's counters at one instant, as raw text (what
+ * record mode stores) and parsed (what the engine compares).
+ */
+#ifndef STEALSTAT_SNAPSHOT_H
+#define STEALSTAT_SNAPSHOT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "procstat.h"
+
+/* The files as read; a source that is absent has NULL text. */
+struct raw_snapshot {
+	uint64_t mono_ns; /* CLOCK_MONOTONIC when /proc/stat was read */
+	uint64_t wall_ns; /* CLOCK_REALTIME, for display only */
+	const char *stat;
+	size_t stat_len;
+	const char *psi;
+	size_t psi_len;
+	const char *cgroup;
+	size_t cgroup_len;
+};
+
+struct snapshot {
+	uint64_t mono_ns;
+	uint64_t wall_ns;
+	struct procstat stat; /* stat.cpu is owned by the snapshot */
+	bool have_psi;
+	struct psi_cpu psi;
+	bool have_cgroup;
+	struct cgroup_cpu cgroup;
+};
+
+/* Allocates room for cpu_cap CPUs. Returns 0 or -ENOMEM. */
+int snapshot_init(struct snapshot *s, unsigned cpu_cap);
+void snapshot_free(struct snapshot *s);
+
+/*
+ * Parses raw into s, growing s->stat.cpu if the image has more CPUs
+ * (allocation happens only then, never in the steady state). Returns 0,
+ * or -EINVAL with *what set to the file that did not parse ("stat",
+ * "pressure/cpu", "cgroup cpu.stat"); -ENOMEM.
+ */
+int snapshot_parse(
+    const struct raw_snapshot *raw, struct snapshot *s, const char **what);
+
+#endif
