@@ -25,6 +25,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size < 1)
 		return 0;
+	ps.cpu_detail = (data[0] & 4) == 0;
 	size--;
 	switch (data[0] % 4) {
 	case 0:

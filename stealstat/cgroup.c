@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "cgroup.h"
+#include "parse.h"
 
 struct span {
 	const char *p;
@@ -157,4 +158,63 @@ cgroup_cpu_stat_path(const char *self_cgroup, size_t cgroup_len,
 		return 0;
 	}
 	return -ENOENT;
+}
+
+/* Copies a short file's text without its newline, for parse_*(). */
+static bool
+copy_word(const char *text, size_t len, char *out, size_t size)
+{
+	if (len > 0 && text[len - 1] == '\n')
+		len--;
+	if (len == 0 || len >= size || memchr(text, '\0', len) != NULL)
+		return false;
+	memcpy(out, text, len);
+	out[len] = '\0';
+	return true;
+}
+
+static int
+quota_ratio(uint64_t quota, uint64_t period, double *cpus)
+{
+	if (period == 0)
+		return -EINVAL;
+	*cpus = (double)quota / (double)period;
+	return 1;
+}
+
+int
+cgroup_quota_v2(const char *cpu_max, size_t len, double *cpus)
+{
+	char text[64], *sp;
+	uint64_t quota, period;
+
+	if (!copy_word(cpu_max, len, text, sizeof(text)) ||
+	    (sp = strchr(text, ' ')) == NULL)
+		return -EINVAL;
+	*sp++ = '\0';
+	if (parse_u64(sp, 1, UINT64_MAX, &period) < 0)
+		return -EINVAL;
+	if (strcmp(text, "max") == 0)
+		return 0;
+	if (parse_u64(text, 1, UINT64_MAX, &quota) < 0)
+		return -EINVAL;
+	return quota_ratio(quota, period, cpus);
+}
+
+int
+cgroup_quota_v1(const char *quota, size_t quota_len, const char *period,
+    size_t period_len, double *cpus)
+{
+	char q[32], p[32];
+	uint64_t qv, pv;
+
+	if (!copy_word(quota, quota_len, q, sizeof(q)) ||
+	    !copy_word(period, period_len, p, sizeof(p)) ||
+	    parse_u64(p, 1, UINT64_MAX, &pv) < 0)
+		return -EINVAL;
+	if (strcmp(q, "-1") == 0)
+		return 0;
+	if (parse_u64(q, 1, UINT64_MAX, &qv) < 0)
+		return -EINVAL;
+	return quota_ratio(qv, pv, cpus);
 }

@@ -142,14 +142,24 @@ ticks_to_s(const struct engine *e, uint64_t ticks)
 	return (double)ticks / e->hz;
 }
 
+static const char *
+cpu_name(int id, char name[16])
+{
+	if (id < 0)
+		return "cpu";
+	snprintf(name, 16, "cpu%d", id);
+	return name;
+}
+
 /*
- * Deltas of one cpu line. Returns false and explains in why if the
- * counters are not a plausible interval of ncpu CPUs over elapsed_ns.
+ * Deltas of one cpu line (id -1: the aggregate). Returns false and
+ * explains in why if the counters are not a plausible interval of ncpu
+ * CPUs over elapsed_ns. The explanation is only formatted on failure.
  */
 static bool
 cpu_delta(const struct engine *e, const struct cpu_times *a,
-    const struct cpu_times *b, uint64_t elapsed_ns, unsigned ncpu,
-    const char *name, uint64_t *d, char *why, size_t why_size)
+    const struct cpu_times *b, uint64_t elapsed_ns, unsigned ncpu, int id,
+    uint64_t *d, char *why, size_t why_size)
 {
 	static const char *const col_names[COL_MAX] = {"user", "nice", "system",
 	    "idle", "iowait", "irq", "softirq", "steal", "guest", "guest_nice"};
@@ -157,12 +167,13 @@ cpu_delta(const struct engine *e, const struct cpu_times *a,
 	double interval_ticks = (double)elapsed_ns * e->hz / NSEC_PER_SEC;
 	double slack = ncpu;
 	uint64_t total;
+	char name[16];
 
 	for (int c = 0; c < COL_MAX; c++) {
 		if (b->col[c] < a->col[c]) {
 			snprintf(why, why_size,
-			    "%s %s counter went backwards by %llu ticks", name,
-			    col_names[c],
+			    "%s %s counter went backwards by %llu ticks",
+			    cpu_name(id, name), col_names[c],
 			    (unsigned long long)(a->col[c] - b->col[c]));
 			return false;
 		}
@@ -172,7 +183,7 @@ cpu_delta(const struct engine *e, const struct cpu_times *a,
 		snprintf(why, why_size,
 		    "%s steal of %.2f s in a %.2f s interval (host suspend or "
 		    "live migration)",
-		    name, ticks_to_s(e, d[COL_STEAL]) / ncpu,
+		    cpu_name(id, name), ticks_to_s(e, d[COL_STEAL]) / ncpu,
 		    (double)elapsed_ns / NSEC_PER_SEC);
 		return false;
 	}
@@ -181,7 +192,7 @@ cpu_delta(const struct engine *e, const struct cpu_times *a,
 		snprintf(why, why_size,
 		    "%s counters advanced %.2f s in a %.2f s interval (suspend "
 		    "or a clock jump)",
-		    name, ticks_to_s(e, total) / ncpu,
+		    cpu_name(id, name), ticks_to_s(e, total) / ncpu,
 		    (double)elapsed_ns / NSEC_PER_SEC);
 		return false;
 	}
@@ -363,7 +374,7 @@ mark_glitch(struct engine *e, const char *why)
 	iv->total.verdict = VERDICT_GLITCH;
 	iv->total.why = REASON_GLITCH;
 	snprintf(iv->glitch_reason, sizeof(iv->glitch_reason), "%s", why);
-	for (unsigned i = 0; i < iv->ncpu; i++) {
+	for (unsigned i = 0; iv->cpu_detail && i < iv->ncpu; i++) {
 		iv->cpu[i].verdict = VERDICT_GLITCH;
 		iv->cpu[i].why = REASON_GLITCH;
 	}
@@ -451,7 +462,8 @@ engine_step(
 	iv->wall_ns = b->wall_ns;
 	iv->elapsed_ns = b->mono_ns > a->mono_ns ? b->mono_ns - a->mono_ns : 0;
 	iv->total = (struct cpu_interval){.cpu = -1, .wake_delay_us = -1};
-	for (unsigned i = 0; i < iv->ncpu; i++)
+	iv->cpu_detail = a->stat.cpu_detail && b->stat.cpu_detail;
+	for (unsigned i = 0; iv->cpu_detail && i < iv->ncpu; i++)
 		iv->cpu[i] = (struct cpu_interval){
 		    .cpu = (int)b->stat.cpu[i].id, .wake_delay_us = -1};
 	iv->runnable =
@@ -484,16 +496,14 @@ engine_step(
 		}
 	}
 	if (!cpu_delta(e, &a->stat.total, &b->stat.total, iv->elapsed_ns,
-	        iv->ncpu > 0 ? iv->ncpu : 1, "cpu", d, why, sizeof(why))) {
+	        iv->ncpu > 0 ? iv->ncpu : 1, -1, d, why, sizeof(why))) {
 		mark_glitch(e, why);
 		return iv;
 	}
-	for (unsigned i = 0; i < iv->ncpu; i++) {
-		char name[16];
-
-		snprintf(name, sizeof(name), "cpu%u", b->stat.cpu[i].id);
+	for (unsigned i = 0; iv->cpu_detail && i < iv->ncpu; i++) {
 		if (!cpu_delta(e, &a->stat.cpu[i].t, &b->stat.cpu[i].t,
-		        iv->elapsed_ns, 1, name, dc, why, sizeof(why))) {
+		        iv->elapsed_ns, 1, (int)b->stat.cpu[i].id, dc, why,
+		        sizeof(why))) {
 			mark_glitch(e, why);
 			return iv;
 		}
@@ -531,7 +541,7 @@ engine_step(
 	/* Valid interval: shares and verdicts, per CPU then aggregate. */
 	if (b->stat.ncpu > 0 && e->hist[0].id != b->stat.cpu[0].id)
 		history_reset(e);
-	for (unsigned i = 0; i < iv->ncpu; i++) {
+	for (unsigned i = 0; iv->cpu_detail && i < iv->ncpu; i++) {
 		struct cpu_interval *ci = &iv->cpu[i];
 
 		for (int c = 0; c < COL_MAX; c++)

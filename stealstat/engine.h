@@ -80,6 +80,7 @@ struct interval {
 	bool glitch; /* dropped, see glitch_reason */
 	char glitch_reason[REASON_MAX];
 	unsigned ncpu;
+	bool cpu_detail; /* cpu[] rows computed (else only total) */
 	struct cpu_interval total;
 	struct cpu_interval *cpu; /* ncpu entries, owned by the engine */
 	uint32_t runnable; /* procs_running minus ourselves */

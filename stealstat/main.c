@@ -362,6 +362,17 @@ cpu_capacity(void)
 	return n > 0 && n < 65536 ? (unsigned)n : 64;
 }
 
+/*
+ * Per-CPU columns are parsed only when something shows them: the
+ * aggregate view then costs one line of numbers per sample, not one per
+ * CPU. Ids are always read, so hotplug is still caught.
+ */
+static bool
+wants_cpu_detail(const struct options *o)
+{
+	return o->per_cpu || o->prom_path != NULL;
+}
+
 static void
 setup_report(struct report *r, const struct options *o)
 {
@@ -417,8 +428,8 @@ run_live(const struct options *o)
 		log_warn("%s/stat", o->proc_root);
 		return 1;
 	}
-	if (snapshot_init(prev, cpu_capacity()) < 0 ||
-	    snapshot_init(cur, cpu_capacity()) < 0 ||
+	if (snapshot_init(prev, cpu_capacity(), wants_cpu_detail(o)) < 0 ||
+	    snapshot_init(cur, cpu_capacity(), wants_cpu_detail(o)) < 0 ||
 	    engine_init(&engine, &o->verdict, user_hz()) < 0)
 		fatalx("out of memory");
 	setup_report(&report, o);
@@ -553,7 +564,8 @@ run_replay(const struct options *o)
 		free(buf);
 		return 1;
 	}
-	if (snapshot_init(prev, 64) < 0 || snapshot_init(cur, 64) < 0 ||
+	if (snapshot_init(prev, 64, wants_cpu_detail(o)) < 0 ||
+	    snapshot_init(cur, 64, wants_cpu_detail(o)) < 0 ||
 	    engine_init(&engine, &o->verdict, rr.hz) < 0)
 		fatalx("out of memory");
 	setup_report(&report, o);
@@ -607,8 +619,8 @@ run_check(const struct options *o)
 		    strerror(-rc));
 		return NAGIOS_UNKNOWN;
 	}
-	if (snapshot_init(&a, cpu_capacity()) < 0 ||
-	    snapshot_init(&b, cpu_capacity()) < 0 ||
+	if (snapshot_init(&a, cpu_capacity(), true) < 0 ||
+	    snapshot_init(&b, cpu_capacity(), true) < 0 ||
 	    engine_init(&engine, &o->verdict, user_hz()) < 0) {
 		printf("STEAL UNKNOWN - out of memory\n");
 		return NAGIOS_UNKNOWN;

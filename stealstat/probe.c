@@ -730,6 +730,7 @@ probe_setup(struct probe *p, const struct probe_opts *opts, FILE *out)
 		return rc;
 	for (int i = 0; i < 2; i++) {
 		p->snap[i].cpu_cap = p->ncpu < 64 ? 64 : p->ncpu;
+		p->snap[i].cpu_detail = true;
 		p->snap[i].cpu =
 		    calloc(p->snap[i].cpu_cap, sizeof(*p->snap[i].cpu));
 		if (p->snap[i].cpu == NULL)

@@ -42,28 +42,39 @@ at_line_end(const struct cursor *c)
 	return c->p == c->end || *c->p == '\n';
 }
 
+static bool
+is_digit(char ch)
+{
+	return (unsigned char)(ch - '0') < 10;
+}
+
 /*
  * Reads one unsigned decimal number, after optional blanks. Returns false
- * (cursor unspecified) if there is no digit or the value overflows.
+ * (cursor unspecified) if there is no digit or the value overflows. This
+ * is the hot loop of every sample: 19 digits always fit in 64 bits, so
+ * only a 20th digit needs an overflow check.
  */
 static bool
 read_u64(struct cursor *c, uint64_t *out)
 {
+	const char *p, *end = c->end, *fast_end;
 	uint64_t v = 0;
-	const char *start;
 
 	skip_blanks(c);
-	start = c->p;
-	while (c->p < c->end && *c->p >= '0' && *c->p <= '9') {
-		unsigned d = (unsigned)(*c->p - '0');
+	p = c->p;
+	fast_end = end - p > 19 ? p + 19 : end;
+	while (p < fast_end && is_digit(*p))
+		v = v * 10 + (uint64_t)(*p++ - '0');
+	if (p == c->p)
+		return false;
+	if (p < end && is_digit(*p)) {
+		unsigned d = (unsigned)(*p++ - '0');
 
-		if (v > (UINT64_MAX - d) / 10)
+		if (v > (UINT64_MAX - d) / 10 || (p < end && is_digit(*p)))
 			return false;
 		v = v * 10 + d;
-		c->p++;
 	}
-	if (c->p == start)
-		return false;
+	c->p = p;
 	*out = v;
 	return true;
 }
@@ -139,9 +150,11 @@ procstat_parse(const char *buf, size_t len, struct procstat *out)
 				return -ENOSPC;
 			}
 			out->cpu[ncpu].id = (unsigned)v;
-			n = read_cpu_columns(&c, &out->cpu[ncpu].t);
-			if (n != ncols)
-				return -EINVAL;
+			if (out->cpu_detail) {
+				n = read_cpu_columns(&c, &out->cpu[ncpu].t);
+				if (n != ncols)
+					return -EINVAL;
+			}
 			ncpu++;
 		} else if (starts_with(&c, "intr ", 5)) {
 			/* Only the total; the per-IRQ list can be kilobytes. */
@@ -173,27 +186,23 @@ procstat_parse(const char *buf, size_t len, struct procstat *out)
 	return (int)ncpu;
 }
 
-/* Finds "key=" in the rest of the line and reads its number. */
+/*
+ * Reads the number of the line's last field, which must be "total=N"
+ * (the kernel has printed it last since PSI appeared in 4.20).
+ */
 static bool
-read_keyed(const char *p, const char *end, const char *key, uint64_t *out)
+read_total(const char *p, const char *end, uint64_t *out)
 {
-	size_t klen = strlen(key);
+	const char *nl = memchr(p, '\n', (size_t)(end - p));
+	const char *line_end = nl != NULL ? nl : end;
+	const char *eq = memrchr(p, '=', (size_t)(line_end - p));
 	struct cursor c;
 
-	while (p < end && *p != '\n') {
-		if ((size_t)(end - p) > klen && memcmp(p, key, klen) == 0 &&
-		    p[klen] == '=') {
-			c.p = p + klen + 1;
-			c.end = end;
-			return read_u64(&c, out) &&
-			       (at_line_end(&c) || *c.p == ' ');
-		}
-		while (p < end && *p != ' ' && *p != '\n')
-			p++;
-		while (p < end && *p == ' ')
-			p++;
-	}
-	return false;
+	if (eq == NULL || eq - p < 6 || memcmp(eq - 6, " total", 6) != 0)
+		return false;
+	c.p = eq + 1;
+	c.end = line_end;
+	return read_u64(&c, out) && at_line_end(&c);
 }
 
 int
@@ -206,11 +215,11 @@ psi_parse(const char *buf, size_t len, struct psi_cpu *out)
 
 	while (c.p < c.end) {
 		if (starts_with(&c, "some ", 5)) {
-			if (!read_keyed(c.p + 5, c.end, "total", &some))
+			if (!read_total(c.p + 4, c.end, &some))
 				return -EINVAL;
 			have_some = true;
 		} else if (starts_with(&c, "full ", 5)) {
-			if (!read_keyed(c.p + 5, c.end, "total", &full))
+			if (!read_total(c.p + 4, c.end, &full))
 				return -EINVAL;
 			have_full = 1;
 		}

@@ -6,6 +6,7 @@
 #ifndef STEALSTAT_PROCSTAT_H
 #define STEALSTAT_PROCSTAT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -46,6 +47,8 @@ struct procstat {
 	unsigned ncols; /* columns on the "cpu" line; missing are 0 */
 	unsigned ncpu; /* "cpuN" lines found (online CPUs) */
 	unsigned cpu_cap; /* capacity of cpu[], set by the caller */
+	bool cpu_detail; /* set by the caller: parse per-CPU columns, or
+	                    only the ids (cheaper, for the aggregate view) */
 	struct procstat_cpu *cpu; /* caller-owned, cpu_cap entries */
 	uint64_t intr; /* total interrupts serviced */
 	uint64_t ctxt; /* context switches */
@@ -56,12 +59,12 @@ struct procstat {
 
 /*
  * Parses a /proc/stat image. Fills *out (cpu[] must hold cpu_cap
- * entries). Returns the number of per-CPU lines, -EINVAL if the text is
- * not a /proc/stat image (no leading "cpu" line, a column that is not a
- * number, fewer than 4 columns, per-CPU lines with a different column
- * count, CPU ids out of order), or -ENOSPC if there are more than cpu_cap
- * CPUs (then out->ncpu holds how many were seen so far, at least
- * cpu_cap + 1). Lines it does not know are skipped.
+ * entries; their columns only when out->cpu_detail is set). Returns the number
+ * of per-CPU lines, -EINVAL if the text is not a /proc/stat image (no leading
+ * "cpu" line, a column that is not a number, fewer than 4 columns, per-CPU
+ * lines with a different column count, CPU ids out of order), or -ENOSPC if
+ * there are more than cpu_cap CPUs (then out->ncpu holds how many were seen so
+ * far, at least cpu_cap + 1). Lines it does not know are skipped.
  */
 int procstat_parse(const char *buf, size_t len, struct procstat *out);
 

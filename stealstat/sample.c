@@ -63,6 +63,38 @@ find_cgroup(struct sampler *s, const char *proc_root)
 		s->cgroup_path[0] = '\0';
 }
 
+/*
+ * Throttling is only possible under a CPU quota, so an unlimited cgroup
+ * is not sampled at all: one file fewer to read on every sample. When
+ * the quota files cannot be read the cgroup is watched anyway.
+ */
+static bool
+cgroup_is_limited(struct sampler *s)
+{
+	char dir[PATH_MAX], path[PATH_MAX + 32], a[64], b[64];
+	ssize_t na, nb;
+	size_t dlen = strlen(s->cgroup_path);
+	int rc;
+
+	if (dlen < 9 || strcmp(s->cgroup_path + dlen - 9, "/cpu.stat") != 0)
+		return true;
+	snprintf(dir, sizeof(dir), "%.*s", (int)(dlen - 9), s->cgroup_path);
+	snprintf(path, sizeof(path), "%s/cpu.max", dir);
+	if ((na = slurp(path, a, sizeof(a))) >= 0) {
+		rc = cgroup_quota_v2(a, (size_t)na, &s->quota_cpus);
+	} else {
+		snprintf(path, sizeof(path), "%s/cpu.cfs_quota_us", dir);
+		na = slurp(path, a, sizeof(a));
+		snprintf(path, sizeof(path), "%s/cpu.cfs_period_us", dir);
+		nb = slurp(path, b, sizeof(b));
+		if (na < 0 || nb < 0)
+			return true;
+		rc = cgroup_quota_v1(
+		    a, (size_t)na, b, (size_t)nb, &s->quota_cpus);
+	}
+	return rc != 0;
+}
+
 int
 sampler_open(struct sampler *s, const char *proc_root, const char *cgroup_stat,
     bool use_cgroup)
@@ -109,8 +141,11 @@ sampler_open(struct sampler *s, const char *proc_root, const char *cgroup_stat,
 	if (cgroup_stat != NULL)
 		snprintf(
 		    s->cgroup_path, sizeof(s->cgroup_path), "%s", cgroup_stat);
-	else if (use_cgroup)
+	else if (use_cgroup) {
 		find_cgroup(s, proc_root);
+		if (s->cgroup_path[0] != '\0' && !cgroup_is_limited(s))
+			s->cgroup_path[0] = '\0';
+	}
 	if (s->cgroup_path[0] != '\0') {
 		s->cgroup_fd = open_ro(s->cgroup_path);
 		/* The v2 root cgroup's cpu.stat has no throttling fields. */

@@ -18,12 +18,14 @@ struct sampler {
 	char cgroup_buf[1024];
 	char stat_path[PATH_MAX];
 	char cgroup_path[PATH_MAX]; /* "" when no cgroup is watched */
+	double quota_cpus; /* the cgroup's CPU quota in CPUs, 0: none */
 };
 
 /*
  * Opens PROC/stat (required), PROC/pressure/cpu (if present) and the
  * cgroup's cpu.stat: cgroup_stat if given, else the one found through
- * PROC/self/cgroup, unless use_cgroup is false. Returns 0 or -errno for
+ * PROC/self/cgroup if that cgroup has a CPU quota, unless use_cgroup is
+ * false. Returns 0 or -errno for
  * /proc/stat; the optional files are silently skipped when absent or
  * unreadable.
  */

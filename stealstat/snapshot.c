@@ -7,7 +7,7 @@
 #include "snapshot.h"
 
 int
-snapshot_init(struct snapshot *s, unsigned cpu_cap)
+snapshot_init(struct snapshot *s, unsigned cpu_cap, bool cpu_detail)
 {
 	*s = (struct snapshot){0};
 	if (cpu_cap == 0)
@@ -16,6 +16,7 @@ snapshot_init(struct snapshot *s, unsigned cpu_cap)
 	if (s->stat.cpu == NULL)
 		return -ENOMEM;
 	s->stat.cpu_cap = cpu_cap;
+	s->stat.cpu_detail = cpu_detail;
 	return 0;
 }
 

@@ -33,8 +33,11 @@ struct snapshot {
 	struct cgroup_cpu cgroup;
 };
 
-/* Allocates room for cpu_cap CPUs. Returns 0 or -ENOMEM. */
-int snapshot_init(struct snapshot *s, unsigned cpu_cap);
+/*
+ * Allocates room for cpu_cap CPUs; cpu_detail asks for per-CPU columns
+ * (see struct procstat). Returns 0 or -ENOMEM.
+ */
+int snapshot_init(struct snapshot *s, unsigned cpu_cap, bool cpu_detail);
 void snapshot_free(struct snapshot *s);
 
 /*

@@ -43,6 +43,7 @@ run_start(const struct verdict_opts *o)
 	for (int s = 0; s < 2; s++) {
 		run.snap[s].stat.cpu = run.cpu[s];
 		run.snap[s].stat.cpu_cap = 4;
+		run.snap[s].stat.cpu_detail = true;
 		run.snap[s].stat.ncpu = NCPU;
 		run.snap[s].stat.ncols = COL_MAX;
 		run.snap[s].stat.have = PROCSTAT_HAVE_INTR;

@@ -25,7 +25,7 @@ setup(void **state)
 {
 	(void)state;
 	memset(cpus, 0, sizeof(cpus));
-	ps = (struct procstat){.cpu = cpus, .cpu_cap = 8};
+	ps = (struct procstat){.cpu = cpus, .cpu_cap = 8, .cpu_detail = true};
 	return 0;
 }
 
@@ -118,6 +118,22 @@ test_rejects_damage(void **state)
 	/* A file cut in the middle of a line still parses what is whole. */
 	assert_int_equal(
 	    procstat_parse(S("cpu  1 2 3 4\ncpu0 1 2 3 4\ncp"), &ps), 1);
+}
+
+static void
+test_ids_only(void **state)
+{
+	(void)state;
+	/* The aggregate view reads the ids (for hotplug), not the columns. */
+	ps.cpu_detail = false;
+	assert_int_equal(procstat_parse(S("cpu  1 2 3 4 5 6 7 8\n"
+	                                  "cpu0 1 2 3 4 5 6 7 8\n"
+	                                  "cpu3 1 2 3 4 5 6 7 8\n"),
+	                     &ps),
+	    2);
+	assert_int_equal(ps.cpu[1].id, 3);
+	assert_int_equal(ps.cpu[1].t.col[COL_USER], 0);
+	assert_int_equal(ps.total.col[COL_STEAL], 8);
 }
 
 static void
@@ -241,6 +257,7 @@ main(void)
 	    cmocka_unit_test_setup(test_old_kernels, setup),
 	    cmocka_unit_test_setup(test_offline_cpus_and_future_columns, setup),
 	    cmocka_unit_test_setup(test_rejects_damage, setup),
+	    cmocka_unit_test_setup(test_ids_only, setup),
 	    cmocka_unit_test_setup(test_too_many_cpus, setup),
 	    cmocka_unit_test(test_psi),
 	    cmocka_unit_test(test_cgroup_stat),
