@@ -495,3 +495,35 @@ json_finish(struct json_writer *w)
 	w->buf[w->len] = '\0';
 	return (int)w->len;
 }
+
+void
+json_kv_string(struct json_writer *w, const char *key, const char *s)
+{
+	json_key(w, key);
+	json_string(w, s);
+}
+
+void
+json_kv_u64(struct json_writer *w, const char *key, uint64_t v)
+{
+	json_key(w, key);
+	json_u64(w, v);
+}
+
+void
+json_kv_double(struct json_writer *w, const char *key, double v, int decimals)
+{
+	json_key(w, key);
+	json_double(w, v, decimals);
+}
+
+void
+json_kv_double_or_null(struct json_writer *w, const char *key, bool present,
+    double v, int decimals)
+{
+	json_key(w, key);
+	if (present)
+		json_double(w, v, decimals);
+	else
+		json_null(w);
+}

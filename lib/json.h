@@ -47,6 +47,15 @@ void json_double(struct json_writer *w, double v, int decimals);
 void json_bool(struct json_writer *w, bool v);
 void json_null(struct json_writer *w);
 
+/* Shorthands for a member of an object: the key, then its value. */
+void json_kv_string(struct json_writer *w, const char *key, const char *s);
+void json_kv_u64(struct json_writer *w, const char *key, uint64_t v);
+void json_kv_double(
+    struct json_writer *w, const char *key, double v, int decimals);
+/* The value when present is true, else null: a figure not measured. */
+void json_kv_double_or_null(struct json_writer *w, const char *key,
+    bool present, double v, int decimals);
+
 /*
  * Checks that every object and array is closed and NUL-terminates the
  * buffer. Returns the length of the text, -ENOBUFS if it did not fit,

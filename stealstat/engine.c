@@ -71,7 +71,7 @@ verdict_opts_default(struct verdict_opts *o)
 	o->capped_spread = 0.05;
 	o->psi = 0.20;
 	o->runq = 1.0;
-	o->throttle = 0.01;
+	o->throttle = 0.05;
 }
 
 int
@@ -345,9 +345,11 @@ engine_reason(const struct engine *e, const struct interval *iv,
 		break;
 	case REASON_THROTTLED:
 		snprintf(buf, size,
-		    "cgroup CPU quota throttled %.0f%% of the interval (%llu "
-		    "periods)",
-		    100 * iv->throttled, (unsigned long long)iv->nr_throttled);
+		    "cgroup CPU quota throttled %llu of %llu periods (%.0f%%), "
+		    "%.2f s of run queue time",
+		    (unsigned long long)iv->nr_throttled,
+		    (unsigned long long)iv->nr_periods, 100 * iv->throttled,
+		    iv->throttled_s);
 		break;
 	case REASON_GLITCH:
 		snprintf(buf, size, "%s",
@@ -432,6 +434,7 @@ run_add(struct engine *e, const uint64_t *d, const struct snapshot *a,
 		rt->throttled_ns +=
 		    b->cgroup.throttled_ns - a->cgroup.throttled_ns;
 		rt->nr_throttled += iv->nr_throttled;
+		rt->nr_periods += iv->nr_periods;
 		rt->have_cgroup = true;
 	}
 }
@@ -471,8 +474,8 @@ engine_step(
 	iv->have_psi = a->have_psi && b->have_psi;
 	iv->have_cgroup = a->have_cgroup && b->have_cgroup;
 	iv->psi_some = 0;
-	iv->throttled = 0;
-	iv->nr_throttled = 0;
+	iv->throttled = iv->throttled_s = 0;
+	iv->nr_throttled = iv->nr_periods = 0;
 
 	if (iv->elapsed_ns == 0) {
 		mark_glitch(e, "the clock did not advance between samples");
@@ -526,11 +529,19 @@ engine_step(
 			               "backwards");
 			return iv;
 		}
+		/* Throttled time is summed over the group's per-CPU run
+		 * queues and can pass 100% of the interval; the share of
+		 * quota periods throttled cannot. */
 		iv->nr_throttled =
 		    b->cgroup.nr_throttled - a->cgroup.nr_throttled;
-		iv->throttled =
+		iv->nr_periods =
+		    b->cgroup.nr_periods > a->cgroup.nr_periods
+		        ? b->cgroup.nr_periods - a->cgroup.nr_periods
+		        : 0;
+		iv->throttled = ratio(iv->nr_throttled, iv->nr_periods);
+		iv->throttled_s =
 		    (double)(b->cgroup.throttled_ns - a->cgroup.throttled_ns) /
-		    (double)iv->elapsed_ns;
+		    NSEC_PER_SEC;
 	}
 
 	if ((a->stat.have & b->stat.have & PROCSTAT_HAVE_INTR) &&
@@ -582,8 +593,7 @@ engine_summary(const struct engine *e, struct summary *out)
 		out->psi_some = (double)rt->psi_some_us * NSEC_PER_USEC /
 		                (double)rt->elapsed_ns;
 	if (rt->have_cgroup && rt->elapsed_ns > 0)
-		out->throttled =
-		    (double)rt->throttled_ns / (double)rt->elapsed_ns;
+		out->throttled = ratio(rt->nr_throttled, rt->nr_periods);
 	if (rt->have_intr && rt->intr > 0)
 		out->wake_delay_us = ticks_to_s(e, s) * 1e6 / (double)rt->intr;
 
@@ -594,9 +604,9 @@ engine_summary(const struct engine *e, struct summary *out)
 	} else if (rt->have_cgroup && out->throttled >= o->throttle) {
 		out->verdict = VERDICT_THROTTLED;
 		snprintf(out->reason, sizeof(out->reason),
-		    "cgroup CPU quota throttled %.1f%% of the run (%llu "
-		    "periods)",
-		    100 * out->throttled, (unsigned long long)rt->nr_throttled);
+		    "cgroup CPU quota throttled %llu of %llu periods (%.1f%%)",
+		    (unsigned long long)rt->nr_throttled,
+		    (unsigned long long)rt->nr_periods, 100 * out->throttled);
 	} else if (2 * rt->by_verdict[VERDICT_CAPPED] >= n &&
 	           rt->by_verdict[VERDICT_CAPPED] > 0) {
 		out->verdict = VERDICT_CAPPED;

@@ -36,7 +36,7 @@ struct verdict_opts {
 	double capped_spread; /* max - min of r over the window (0.05) */
 	double psi; /* PSI cpu some share for saturated (0.20) */
 	double runq; /* runnable tasks per CPU for saturated (1.0) */
-	double throttle; /* throttled share of the interval (0.01) */
+	double throttle; /* share of quota periods throttled (0.05) */
 };
 
 void verdict_opts_default(struct verdict_opts *o);
@@ -87,8 +87,10 @@ struct interval {
 	bool have_psi;
 	double psi_some; /* share of the interval some task stalled */
 	bool have_cgroup;
-	uint64_t nr_throttled;
-	double throttled; /* share of the interval throttled */
+	uint64_t nr_periods; /* quota periods that elapsed */
+	uint64_t nr_throttled; /* of which the cgroup was throttled in */
+	double throttled; /* nr_throttled / nr_periods */
+	double throttled_s; /* time throttled, summed over CPUs */
 };
 
 /* Per-CPU memory of recent intervals, for "sustained" and "steady". */
@@ -109,7 +111,7 @@ struct run_totals {
 	bool have_intr;
 	uint64_t psi_some_us;
 	bool have_psi;
-	uint64_t throttled_ns, nr_throttled;
+	uint64_t throttled_ns, nr_throttled, nr_periods;
 	bool have_cgroup;
 	unsigned ncpu;
 	unsigned ncols;

@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +33,8 @@ enum nagios { NAGIOS_OK, NAGIOS_WARNING, NAGIOS_CRITICAL, NAGIOS_UNKNOWN };
 static volatile sig_atomic_t stop_requested;
 
 enum mode { MODE_LIVE, MODE_RECORD, MODE_REPLAY, MODE_PROBE, MODE_CHECK };
+
+static enum mode cli_mode = MODE_LIVE; /* for usage_error() */
 
 struct options {
 	enum mode mode;
@@ -100,14 +103,39 @@ usage(int status)
 	exit(status);
 }
 
+/*
+ * Reports a bad command line and exits: status 2, or for check mode the
+ * Nagios UNKNOWN status line and exit 3 (a monitoring system reads 2 as
+ * CRITICAL).
+ */
+static _Noreturn void usage_error(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
+
+static _Noreturn void
+usage_error(const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (cli_mode == MODE_CHECK) {
+		printf("STEAL UNKNOWN - %s\n", msg);
+		exit(NAGIOS_UNKNOWN);
+	}
+	log_warnx("%s", msg);
+	exit(EXIT_USAGE);
+}
+
 static double
 parse_pct_opt(const char *name, const char *arg)
 {
 	double v;
 
 	if (parse_percent(arg, &v) < 0) {
-		log_warnx("--%s: '%s' is not a percentage (0-100)", name, arg);
-		exit(EXIT_USAGE);
+		usage_error(
+		    "--%s: '%s' is not a percentage (0-100)", name, arg);
 	}
 	return v;
 }
@@ -119,10 +147,9 @@ parse_interval(const char *arg)
 
 	if (parse_duration_ns(arg, &ns) < 0 || ns < 10 * NSEC_PER_MSEC ||
 	    ns > 86400 * NSEC_PER_SEC) {
-		log_warnx("interval '%s' is not a duration between 0.01 and "
-		          "86400 seconds",
+		usage_error("interval '%s' is not a duration between 0.01 and "
+		            "86400 seconds",
 		    arg);
-		exit(EXIT_USAGE);
 	}
 	return ns;
 }
@@ -133,8 +160,7 @@ parse_count(const char *arg)
 	uint64_t n;
 
 	if (parse_u64(arg, 1, UINT64_MAX, &n) < 0) {
-		log_warnx("count '%s' is not a positive number", arg);
-		exit(EXIT_USAGE);
+		usage_error("count '%s' is not a positive number", arg);
 	}
 	return n;
 }
@@ -193,6 +219,7 @@ static void
 parse_args(int argc, char **argv, struct options *o)
 {
 	const char *name = argv[0];
+	bool sustain_given = false;
 	int c;
 
 	*o = (struct options){.mode = MODE_LIVE,
@@ -216,6 +243,7 @@ parse_args(int argc, char **argv, struct options *o)
 		argv++;
 		argc--;
 	}
+	cli_mode = o->mode;
 	if (o->mode == MODE_CHECK)
 		o->interval_ns = 5 * NSEC_PER_SEC;
 
@@ -277,22 +305,20 @@ parse_args(int argc, char **argv, struct options *o)
 			break;
 		case OPT_SUSTAIN:
 			if (parse_u32(optarg, 1, ENGINE_WINDOW_MAX,
-			        &o->verdict.sustain) < 0) {
-				log_warnx("--sustain: '%s' is not a number of "
-				          "intervals (1-%d)",
+			        &o->verdict.sustain) < 0)
+				usage_error(
+				    "--sustain: '%s' is not a number of "
+				    "intervals (1-%d)",
 				    optarg, ENGINE_WINDOW_MAX);
-				exit(EXIT_USAGE);
-			}
+			sustain_given = true;
 			break;
 		case OPT_RUNQ: {
 			uint32_t runq;
 
-			if (parse_u32(optarg, 1, 1000, &runq) < 0) {
-				log_warnx("--runq: '%s' is not a number of "
-				          "tasks per CPU (1-1000)",
+			if (parse_u32(optarg, 1, 1000, &runq) < 0)
+				usage_error("--runq: '%s' is not a number of "
+				            "tasks per CPU (1-1000)",
 				    optarg);
-				exit(EXIT_USAGE);
-			}
 			o->verdict.runq = runq;
 			break;
 		}
@@ -312,8 +338,9 @@ parse_args(int argc, char **argv, struct options *o)
 			o->interval_ns = parse_interval(optarg);
 			break;
 		default:
-			usage(o->mode == MODE_CHECK ? NAGIOS_UNKNOWN
-			                            : EXIT_USAGE);
+			if (o->mode == MODE_CHECK)
+				usage_error("bad option, see stealstat(1)");
+			usage(EXIT_USAGE);
 		}
 	}
 	argc -= optind;
@@ -321,8 +348,7 @@ parse_args(int argc, char **argv, struct options *o)
 
 	if (o->mode == MODE_RECORD) {
 		if (argc < 1) {
-			log_warnx("record: which FILE?");
-			usage(EXIT_USAGE);
+			usage_error("record: which FILE?");
 		}
 		o->file = *argv++;
 		argc--;
@@ -335,9 +361,11 @@ parse_args(int argc, char **argv, struct options *o)
 		if (argc > 2)
 			usage(EXIT_USAGE);
 	} else if (argc > 0) {
-		log_warnx("%s: unexpected argument '%s'", name, argv[0]);
-		usage(o->mode == MODE_CHECK ? NAGIOS_UNKNOWN : EXIT_USAGE);
+		usage_error("%s: unexpected argument '%s'", name, argv[0]);
 	}
+	/* A check is one interval: judge steal on it alone. */
+	if (o->mode == MODE_CHECK && !sustain_given)
+		o->verdict.sustain = 1;
 	if (o->mode == MODE_CHECK &&
 	    (o->warn < 0 || o->crit < 0 || o->warn > o->crit)) {
 		printf("STEAL UNKNOWN - check needs --warn PCT and --crit PCT "
@@ -393,8 +421,10 @@ show_interval(struct report *r, struct engine *e, const struct snapshot *prev,
 
 	if (iv == NULL)
 		fatalx("out of memory");
-	if (report_interval(r, e, iv) < 0 && errno == EPIPE)
-		exit(1);
+	if ((rc = report_interval(r, e, iv)) < 0) {
+		errno = -rc;
+		fatal("writing the report");
+	}
 	rc = report_prometheus(r, e, iv);
 	if (rc < 0)
 		log_warnx("%s: %s", r->prom_path, strerror(-rc));
@@ -649,7 +679,7 @@ run_check(const struct options *o)
 	    (double)iv->elapsed_ns / NSEC_PER_SEC, 100 * iv->total.r,
 	    100 * iv->total.u, verdict_name(iv->total.verdict),
 	    engine_reason(&engine, iv, &iv->total, why, sizeof(why)));
-	printf(" | steal=%.2f%%;%.0f;%.0f;0;100 wanted_steal=%.2f%%;;;0;100 "
+	printf(" | steal=%.2f%%;%g;%g;0;100 wanted_steal=%.2f%%;;;0;100 "
 	       "busy=%.2f%%;;;0;100",
 	    iv->total.pct_steal, 100 * o->warn, 100 * o->crit,
 	    100 * iv->total.r, 100 * iv->total.u);

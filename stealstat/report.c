@@ -4,6 +4,7 @@
  * point would cost more than the whole sample.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -221,59 +222,38 @@ json_row(struct report *r, const struct engine *e, const struct interval *iv,
 	time_format_rfc3339(iv->wall_ns, 3, stamp, sizeof(stamp));
 	json_init(&w, text, sizeof(text) - 1);
 	json_object_begin(&w);
-	json_key(&w, "time");
-	json_string(&w, stamp);
-	json_key(&w, "cpu");
+	json_kv_string(&w, "time", stamp);
 	if (ci->cpu < 0)
-		json_string(&w, "all");
+		json_kv_string(&w, "cpu", "all");
 	else
-		json_u64(&w, (uint64_t)ci->cpu);
-	json_key(&w, "interval_s");
-	json_double(&w, (double)iv->elapsed_ns / NSEC_PER_SEC, 3);
+		json_kv_u64(&w, "cpu", (uint64_t)ci->cpu);
+	json_kv_double(
+	    &w, "interval_s", (double)iv->elapsed_ns / NSEC_PER_SEC, 3);
 	if (!iv->glitch) {
-		json_key(&w, "user");
-		json_double(&w, ci->pct_user, 2);
-		json_key(&w, "system");
-		json_double(&w, ci->pct_system, 2);
-		json_key(&w, "idle");
-		json_double(&w, ci->pct_idle, 2);
-		json_key(&w, "iowait");
-		json_double(&w, ci->pct_iowait, 2);
-		json_key(&w, "steal");
-		json_double(&w, ci->pct_steal, 2);
-		json_key(&w, "u");
-		json_double(&w, ci->u, 4);
-		json_key(&w, "r");
-		json_double(&w, ci->r, 4);
-		json_key(&w, "wake_delay_us");
-		if (ci->wake_delay_us >= 0)
-			json_double(&w, ci->wake_delay_us, 1);
-		else
-			json_null(&w);
+		json_kv_double(&w, "user", ci->pct_user, 2);
+		json_kv_double(&w, "system", ci->pct_system, 2);
+		json_kv_double(&w, "idle", ci->pct_idle, 2);
+		json_kv_double(&w, "iowait", ci->pct_iowait, 2);
+		json_kv_double(&w, "steal", ci->pct_steal, 2);
+		json_kv_double(&w, "u", ci->u, 4);
+		json_kv_double(&w, "r", ci->r, 4);
+		json_kv_double_or_null(&w, "wake_delay_us",
+		    ci->wake_delay_us >= 0, ci->wake_delay_us, 1);
 		if (ci->cpu < 0) {
-			json_key(&w, "running");
-			json_u64(&w, iv->runnable);
-			json_key(&w, "psi_some");
-			if (iv->have_psi)
-				json_double(&w, 100 * iv->psi_some, 2);
-			else
-				json_null(&w);
-			json_key(&w, "throttled");
-			if (iv->have_cgroup)
-				json_double(&w, 100 * iv->throttled, 2);
-			else
-				json_null(&w);
-			json_key(&w, "nr_throttled");
-			if (iv->have_cgroup)
-				json_u64(&w, iv->nr_throttled);
-			else
-				json_null(&w);
+			json_kv_u64(&w, "running", iv->runnable);
+			json_kv_double_or_null(&w, "psi_some", iv->have_psi,
+			    100 * iv->psi_some, 2);
+			json_kv_double_or_null(&w, "throttled", iv->have_cgroup,
+			    100 * iv->throttled, 2);
+			json_kv_double_or_null(&w, "nr_throttled",
+			    iv->have_cgroup, (double)iv->nr_throttled, 0);
+			json_kv_double_or_null(&w, "throttled_s",
+			    iv->have_cgroup, iv->throttled_s, 3);
 		}
 	}
-	json_key(&w, "verdict");
-	json_string(&w, verdict_name(ci->verdict));
-	json_key(&w, "reason");
-	json_string(&w, engine_reason(e, iv, ci, why, sizeof(why)));
+	json_kv_string(&w, "verdict", verdict_name(ci->verdict));
+	json_kv_string(
+	    &w, "reason", engine_reason(e, iv, ci, why, sizeof(why)));
 	json_object_end(&w);
 	n = json_finish(&w);
 	if (n > 0) {
@@ -344,51 +324,29 @@ summary_json(struct report *r, const struct engine *e, const struct summary *s)
 	json_object_begin(&w);
 	json_key(&w, "summary");
 	json_bool(&w, true);
-	json_key(&w, "intervals");
-	json_u64(&w, rt->intervals);
-	json_key(&w, "dropped");
-	json_u64(&w, rt->glitches);
-	json_key(&w, "seconds");
-	json_double(&w, (double)rt->elapsed_ns / NSEC_PER_SEC, 3);
-	json_key(&w, "cpus");
-	json_u64(&w, rt->ncpu);
-	json_key(&w, "steal");
-	json_double(&w, s->pct_steal, 3);
-	json_key(&w, "max_steal");
-	json_double(&w, rt->max_pct_steal, 2);
-	json_key(&w, "u");
-	json_double(&w, s->u, 4);
-	json_key(&w, "r");
-	json_double(&w, s->r, 4);
-	json_key(&w, "psi_some");
-	if (rt->have_psi)
-		json_double(&w, 100 * s->psi_some, 2);
-	else
-		json_null(&w);
-	json_key(&w, "throttled");
-	if (rt->have_cgroup)
-		json_double(&w, 100 * s->throttled, 2);
-	else
-		json_null(&w);
-	json_key(&w, "wake_delay_us");
-	if (s->wake_delay_us >= 0)
-		json_double(&w, s->wake_delay_us, 1);
-	else
-		json_null(&w);
+	json_kv_u64(&w, "intervals", rt->intervals);
+	json_kv_u64(&w, "dropped", rt->glitches);
+	json_kv_double(&w, "seconds", (double)rt->elapsed_ns / NSEC_PER_SEC, 3);
+	json_kv_u64(&w, "cpus", rt->ncpu);
+	json_kv_double(&w, "steal", s->pct_steal, 3);
+	json_kv_double(&w, "max_steal", rt->max_pct_steal, 2);
+	json_kv_double(&w, "u", s->u, 4);
+	json_kv_double(&w, "r", s->r, 4);
+	json_kv_double_or_null(
+	    &w, "psi_some", rt->have_psi, 100 * s->psi_some, 2);
+	json_kv_double_or_null(
+	    &w, "throttled", rt->have_cgroup, 100 * s->throttled, 2);
+	json_kv_double_or_null(
+	    &w, "wake_delay_us", s->wake_delay_us >= 0, s->wake_delay_us, 1);
 	json_key(&w, "verdicts");
 	json_object_begin(&w);
-	for (int v = 0; v < VERDICT_MAX; v++) {
-		json_key(&w, verdict_name((enum verdict)v));
-		json_u64(
-		    &w, v == VERDICT_GLITCH ? rt->glitches : rt->by_verdict[v]);
-	}
+	for (int v = 0; v < VERDICT_MAX; v++)
+		json_kv_u64(&w, verdict_name((enum verdict)v),
+		    v == VERDICT_GLITCH ? rt->glitches : rt->by_verdict[v]);
 	json_object_end(&w);
-	json_key(&w, "verdict");
-	json_string(&w, verdict_name(s->verdict));
-	json_key(&w, "reason");
-	json_string(&w, s->reason);
-	json_key(&w, "advice");
-	json_string(&w, s->advice);
+	json_kv_string(&w, "verdict", verdict_name(s->verdict));
+	json_kv_string(&w, "reason", s->reason);
+	json_kv_string(&w, "advice", s->advice);
 	json_object_end(&w);
 	n = json_finish(&w);
 	if (n > 0) {
@@ -426,9 +384,11 @@ report_summary(struct report *r, const struct engine *e)
 		puts_(r, line);
 		if (rt->have_cgroup) {
 			snprintf(line, sizeof(line),
-			    "; cgroup throttled %.1f%% (%llu periods)\n",
+			    "; cgroup throttled in %.1f%% of quota periods "
+			    "(%llu of %llu)\n",
 			    100 * s.throttled,
-			    (unsigned long long)rt->nr_throttled);
+			    (unsigned long long)rt->nr_throttled,
+			    (unsigned long long)rt->nr_periods);
 			puts_(r, line);
 		}
 	}
@@ -450,100 +410,129 @@ report_summary(struct report *r, const struct engine *e)
 	return flush(r);
 }
 
-static void
-prom_help(
-    char **p, char *end, const char *name, const char *type, const char *help)
-{
-	int n = snprintf(*p, (size_t)(end - *p), "# HELP %s %s\n# TYPE %s %s\n",
-	    name, help, name, type);
+/* The Prometheus text under construction; overflow sticks. */
+struct prom_text {
+	char buf[1 << 18];
+	size_t len;
+	bool overflow;
+};
 
-	*p += n > 0 && n < end - *p ? n : 0;
+static void prom_printf(struct prom_text *t, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+prom_printf(struct prom_text *t, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(t->buf + t->len, sizeof(t->buf) - t->len, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof(t->buf) - t->len)
+		t->overflow = true;
+	else
+		t->len += (size_t)n;
 }
 
 static void
-prom_value(char **p, char *end, const char *name, const char *cpu, double v)
+prom_help(
+    struct prom_text *t, const char *name, const char *type, const char *help)
 {
-	int n = snprintf(
-	    *p, (size_t)(end - *p), "%s{cpu=\"%s\"} %.6g\n", name, cpu, v);
+	prom_printf(t, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
 
-	*p += n > 0 && n < end - *p ? n : 0;
+/* The rows of an interval: the aggregate, then each CPU if computed. */
+static unsigned
+prom_rows(const struct interval *iv)
+{
+	return 1 + (iv->cpu_detail ? iv->ncpu : 0);
+}
+
+static const struct cpu_interval *
+prom_row(const struct interval *iv, unsigned i, char *label, size_t size)
+{
+	const struct cpu_interval *ci = i == 0 ? &iv->total : &iv->cpu[i - 1];
+
+	if (i == 0)
+		snprintf(label, size, "all");
+	else
+		snprintf(label, size, "%d", ci->cpu);
+	return ci;
 }
 
 int
 report_prometheus(
     struct report *r, const struct engine *e, const struct interval *iv)
 {
-	static char text[1 << 18];
-	char *p = text, *end = text + sizeof(text);
+	static struct prom_text t;
+	const struct cpu_interval *ci;
 	char cpu[16];
-	int n;
-	static const struct {
-		const char *name, *help;
-	} gauges[] = {
-	    {"stealstat_steal_ratio", "Share of all CPU time stolen by "
-	                              "the hypervisor over the last "
-	                              "interval."},
-	    {"stealstat_wanted_steal_ratio",
-	        "Share of the CPU time the vCPU wanted that was stolen "
-	        "(r)."},
-	    {"stealstat_busy_ratio", "How busy the vCPU wanted to be "
-	                             "(u)."},
-	};
 
-	if (r->prom_path == NULL || iv->glitch)
+	if (r->prom_path == NULL)
 		return 0;
-	for (size_t g = 0; g < sizeof(gauges) / sizeof(gauges[0]); g++) {
-		prom_help(&p, end, gauges[g].name, "gauge", gauges[g].help);
-		for (int i = -1; i < (int)iv->ncpu; i++) {
-			const struct cpu_interval *ci =
-			    i < 0 ? &iv->total : &iv->cpu[i];
-			double v = g == 0   ? ci->pct_steal / 100
-			           : g == 1 ? ci->r
-			                    : ci->u;
-
-			snprintf(
-			    cpu, sizeof(cpu), i < 0 ? "all" : "%d", ci->cpu);
-			prom_value(&p, end, gauges[g].name, cpu, v);
+	t.len = 0;
+	t.overflow = false;
+	/* A dropped interval has no ratios, only its verdict. */
+	if (!iv->glitch) {
+		prom_help(&t, "stealstat_steal_ratio", "gauge",
+		    "Share of all CPU time stolen by the hypervisor over the "
+		    "last interval.");
+		for (unsigned i = 0; i < prom_rows(iv); i++) {
+			ci = prom_row(iv, i, cpu, sizeof(cpu));
+			prom_printf(&t,
+			    "stealstat_steal_ratio{cpu=\"%s\"} %.6g\n", cpu,
+			    ci->pct_steal / 100);
+		}
+		prom_help(&t, "stealstat_wanted_steal_ratio", "gauge",
+		    "Share of the CPU time the vCPU wanted that was stolen "
+		    "(r).");
+		for (unsigned i = 0; i < prom_rows(iv); i++) {
+			ci = prom_row(iv, i, cpu, sizeof(cpu));
+			prom_printf(&t,
+			    "stealstat_wanted_steal_ratio{cpu=\"%s\"} %.6g\n",
+			    cpu, ci->r);
+		}
+		prom_help(&t, "stealstat_busy_ratio", "gauge",
+		    "How busy the vCPU wanted to be (u).");
+		for (unsigned i = 0; i < prom_rows(iv); i++) {
+			ci = prom_row(iv, i, cpu, sizeof(cpu));
+			prom_printf(&t,
+			    "stealstat_busy_ratio{cpu=\"%s\"} %.6g\n", cpu,
+			    ci->u);
+		}
+		if (iv->have_psi) {
+			prom_help(&t, "stealstat_psi_cpu_some_ratio", "gauge",
+			    "Share of the interval in which some task waited "
+			    "for a CPU.");
+			prom_printf(&t, "stealstat_psi_cpu_some_ratio %.6g\n",
+			    iv->psi_some);
+		}
+		if (iv->have_cgroup) {
+			prom_help(&t, "stealstat_cgroup_throttled_ratio",
+			    "gauge",
+			    "Share of the cgroup's CPU quota periods in the "
+			    "interval in which it was throttled.");
+			prom_printf(&t,
+			    "stealstat_cgroup_throttled_ratio %.6g\n",
+			    iv->throttled);
 		}
 	}
-	prom_help(&p, end, "stealstat_verdict", "gauge",
+	prom_help(&t, "stealstat_verdict", "gauge",
 	    "1 for the current verdict of each CPU, 0 for the others.");
-	for (int i = -1; i < (int)iv->ncpu; i++) {
-		const struct cpu_interval *ci =
-		    i < 0 ? &iv->total : &iv->cpu[i];
-
-		snprintf(cpu, sizeof(cpu), i < 0 ? "all" : "%d", ci->cpu);
-		for (int v = 0; v < VERDICT_MAX; v++) {
-			n = snprintf(p, (size_t)(end - p),
-			    "stealstat_verdict{cpu=\"%s\",verdict=\"%s\"} "
-			    "%d\n",
+	for (unsigned i = 0; i < prom_rows(iv); i++) {
+		ci = prom_row(iv, i, cpu, sizeof(cpu));
+		for (int v = 0; v < VERDICT_MAX; v++)
+			prom_printf(&t,
+			    "stealstat_verdict{cpu=\"%s\",verdict=\"%s\"} %d\n",
 			    cpu, verdict_name((enum verdict)v),
 			    ci->verdict == (enum verdict)v);
-			p += n > 0 && n < end - p ? n : 0;
-		}
 	}
-	if (iv->have_psi) {
-		prom_help(&p, end, "stealstat_psi_cpu_some_ratio", "gauge",
-		    "Share of the interval in which some task waited for a "
-		    "CPU.");
-		n = snprintf(p, (size_t)(end - p),
-		    "stealstat_psi_cpu_some_ratio %.6g\n", iv->psi_some);
-		p += n > 0 && n < end - p ? n : 0;
-	}
-	if (iv->have_cgroup) {
-		prom_help(&p, end, "stealstat_cgroup_throttled_ratio", "gauge",
-		    "Share of the interval the cgroup's CPU quota throttled "
-		    "it.");
-		n = snprintf(p, (size_t)(end - p),
-		    "stealstat_cgroup_throttled_ratio %.6g\n", iv->throttled);
-		p += n > 0 && n < end - p ? n : 0;
-	}
-	prom_help(&p, end, "stealstat_dropped_intervals_total", "counter",
+	prom_help(&t, "stealstat_dropped_intervals_total", "counter",
 	    "Intervals dropped as glitches (migration, suspend, hotplug).");
-	n = snprintf(p, (size_t)(end - p),
-	    "stealstat_dropped_intervals_total %u\n", e->run.glitches);
-	p += n > 0 && n < end - p ? n : 0;
-	if (p >= end - 1)
+	prom_printf(
+	    &t, "stealstat_dropped_intervals_total %u\n", e->run.glitches);
+	if (t.overflow)
 		return -ENOBUFS;
-	return atomic_replace(r->prom_path, text, (size_t)(p - text), 0644);
+	return atomic_replace(r->prom_path, t.buf, t.len, 0644);
 }

@@ -150,7 +150,7 @@ def throttled(version):
         r.step([cpu(user=30, system=5, idle=65), cpu(user=28, system=4,
                                                      idle=68)],
                intr=1500, running=1, psi_us=30_000,
-               throttled_ns=350_000_000, nr_throttled=10)
+               throttled_ns=350_000_000, nr_throttled=4)
     r.write("throttled-" + version)
 
 

@@ -100,7 +100,10 @@ step(struct ticks t, uint64_t intr, uint32_t running, uint64_t psi_us,
 	b->stat.procs_running = running;
 	b->psi.some_total_us = a->psi.some_total_us + psi_us;
 	b->cgroup.throttled_ns = a->cgroup.throttled_ns + throttled_ns;
-	b->cgroup.nr_throttled = a->cgroup.nr_throttled + (throttled_ns > 0);
+	/* Ten quota periods a second, three of them throttled if any. */
+	b->cgroup.nr_periods = a->cgroup.nr_periods + 10;
+	b->cgroup.nr_throttled =
+	    a->cgroup.nr_throttled + 3 * (throttled_ns > 0);
 	b->mono_ns = a->mono_ns + NSEC_PER_SEC;
 	run.cur = !run.cur;
 	return engine_step(&run.e, a, b);
@@ -219,6 +222,7 @@ test_throttled(void **state)
 	    step((struct ticks){30, 5, 65, 0}, 1000, 1, 0, 300 * NSEC_PER_MSEC);
 	assert_int_equal(iv->total.verdict, VERDICT_THROTTLED);
 	assert_true(iv->throttled > 0.29 && iv->throttled < 0.31);
+	assert_true(iv->throttled_s > 0.29 && iv->throttled_s < 0.31);
 	engine_summary(&run.e, &s);
 	assert_int_equal(s.verdict, VERDICT_THROTTLED);
 	engine_free(&run.e);
