@@ -55,6 +55,13 @@ static const char *const verdict_advice[VERDICT_MAX] = {
                        "again.",
 };
 
+/* Idle-steal where idle vCPUs poll instead of halting (idlepoll.h). */
+static const char idle_steal_polling_advice[] =
+    "no throughput lost. This guest's idle vCPUs poll instead of "
+    "halting, so the host can preempt them while idle: this steal is "
+    "time a polling or waking vCPU waited, not work lost. Ignore it "
+    "unless tail latency of a mostly idle service matters.";
+
 const char *
 verdict_name(enum verdict v)
 {
@@ -649,4 +656,6 @@ engine_summary(const struct engine *e, struct summary *out)
 		    100 * out->u, out->pct_steal, 100 * out->r);
 	}
 	out->advice = verdict_advice[out->verdict];
+	if (out->verdict == VERDICT_IDLE_STEAL && e->idle_poll[0] != '\0')
+		out->advice = idle_steal_polling_advice;
 }

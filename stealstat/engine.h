@@ -133,6 +133,8 @@ struct engine {
 	struct cpu_history total_hist;
 	struct cpu_history *hist;
 	struct run_totals run;
+	/* How idle vCPUs poll (idlepoll.h), "" when they halt. */
+	char idle_poll[64];
 };
 
 /* Returns 0 or -ENOMEM / -EINVAL (bad options). */

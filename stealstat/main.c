@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "engine.h"
+#include "idlepoll.h"
 #include "log.h"
 #include "parse.h"
 #include "probe.h"
@@ -462,6 +463,8 @@ run_live(const struct options *o)
 	    snapshot_init(cur, cpu_capacity(), wants_cpu_detail(o)) < 0 ||
 	    engine_init(&engine, &o->verdict, user_hz()) < 0)
 		fatalx("out of memory");
+	idle_poll_detect(
+	    o->proc_root, engine.idle_poll, sizeof(engine.idle_poll));
 	setup_report(&report, o);
 
 	if (o->mode == MODE_RECORD) {
@@ -469,7 +472,8 @@ run_live(const struct options *o)
 		    o->file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 		if (record_fd < 0)
 			fatal("record: %s", o->file);
-		if ((rc = record_write_header(record_fd, user_hz())) < 0) {
+		if ((rc = record_write_header(
+		         record_fd, user_hz(), engine.idle_poll)) < 0) {
 			errno = -rc;
 			fatal("record: %s", o->file);
 		}
@@ -598,6 +602,8 @@ run_replay(const struct options *o)
 	    snapshot_init(cur, 64, wants_cpu_detail(o)) < 0 ||
 	    engine_init(&engine, &o->verdict, rr.hz) < 0)
 		fatalx("out of memory");
+	snprintf(
+	    engine.idle_poll, sizeof(engine.idle_poll), "%s", rr.idle_poll);
 	setup_report(&report, o);
 
 	while (!stop_requested && (rc = record_next(&rr, &raw)) != 0) {

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "json.h"
+#include "idlepoll.h"
 #include "probe.h"
 #include "procstat.h"
 #include "timeutil.h"
@@ -1065,25 +1066,6 @@ report_canary(struct probe *p)
 	return json_emit(&w, p->out);
 }
 
-/* Reads the guest's cpuidle driver ("haltpoll", "acpi_idle"), or "". */
-static void
-idle_driver(char *buf, size_t size)
-{
-	ssize_t n = -1;
-	int fd;
-
-	fd = open("/sys/devices/system/cpu/cpuidle/current_driver",
-	    O_RDONLY | O_CLOEXEC);
-	if (fd >= 0) {
-		n = pread(fd, buf, size - 1, 0);
-		close(fd);
-	}
-	if (n < 0)
-		n = 0;
-	buf[n] = '\0';
-	buf[strcspn(buf, "\n")] = '\0';
-}
-
 static const char *const verdict_name[] = {
     [PHASES_INCONCLUSIVE] = "inconclusive",
     [PHASES_NO_IDLE_STEAL] = "no_idle_steal",
@@ -1121,7 +1103,8 @@ report_phases(const struct probe *p)
 	uint64_t noise;
 	enum phases_verdict v;
 	struct json_writer w;
-	char buf[1024], driver[64];
+	char buf[1024], idle_poll[64];
+	bool polls;
 	unsigned counted = 0;
 
 	for (unsigned i = 0; i < p->ncpu; i++) {
@@ -1139,7 +1122,9 @@ report_phases(const struct probe *p)
 	busy.cpu_ns = p->busy_ns * counted;
 	noise = ticks_ns(p, 1) * counted * p->busy_windows;
 	v = phases_verdict(&idle, &busy, noise);
-	idle_driver(driver, sizeof(driver));
+	polls = idle_poll_detect(
+	    p->opts->proc_root != NULL ? p->opts->proc_root : "/proc",
+	    idle_poll, sizeof(idle_poll));
 
 	if (!p->opts->json) {
 		fprintf(p->out,
@@ -1153,8 +1138,8 @@ report_phases(const struct probe *p)
 		    percent(idle.steal_ns, idle.cpu_ns),
 		    percent(idle.nonidle_ns, idle.cpu_ns),
 		    percent(busy.steal_ns, busy.cpu_ns));
-		if (driver[0] != '\0')
-			fprintf(p->out, "  guest cpuidle driver: %s\n", driver);
+		fprintf(p->out, "  idle vCPUs here: %s%s\n",
+		    polls ? "poll, " : "halt", polls ? idle_poll : "");
 		fprintf(p->out, "conclusion: %s\n", verdict_text[v]);
 		return 0;
 	}
@@ -1176,9 +1161,9 @@ report_phases(const struct probe *p)
 	json_double(&w, percent(idle.nonidle_ns, idle.cpu_ns), 3);
 	json_key(&w, "busy_steal_pct");
 	json_double(&w, percent(busy.steal_ns, busy.cpu_ns), 3);
-	json_key(&w, "cpuidle_driver");
-	if (driver[0] != '\0')
-		json_string(&w, driver);
+	json_key(&w, "idle_poll");
+	if (polls)
+		json_string(&w, idle_poll);
 	else
 		json_null(&w);
 	json_key(&w, "verdict");

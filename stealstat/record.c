@@ -89,6 +89,14 @@ record_open(
 	    parse_u32(line + 3, 1, 100000, &hz) < 0)
 		return rec_error(r, "expected \"hz N\" (USER_HZ, 1..100000)");
 	r->hz = hz;
+	/* Optional header lines, before the first snapshot. */
+	if (r->len - r->pos > 10 &&
+	    memcmp(r->buf + r->pos, "idle-poll ", 10) == 0) {
+		if (!next_line(r, line, sizeof(line), &too_long) ||
+		    strlen(line + 10) >= sizeof(r->idle_poll))
+			return rec_error(r, "idle-poll line too long");
+		snprintf(r->idle_poll, sizeof(r->idle_poll), "%s", line + 10);
+	}
 	return 0;
 }
 
@@ -178,10 +186,14 @@ record_next(struct record_reader *r, struct raw_snapshot *out)
 }
 
 int
-record_write_header(int fd, unsigned hz)
+record_write_header(int fd, unsigned hz, const char *idle_poll)
 {
-	char buf[64];
+	char buf[192];
 	int n = snprintf(buf, sizeof(buf), RECORD_MAGIC "\nhz %u\n", hz);
+
+	if (idle_poll[0] != '\0' && strchr(idle_poll, '\n') == NULL)
+		n += snprintf(buf + n, sizeof(buf) - (size_t)n,
+		    "idle-poll %.63s\n", idle_poll);
 
 	if (write(fd, buf, (size_t)n) != n)
 		return errno != 0 ? -errno : -EIO;

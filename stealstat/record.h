@@ -4,6 +4,7 @@
  *
  *	stealstat-record 1
  *	hz 100
+ *	idle-poll DESCRIPTION	(optional: how idle vCPUs poll, see idlepoll.h)
  *	# comments and blank lines are ignored between snapshots
  *	snapshot MONO_NS WALL_NS
  *	stat LEN
@@ -33,6 +34,7 @@ struct record_reader {
 	size_t len, pos;
 	unsigned line; /* line number at pos, from 1 */
 	unsigned hz;
+	char idle_poll[64]; /* "" when the recording says nothing */
 	char error[256]; /* "NAME:LINE: what is wrong" */
 };
 
@@ -49,8 +51,8 @@ int record_open(
  */
 int record_next(struct record_reader *r, struct raw_snapshot *out);
 
-/* Writes the header. Returns 0 or -errno. */
-int record_write_header(int fd, unsigned hz);
+/* Writes the header; idle_poll may be "". Returns 0 or -errno. */
+int record_write_header(int fd, unsigned hz, const char *idle_poll);
 
 /* Appends one snapshot with a single writev. Returns 0 or -errno. */
 int record_write_snapshot(int fd, const struct raw_snapshot *s);

@@ -338,6 +338,11 @@ summary_json(struct report *r, const struct engine *e, const struct summary *s)
 	    &w, "throttled", rt->have_cgroup, 100 * s->throttled, 2);
 	json_kv_double_or_null(
 	    &w, "wake_delay_us", s->wake_delay_us >= 0, s->wake_delay_us, 1);
+	json_key(&w, "idle_poll");
+	if (e->idle_poll[0] != '\0')
+		json_string(&w, e->idle_poll);
+	else
+		json_null(&w);
 	json_key(&w, "verdicts");
 	json_object_begin(&w);
 	for (int v = 0; v < VERDICT_MAX; v++)
@@ -397,6 +402,14 @@ report_summary(struct report *r, const struct engine *e)
 		    "  steal per interrupt ~%.0f us (an estimate of wakeup "
 		    "delay)\n",
 		    s.wake_delay_us);
+		puts_(r, line);
+	}
+	if (e->idle_poll[0] != '\0' && rt->ticks[COL_STEAL] > 0) {
+		snprintf(line, sizeof(line),
+		    "  note: idle vCPUs poll here (%s): a polling vCPU runs on "
+		    "the host and can be preempted, so some of this steal may "
+		    "have accrued while idle\n",
+		    e->idle_poll);
 		puts_(r, line);
 	}
 	puts_(r, "  intervals: ");

@@ -25,7 +25,7 @@ def cpu(user=0, system=0, idle=0, iowait=0, steal=0, nice=0, irq=0,
 
 
 class Rec:
-    def __init__(self, ncpu, ncols=10, psi=True, cgroup=None):
+    def __init__(self, ncpu, ncols=10, psi=True, cgroup=None, idle_poll=None):
         self.ncpu = ncpu
         self.ncols = ncols
         self.counters = [[1000 * (c + 1) + 7 * i for c in range(10)]
@@ -44,6 +44,8 @@ class Rec:
         self.wall = WALL0
         self.running = 1
         self.out = ["stealstat-record 1", "hz %d" % HZ]
+        if idle_poll:
+            self.out.append("idle-poll " + idle_poll)
         self.snapshot()
 
     def stat_text(self):
@@ -108,13 +110,13 @@ class Rec:
             f.write("\n".join(self.out) + "\n")
 
 
-def idle_steal():
-    r = Rec(2)
+def idle_steal(name="idle-steal", idle_poll=None):
+    r = Rec(2, idle_poll=idle_poll)
     for i in range(8):
         r.step([cpu(user=2, system=1, idle=96, steal=1),
                 cpu(user=1, system=1, idle=97 + (i % 2), steal=1 - (i % 2))],
                intr=400, psi_us=2000)
-    r.write("idle-steal")
+    r.write(name)
 
 
 def busy_stolen():
@@ -207,6 +209,8 @@ def one_cpu_stolen():
 
 
 idle_steal()
+# The same on a guest whose idle vCPUs poll (cpuidle-haltpoll).
+idle_steal("idle-steal-haltpoll", "cpuidle haltpoll, up to 200 us")
 busy_stolen()
 capped()
 saturated()
