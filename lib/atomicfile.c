@@ -1,5 +1,6 @@
 /* atomicfile.c: replace a file so readers see old or new, never a mix. */
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -59,8 +60,9 @@ atomic_file_discard_tmp(struct atomic_file *af)
  * atomic within one file system. Its mode is set with fchmod, which the
  * umask does not affect, before any data is in it.
  */
-int
-atomic_file_open(struct atomic_file *af, const char *path, mode_t mode)
+static int
+atomic_file_open_common(
+    struct atomic_file *af, const char *path, mode_t mode, bool fixed)
 {
 	struct atomic_file new = {.fd = -1, .dir_fd = -1};
 	const char *base;
@@ -94,6 +96,9 @@ atomic_file_open(struct atomic_file *af, const char *path, mode_t mode)
 	memcpy(tmpl + dir_len + 2, base, strlen(base));
 	memcpy(
 	    tmpl + tmpl_size - sizeof(".XXXXXX"), ".XXXXXX", sizeof(".XXXXXX"));
+	if (fixed)
+		memcpy(tmpl + tmpl_size - sizeof(".XXXXXX"), ".tmp",
+		    sizeof(".tmp"));
 
 	if ((new.path = strdup(path)) == NULL) {
 		r = -ENOMEM;
@@ -104,7 +109,12 @@ atomic_file_open(struct atomic_file *af, const char *path, mode_t mode)
 		r = -errno;
 		goto fail;
 	}
-	if ((new.fd = mkostemp(tmpl, O_CLOEXEC)) == -1) {
+	if (fixed)
+		new.fd = open(tmpl,
+		    O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+	else
+		new.fd = mkostemp(tmpl, O_CLOEXEC);
+	if (new.fd == -1) {
 		r = -errno;
 		goto fail;
 	}
@@ -128,6 +138,18 @@ fail:
 	free(dir);
 	free(tmpl);
 	return r;
+}
+
+int
+atomic_file_open(struct atomic_file *af, const char *path, mode_t mode)
+{
+	return atomic_file_open_common(af, path, mode, false);
+}
+
+int
+atomic_file_open_fixed(struct atomic_file *af, const char *path, mode_t mode)
+{
+	return atomic_file_open_common(af, path, mode, true);
 }
 
 /*

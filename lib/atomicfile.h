@@ -28,6 +28,15 @@ struct atomic_file {
 int atomic_file_open(struct atomic_file *af, const char *path, mode_t mode);
 
 /*
+ * As atomic_file_open, but the temporary file is always ".BASE.tmp",
+ * truncated if it exists. Only for callers that serialize every writer
+ * of path (with a lock): a temporary left by a writer that was killed is
+ * then reused instead of piling up.
+ */
+int atomic_file_open_fixed(
+    struct atomic_file *af, const char *path, mode_t mode);
+
+/*
  * Appends len bytes, retrying short writes. Returns 0 or -errno; after a
  * failure the temporary file is already gone and atomic_file_commit
  * fails with -EBADF (call it or atomic_file_abort to release af).

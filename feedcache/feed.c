@@ -1,0 +1,338 @@
+/*
+ * feedcache configuration: key tables for lib/config, then the checks
+ * that span keys (a URL's scheme, the origin it names).
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "feed.h"
+#include "timeutil.h"
+
+#define DEFAULT_CACHE_DIR "/var/cache/feedcache"
+#define DEFAULT_USER_AGENT "feedcache/" TK_VERSION
+#define SECONDS(n) ((uint64_t)(n)*NSEC_PER_SEC)
+
+bool
+feed_name_valid(const char *name)
+{
+	size_t n = strlen(name);
+
+	if (n == 0 || n > FEED_NAME_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!isalnum((unsigned char)name[i]) && name[i] != '_' &&
+		    name[i] != '-')
+			return false;
+	return true;
+}
+
+/*
+ * "validate = xml | json | nonempty | none".
+ */
+static int
+parse_validate(void *field, const char *value, char *why, size_t why_size)
+{
+	static const char *const names[] = {"none", "nonempty", "xml", "json"};
+
+	for (int i = 0; i < 4; i++) {
+		if (strcmp(value, names[i]) == 0) {
+			*(int *)field = i;
+			return 0;
+		}
+	}
+	snprintf(why, why_size, "'%s' is not one of xml, json, nonempty, none",
+	    value);
+	return -EINVAL;
+}
+
+/*
+ * "header = Name: value", repeatable. The name must be a token and the
+ * value free of control characters, so a configuration cannot smuggle a
+ * second header or a request line into the request.
+ */
+static int
+parse_header(void *field, const char *value, char *why, size_t why_size)
+{
+	struct feed_headers *h = field;
+	const char *colon = strchr(value, ':');
+
+	if (colon == NULL || colon == value) {
+		snprintf(why, why_size, "expected 'Name: value'");
+		return -EINVAL;
+	}
+	for (const char *p = value; p < colon; p++) {
+		if (!isalnum((unsigned char)*p) &&
+		    strchr("!#$%&'*+-.^_`|~", *p) == NULL) {
+			snprintf(why, why_size, "bad character in header name");
+			return -EINVAL;
+		}
+	}
+	for (const char *p = colon; *p != '\0'; p++) {
+		if ((unsigned char)*p < 0x20 && *p != '\t') {
+			snprintf(why, why_size, "control character in header");
+			return -EINVAL;
+		}
+	}
+	if (h->count == FEED_MAX_HEADERS) {
+		snprintf(
+		    why, why_size, "more than %d headers", FEED_MAX_HEADERS);
+		return -EINVAL;
+	}
+	if ((h->line[h->count] = strdup(value)) == NULL) {
+		snprintf(why, why_size, "out of memory");
+		return -ENOMEM;
+	}
+	h->count++;
+	return 0;
+}
+
+/*
+ * Checks a URL's scheme and fills origin with "scheme://host:port" (the
+ * unit of the one-transfer-per-origin rule). Returns false with why.
+ */
+static bool
+url_origin(
+    const char *url, char *origin, size_t size, char *why, size_t why_size)
+{
+	const char *scheme, *rest, *end, *at, *port = NULL;
+	size_t hostlen;
+
+	for (const char *p = url; *p != '\0'; p++) {
+		if ((unsigned char)*p <= 0x20 || *p == 0x7f) {
+			snprintf(
+			    why, why_size, "space or control character in URL");
+			return false;
+		}
+	}
+	if (strncasecmp(url, "http://", 7) == 0) {
+		scheme = "http";
+		rest = url + 7;
+	} else if (strncasecmp(url, "https://", 8) == 0) {
+		scheme = "https";
+		rest = url + 8;
+	} else {
+		snprintf(why, why_size, "only http:// and https:// URLs");
+		return false;
+	}
+	end = rest + strcspn(rest, "/?#");
+	if ((at = memchr(rest, '@', (size_t)(end - rest))) != NULL)
+		rest = at + 1; /* user:password@ */
+	if (rest == end) {
+		snprintf(why, why_size, "no host in URL");
+		return false;
+	}
+	hostlen = (size_t)(end - rest);
+	/* The port follows the last ':' unless that is inside [IPv6]. */
+	for (const char *p = end; p > rest && p[-1] != ']'; p--) {
+		if (p[-1] == ':') {
+			port = p;
+			hostlen = (size_t)(p - 1 - rest);
+			break;
+		}
+	}
+	if (port != NULL && port < end)
+		snprintf(origin, size, "%s://%.*s:%.*s", scheme, (int)hostlen,
+		    rest, (int)(end - port), port);
+	else
+		snprintf(origin, size, "%s://%.*s:%s", scheme, (int)hostlen,
+		    rest, scheme[4] == 's' ? "443" : "80");
+	for (char *p = origin; *p != '\0'; p++)
+		*p = (char)tolower((unsigned char)*p);
+	return true;
+}
+
+/* "url = http://..." or "https://...", nothing else. */
+static int
+parse_url(void *field, const char *value, char *why, size_t why_size)
+{
+	char origin[256];
+
+	if (!url_origin(value, origin, sizeof(origin), why, why_size))
+		return -EINVAL;
+	if ((*(char **)field = strdup(value)) == NULL) {
+		snprintf(why, why_size, "out of memory");
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static const struct conf_key main_keys[] = {
+    CONF_KEY("cache_dir", CONF_STRING, struct feedcache_conf, cache_dir),
+    CONF_KEY("user_agent", CONF_STRING, struct feedcache_conf, user_agent),
+    CONF_KEY_RANGE(
+        "max_parallel", CONF_U32, struct feedcache_conf, max_parallel, 1, 1024),
+    CONF_KEY("metrics_file", CONF_STRING, struct feedcache_conf, metrics_file),
+    CONF_KEY("ca_file", CONF_STRING, struct feedcache_conf, ca_file),
+    CONF_KEY_END,
+};
+
+static const struct conf_key feed_keys[] = {
+    /* Required and checked as it is read, so errors name its line. */
+    {"url", CONF_CUSTOM, offsetof(struct feed, url), 0, 0, true, false,
+        parse_url},
+    CONF_KEY_RANGE("interval", CONF_DURATION, struct feed, interval_ns,
+        SECONDS(1), SECONDS(86400 * 365)),
+    CONF_KEY_RANGE("timeout", CONF_DURATION, struct feed, timeout_ns,
+        NSEC_PER_SEC / 10, SECONDS(3600)),
+    CONF_KEY_RANGE("max_size", CONF_SIZE, struct feed, max_size, 1, 1ULL << 30),
+    CONF_KEY_RANGE("max_backoff", CONF_DURATION, struct feed, max_backoff_ns,
+        SECONDS(1), SECONDS(86400 * 7)),
+    CONF_KEY("mode", CONF_MODE, struct feed, mode),
+    CONF_KEY_CUSTOM("validate", struct feed, validate, parse_validate, false),
+    CONF_KEY_CUSTOM("header", struct feed, headers, parse_header, true),
+    CONF_KEY("ca_file", CONF_STRING, struct feed, ca_file),
+    CONF_KEY_END,
+};
+
+static void *
+open_main(void *ctx, const char *instance, char *why, size_t why_size)
+{
+	(void)instance;
+	(void)why;
+	(void)why_size;
+	return ctx;
+}
+
+static void *
+open_feed(void *ctx, const char *instance, char *why, size_t why_size)
+{
+	struct feedcache_conf *conf = ctx;
+	struct feed *f, **grown;
+
+	if (!feed_name_valid(instance)) {
+		snprintf(why, why_size,
+		    "feed name '%.64s' must be 1 to %d of A-Z a-z 0-9 _ -",
+		    instance, FEED_NAME_MAX);
+		return NULL;
+	}
+	if (conf->nfeeds == conf->cap) {
+		size_t cap = conf->cap ? conf->cap * 2 : 16;
+
+		if ((grown = realloc(conf->feeds, cap * sizeof(*grown))) ==
+		    NULL) {
+			snprintf(why, why_size, "out of memory");
+			return NULL;
+		}
+		conf->feeds = grown;
+		conf->cap = cap;
+	}
+	if ((f = calloc(1, sizeof(*f))) == NULL) {
+		snprintf(why, why_size, "out of memory");
+		return NULL;
+	}
+	snprintf(f->name, sizeof(f->name), "%s", instance);
+	f->interval_ns = SECONDS(300);
+	f->timeout_ns = SECONDS(10);
+	f->max_size = 5 << 20;
+	f->max_backoff_ns = SECONDS(3600);
+	f->mode = 0644;
+	f->validate = VALIDATE_NONEMPTY;
+	conf->feeds[conf->nfeeds++] = f;
+	return f;
+}
+
+static const struct conf_section sections[] = {
+    {"feedcache", false, main_keys, open_main},
+    {"feed", true, feed_keys, open_feed},
+    {NULL, false, NULL, NULL},
+};
+
+int
+feedcache_conf_load(
+    const char *path, struct feedcache_conf *conf, struct conf_error *err)
+{
+	char why[128];
+	int rc;
+
+	memset(conf, 0, sizeof(*conf));
+	snprintf(conf->path, sizeof(conf->path), "%s", path);
+	conf->max_parallel = 16;
+	rc = conf_parse_file(path, sections, conf, err);
+	if (rc < 0)
+		goto fail;
+	if (conf->cache_dir == NULL &&
+	    (conf->cache_dir = strdup(DEFAULT_CACHE_DIR)) == NULL)
+		goto nomem;
+	if (conf->user_agent == NULL &&
+	    (conf->user_agent = strdup(DEFAULT_USER_AGENT)) == NULL)
+		goto nomem;
+	if (conf->cache_dir[0] != '/') {
+		conf_error_set(err, path, 0, "cache_dir",
+		    "cache_dir must be an absolute path");
+		rc = -EINVAL;
+		goto fail;
+	}
+	for (size_t i = 0; i < conf->nfeeds; i++) {
+		struct feed *f = conf->feeds[i];
+
+		/* Checked by parse_url already. */
+		url_origin(
+		    f->url, f->origin, sizeof(f->origin), why, sizeof(why));
+	}
+	return 0;
+nomem:
+	rc = -ENOMEM;
+	conf_error_set(err, path, 0, "", "out of memory");
+fail:
+	feedcache_conf_free(conf);
+	return rc;
+}
+
+static void
+feed_free(struct feed *f)
+{
+	if (f == NULL)
+		return;
+	free(f->url);
+	free(f->ca_file);
+	for (unsigned i = 0; i < f->headers.count; i++)
+		free(f->headers.line[i]);
+	free(f);
+}
+
+void
+feedcache_conf_free(struct feedcache_conf *conf)
+{
+	for (size_t i = 0; i < conf->nfeeds; i++)
+		feed_free(conf->feeds[i]);
+	free(conf->feeds);
+	free(conf->cache_dir);
+	free(conf->user_agent);
+	free(conf->metrics_file);
+	free(conf->ca_file);
+	memset(conf, 0, sizeof(*conf));
+}
+
+struct feed *
+feedcache_conf_find(const struct feedcache_conf *conf, const char *name)
+{
+	for (size_t i = 0; i < conf->nfeeds; i++)
+		if (strcmp(conf->feeds[i]->name, name) == 0)
+			return conf->feeds[i];
+	return NULL;
+}
+
+static bool
+str_eq(const char *a, const char *b)
+{
+	return (a == NULL && b == NULL) ||
+	       (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
+bool
+feed_same(const struct feed *a, const struct feed *b)
+{
+	if (!str_eq(a->url, b->url) || !str_eq(a->ca_file, b->ca_file) ||
+	    a->interval_ns != b->interval_ns ||
+	    a->timeout_ns != b->timeout_ns || a->max_size != b->max_size ||
+	    a->max_backoff_ns != b->max_backoff_ns || a->mode != b->mode ||
+	    a->validate != b->validate || a->headers.count != b->headers.count)
+		return false;
+	for (unsigned i = 0; i < a->headers.count; i++)
+		if (strcmp(a->headers.line[i], b->headers.line[i]) != 0)
+			return false;
+	return true;
+}

@@ -1,0 +1,74 @@
+/*
+ * feedcache configuration: the [feedcache] section and one [feed NAME]
+ * section per remote resource.
+ */
+#ifndef FEEDCACHE_FEED_H
+#define FEEDCACHE_FEED_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+
+#define FEED_NAME_MAX 64
+#define FEED_MAX_HEADERS 32
+
+enum validate_kind {
+	VALIDATE_NONE,
+	VALIDATE_NONEMPTY,
+	VALIDATE_XML,
+	VALIDATE_JSON,
+};
+
+struct feed_headers {
+	char *line[FEED_MAX_HEADERS]; /* "Name: value", owned */
+	unsigned count;
+};
+
+struct feed {
+	char name[FEED_NAME_MAX + 1]; /* [A-Za-z0-9_-]+ */
+	char *url; /* http:// or https:// */
+	uint64_t interval_ns;
+	uint64_t timeout_ns;
+	uint64_t max_size;
+	uint64_t max_backoff_ns;
+	uint32_t mode; /* of the cached file */
+	int validate; /* enum validate_kind */
+	struct feed_headers headers;
+	char *ca_file; /* extra CA for this feed, or NULL */
+	char origin[256]; /* "scheme://host:port", for limits */
+};
+
+struct feedcache_conf {
+	char path[512];
+	char *cache_dir;
+	char *user_agent;
+	char *metrics_file; /* NULL: no metrics */
+	char *ca_file; /* extra CA for every feed, or NULL */
+	uint32_t max_parallel;
+	struct feed **feeds;
+	size_t nfeeds, cap;
+};
+
+/*
+ * Loads and checks the configuration at path. Returns 0, -errno if the
+ * file cannot be read, or -EINVAL with err naming file, line and key.
+ * On failure *conf holds nothing that needs freeing.
+ */
+int feedcache_conf_load(
+    const char *path, struct feedcache_conf *conf, struct conf_error *err);
+
+void feedcache_conf_free(struct feedcache_conf *conf);
+
+/* The feed called name, or NULL. */
+struct feed *feedcache_conf_find(
+    const struct feedcache_conf *conf, const char *name);
+
+/* True if the two feeds would fetch the same thing the same way. */
+bool feed_same(const struct feed *a, const struct feed *b);
+
+/* Is name a valid feed name: 1..64 of [A-Za-z0-9_-]? */
+bool feed_name_valid(const char *name);
+
+#endif

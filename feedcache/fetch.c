@@ -1,0 +1,597 @@
+/*
+ * The refresh of one feed. The rule it keeps: nothing an origin does
+ * (hang, drip, reset, lie about its length, send an error page or a huge
+ * body, redirect to file://) can cost the good copy; only a complete,
+ * validated 200 replaces it, atomically.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/file.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "fetch.h"
+#include "timeutil.h"
+#include "validate.h"
+
+#define BACKOFF_BASE_NS (10 * NSEC_PER_SEC)
+#define RETRY_AFTER_MAX 86400
+#define MAX_REDIRECTS 5
+
+uint64_t
+fetch_random(void)
+{
+	static uint64_t state;
+
+	/* xorshift64*, seeded once from the kernel: jitter, not secrets. */
+	if (state == 0 &&
+	    (getrandom(&state, sizeof(state), 0) != (ssize_t)sizeof(state) ||
+	        state == 0))
+		state = time_mono_ns() | 1;
+	state ^= state >> 12;
+	state ^= state << 25;
+	state ^= state >> 27;
+	return state * 0x2545F4914F6CDD1DULL;
+}
+
+uint64_t
+backoff_delay_ns(uint32_t failures, uint64_t interval_ns,
+    uint64_t max_backoff_ns, uint64_t rnd)
+{
+	uint64_t window =
+	    interval_ns < BACKOFF_BASE_NS ? interval_ns : BACKOFF_BASE_NS;
+	unsigned shift = failures > 1 ? failures - 1 : 0;
+
+	if (shift > 40)
+		shift = 40;
+	if (window > max_backoff_ns >> shift)
+		window = max_backoff_ns;
+	else
+		window <<= shift;
+	if (window < NSEC_PER_SEC)
+		window = NSEC_PER_SEC;
+	/* Full jitter: anywhere in [1 s, window]. */
+	return NSEC_PER_SEC + rnd % (window - NSEC_PER_SEC + 1);
+}
+
+uint64_t
+due_jitter_ns(uint64_t interval_ns, uint64_t rnd)
+{
+	uint64_t spread = interval_ns / 5; /* +-10% */
+
+	return interval_ns - interval_ns / 10 + (spread ? rnd % spread : 0);
+}
+
+int64_t
+retry_after_parse(const char *value, int64_t now)
+{
+	static const char *const formats[] = {
+	    "%a, %d %b %Y %H:%M:%S GMT", /* IMF-fixdate */
+	    "%A, %d-%b-%y %H:%M:%S GMT", /* RFC 850 */
+	    "%a %b %e %H:%M:%S %Y", /* asctime */
+	};
+	int64_t secs = 0;
+	const char *p = value;
+	struct tm tm;
+
+	while (*p == ' ')
+		p++;
+	if (*p >= '0' && *p <= '9') {
+		for (; *p >= '0' && *p <= '9'; p++)
+			if ((secs = secs * 10 + (*p - '0')) > RETRY_AFTER_MAX)
+				secs = RETRY_AFTER_MAX;
+		while (*p == ' ')
+			p++;
+		return *p == '\0' ? secs : -1;
+	}
+	for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++) {
+		const char *end;
+
+		memset(&tm, 0, sizeof(tm));
+		end = strptime(p, formats[i], &tm);
+		if (end == NULL)
+			continue;
+		while (*end == ' ')
+			end++;
+		if (*end != '\0')
+			continue;
+		secs = (int64_t)timegm(&tm) - now;
+		if (secs < 0)
+			secs = 0;
+		return secs > RETRY_AFTER_MAX ? RETRY_AFTER_MAX : secs;
+	}
+	return -1;
+}
+
+static int
+cache_path(const struct feedcache_conf *conf, const char *prefix,
+    const char *name, const char *suffix, char *buf, size_t size)
+{
+	int n = snprintf(
+	    buf, size, "%s/%s%s%s", conf->cache_dir, prefix, name, suffix);
+
+	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
+}
+
+int
+feed_body_path(
+    const struct feedcache_conf *conf, const char *name, char *buf, size_t size)
+{
+	return cache_path(conf, "", name, "", buf, size);
+}
+
+int
+feed_meta_path(
+    const struct feedcache_conf *conf, const char *name, char *buf, size_t size)
+{
+	return cache_path(conf, ".", name, ".meta", buf, size);
+}
+
+int
+feed_lock(const struct feedcache_conf *conf, const char *name)
+{
+	char path[PATH_MAX];
+	int fd, rc;
+
+	if ((rc = cache_path(conf, ".", name, ".lock", path, sizeof(path))) < 0)
+		return rc;
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (fd < 0)
+		return -errno;
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		rc = errno == EWOULDBLOCK ? -EWOULDBLOCK : -errno;
+		close(fd);
+		return rc;
+	}
+	return fd;
+}
+
+/* Copies a header's value, trimmed, if line is "name: value". */
+static bool
+header_value(
+    const char *line, size_t len, const char *name, char *out, size_t size)
+{
+	size_t n = strlen(name);
+
+	if (len <= n || strncasecmp(line, name, n) != 0 || line[n] != ':')
+		return false;
+	line += n + 1;
+	len -= n + 1;
+	while (len > 0 && (*line == ' ' || *line == '\t')) {
+		line++;
+		len--;
+	}
+	while (len > 0 && (line[len - 1] == '\r' || line[len - 1] == '\n' ||
+	                      line[len - 1] == ' '))
+		len--;
+	if (len >= size)
+		len = 0; /* too long to be a validator we would send back */
+	memcpy(out, line, len);
+	out[len] = '\0';
+	return true;
+}
+
+static size_t
+on_header(char *data, size_t size, size_t nmemb, void *arg)
+{
+	struct fetch *f = arg;
+	size_t len = size * nmemb;
+
+	/* A new response (redirect, 100 Continue): forget the last one's. */
+	if (len >= 5 && memcmp(data, "HTTP/", 5) == 0) {
+		f->etag[0] = f->last_modified[0] = f->retry_after[0] = '\0';
+		return len;
+	}
+	if (!header_value(data, len, "ETag", f->etag, sizeof(f->etag)) &&
+	    !header_value(data, len, "Last-Modified", f->last_modified,
+	        sizeof(f->last_modified)))
+		header_value(data, len, "Retry-After", f->retry_after,
+		    sizeof(f->retry_after));
+	return len;
+}
+
+/*
+ * The body goes to the temporary file as it arrives, hashed on the way,
+ * and the size cap is enforced here: the transfer stops at the first
+ * byte over max_size, whatever Content-Length said.
+ */
+static size_t
+on_body(char *data, size_t size, size_t nmemb, void *arg)
+{
+	struct fetch *f = arg;
+	size_t len = size * nmemb;
+	long status = 0;
+	int rc;
+
+	if (f->received + len > f->feed->max_size) {
+		f->too_large = true;
+		return 0;
+	}
+	f->received += len;
+	curl_easy_getinfo(f->easy, CURLINFO_RESPONSE_CODE, &status);
+	if (status != 200)
+		return len; /* an error page: counted, not kept */
+	if ((rc = atomic_file_write(&f->body, data, len)) < 0) {
+		f->write_errno = -rc;
+		return 0;
+	}
+	EVP_DigestUpdate(f->sha, data, len);
+	return len;
+}
+
+/*
+ * ca_file adds a CA to the system store rather than replacing it:
+ * libcurl has loaded the default bundle into the context by now.
+ */
+static CURLcode
+on_ssl_ctx(CURL *easy, void *ssl_ctx, void *arg)
+{
+	const char *ca_file = arg;
+	X509_STORE *store = SSL_CTX_get_cert_store(ssl_ctx);
+
+	(void)easy;
+	if (store == NULL || X509_STORE_load_file(store, ca_file) != 1)
+		return CURLE_SSL_CACERT_BADFILE;
+	return CURLE_OK;
+}
+
+static bool
+file_exists(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+/* Adds "name: value", or the configured line as it is if name is NULL. */
+static int
+add_header(struct fetch *f, const char *name, const char *value)
+{
+	char line[700];
+	struct curl_slist *l;
+
+	if (name != NULL)
+		snprintf(line, sizeof(line), "%s: %s", name, value);
+	else
+		snprintf(line, sizeof(line), "%s", value);
+	if ((l = curl_slist_append(f->request_headers, line)) == NULL)
+		return -ENOMEM;
+	f->request_headers = l;
+	return 0;
+}
+
+static int
+setup_easy(
+    struct fetch *f, const struct feedcache_conf *conf, const struct feed *feed)
+{
+	const char *ca_file = feed->ca_file ? feed->ca_file : conf->ca_file;
+	long timeout_ms = (long)(feed->timeout_ns / NSEC_PER_MSEC);
+	long slow_s = timeout_ms / 2000 > 0 ? timeout_ms / 2000 : 1;
+	CURL *e = f->easy;
+
+	f->conditional =
+	    file_exists(f->body_path) &&
+	    (f->meta.etag[0] != '\0' || f->meta.last_modified[0] != '\0');
+	if (f->conditional && f->meta.etag[0] != '\0' &&
+	    add_header(f, "If-None-Match", f->meta.etag) < 0)
+		return -ENOMEM;
+	if (f->conditional && f->meta.last_modified[0] != '\0' &&
+	    add_header(f, "If-Modified-Since", f->meta.last_modified) < 0)
+		return -ENOMEM;
+	for (unsigned i = 0; i < feed->headers.count; i++)
+		if (add_header(f, NULL, feed->headers.line[i]) < 0)
+			return -ENOMEM;
+
+	curl_easy_setopt(e, CURLOPT_URL, feed->url);
+	curl_easy_setopt(e, CURLOPT_PRIVATE, f);
+	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L);
+	curl_easy_setopt(e, CURLOPT_MAXREDIRS, (long)MAX_REDIRECTS);
+	curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
+	curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
+	curl_easy_setopt(e, CURLOPT_USERAGENT, conf->user_agent);
+	curl_easy_setopt(e, CURLOPT_HTTPHEADER, f->request_headers);
+	curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
+	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, timeout_ms);
+	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
+	/* A drip feed: under 64 bytes/s for half the timeout is a failure. */
+	curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 64L);
+	curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, slow_s);
+	curl_easy_setopt(
+	    e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)feed->max_size);
+	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(e, CURLOPT_HEADERDATA, f);
+	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(e, CURLOPT_WRITEDATA, f);
+	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, f->errbuf);
+	if (ca_file != NULL) {
+		curl_easy_setopt(e, CURLOPT_SSL_CTX_FUNCTION, on_ssl_ctx);
+		curl_easy_setopt(e, CURLOPT_SSL_CTX_DATA, ca_file);
+	}
+	return 0;
+}
+
+/* Releases everything a fetch holds; the lock last. */
+static void
+fetch_release(struct fetch *f)
+{
+	if (f->body_open)
+		atomic_file_abort(&f->body);
+	f->body_open = false;
+	if (f->easy != NULL)
+		curl_easy_cleanup(f->easy);
+	f->easy = NULL;
+	curl_slist_free_all(f->request_headers);
+	f->request_headers = NULL;
+	EVP_MD_CTX_free(f->sha);
+	f->sha = NULL;
+	if (f->lock_fd >= 0)
+		close(f->lock_fd);
+	f->lock_fd = -1;
+}
+
+int
+fetch_start(struct fetch *f, const struct feedcache_conf *conf,
+    const struct feed *feed, int lock_fd, int64_t now, char *why,
+    size_t why_size)
+{
+	int rc;
+
+	(void)now;
+	memset(f, 0, sizeof(*f));
+	f->conf = conf;
+	f->feed = feed;
+	f->lock_fd = lock_fd;
+	if (feed_body_path(
+	        conf, feed->name, f->body_path, sizeof(f->body_path)) < 0 ||
+	    feed_meta_path(
+	        conf, feed->name, f->meta_path, sizeof(f->meta_path)) < 0) {
+		snprintf(why, why_size, "cache path too long");
+		rc = -ENAMETOOLONG;
+		goto fail;
+	}
+	/* The meta file on disk is the truth: another process may have
+	 * refreshed since we last looked. A damaged one starts afresh. */
+	rc = meta_load(f->meta_path, &f->meta);
+	if (rc < 0)
+		memset(&f->meta, 0, sizeof(f->meta));
+	if ((rc = atomic_file_open_fixed(&f->body, f->body_path, feed->mode)) <
+	    0) {
+		snprintf(why, why_size, "%s: %s", f->body_path, strerror(-rc));
+		goto fail;
+	}
+	f->body_open = true;
+	if ((f->sha = EVP_MD_CTX_new()) == NULL ||
+	    EVP_DigestInit_ex(f->sha, EVP_sha256(), NULL) != 1 ||
+	    (f->easy = curl_easy_init()) == NULL ||
+	    setup_easy(f, conf, feed) < 0) {
+		snprintf(why, why_size, "out of memory");
+		rc = -ENOMEM;
+		goto fail;
+	}
+	return 0;
+fail:
+	fetch_release(f);
+	return rc;
+}
+
+static void
+hex(const unsigned char *in, size_t n, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = digits[in[i] >> 4];
+		out[2 * i + 1] = digits[in[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
+/* Reads the received body back for validation; NULL on failure. */
+static char *
+read_body(struct fetch *f)
+{
+	char *buf = malloc(f->received + 1);
+	size_t off = 0;
+
+	if (buf == NULL)
+		return NULL;
+	while (off < f->received) {
+		ssize_t n =
+		    pread(f->body.fd, buf + off, f->received - off, (off_t)off);
+
+		if (n <= 0) {
+			free(buf);
+			return NULL;
+		}
+		off += (size_t)n;
+	}
+	buf[off] = '\0';
+	return buf;
+}
+
+/* A 200: the same content, or new content to check and keep. */
+static enum fetch_result
+take_body(struct fetch *f, char *msg, size_t size)
+{
+	unsigned char digest[32];
+	unsigned int dlen = 0;
+	char hash[65], why[200];
+	char *body;
+	int rc;
+
+	EVP_DigestFinal_ex(f->sha, digest, &dlen);
+	hex(digest, 32, hash);
+	if (strcmp(hash, f->meta.hash) == 0 && file_exists(f->body_path)) {
+		snprintf(msg, size, "unchanged (%llu bytes)",
+		    (unsigned long long)f->received);
+		return RESULT_UNCHANGED;
+	}
+	if ((body = read_body(f)) == NULL) {
+		snprintf(
+		    msg, size, "reading the body back: %s", strerror(errno));
+		return RESULT_LOCAL;
+	}
+	rc = validate_body(
+	    f->feed->validate, body, f->received, why, sizeof(why));
+	free(body);
+	if (rc < 0) {
+		snprintf(msg, size, "rejected: %s", why);
+		return RESULT_INVALID;
+	}
+	f->body_open = false;
+	if ((rc = atomic_file_commit(&f->body)) < 0) {
+		snprintf(
+		    msg, size, "replacing %s: %s", f->body_path, strerror(-rc));
+		return RESULT_LOCAL;
+	}
+	snprintf(f->meta.hash, sizeof(f->meta.hash), "%s", hash);
+	f->meta.size = f->received;
+	snprintf(
+	    msg, size, "updated (%llu bytes)", (unsigned long long)f->received);
+	return RESULT_UPDATED;
+}
+
+/* What the transfer came to, before any file is touched. */
+static enum fetch_result
+classify(struct fetch *f, CURLcode code, long status, char *msg, size_t size)
+{
+	const char *detail =
+	    f->errbuf[0] ? f->errbuf : curl_easy_strerror(code);
+
+	if (f->too_large || code == CURLE_FILESIZE_EXCEEDED) {
+		snprintf(msg, size, "body larger than max_size (%llu bytes)",
+		    (unsigned long long)f->feed->max_size);
+		return RESULT_TOO_LARGE;
+	}
+	if (f->write_errno != 0) {
+		snprintf(msg, size, "writing %s: %s", f->body_path,
+		    strerror(f->write_errno));
+		return RESULT_LOCAL;
+	}
+	switch (code) {
+	case CURLE_OK:
+		break;
+	case CURLE_OPERATION_TIMEDOUT:
+		snprintf(msg, size, "timeout: %s", detail);
+		return RESULT_TIMEOUT;
+	case CURLE_TOO_MANY_REDIRECTS:
+		snprintf(msg, size, "more than %d redirects", MAX_REDIRECTS);
+		return RESULT_REDIRECT;
+	case CURLE_UNSUPPORTED_PROTOCOL:
+		snprintf(msg, size,
+		    "redirect to a scheme other than http or https: %s",
+		    detail);
+		return RESULT_REDIRECT;
+	default:
+		snprintf(msg, size, "%s", detail);
+		return RESULT_NETWORK;
+	}
+	if (status == 200)
+		return RESULT_UPDATED; /* decided by take_body */
+	if (status == 304 && f->conditional) {
+		snprintf(msg, size, "not modified");
+		return RESULT_NOT_MODIFIED;
+	}
+	if (status == 429 || (status == 503 && f->retry_after[0] != '\0')) {
+		snprintf(msg, size, "HTTP %ld%s%s", status,
+		    f->retry_after[0] ? ", Retry-After: " : "", f->retry_after);
+		return RESULT_RATE_LIMITED;
+	}
+	snprintf(msg, size, "HTTP %ld", status);
+	return RESULT_HTTP_ERROR;
+}
+
+static void
+update_validators(struct fetch *f, enum fetch_result r)
+{
+	/* A 200 replaces both; a 304 may refresh either. */
+	if (r == RESULT_UPDATED || r == RESULT_UNCHANGED) {
+		snprintf(f->meta.etag, sizeof(f->meta.etag), "%s", f->etag);
+		snprintf(f->meta.last_modified, sizeof(f->meta.last_modified),
+		    "%s", f->last_modified);
+	} else if (r == RESULT_NOT_MODIFIED) {
+		if (f->etag[0] != '\0')
+			snprintf(
+			    f->meta.etag, sizeof(f->meta.etag), "%s", f->etag);
+		if (f->last_modified[0] != '\0')
+			snprintf(f->meta.last_modified,
+			    sizeof(f->meta.last_modified), "%s",
+			    f->last_modified);
+	}
+}
+
+void
+fetch_finish(
+    struct fetch *f, CURLcode code, int64_t now, struct fetch_outcome *out)
+{
+	struct feed_meta *m = &f->meta;
+	const struct feed *feed = f->feed;
+	long status = 0;
+	enum fetch_result r;
+	int64_t wait, delay;
+	int rc;
+
+	curl_easy_getinfo(f->easy, CURLINFO_RESPONSE_CODE, &status);
+	r = classify(f, code, status, out->message, sizeof(out->message));
+	if (r == RESULT_UPDATED)
+		r = take_body(f, out->message, sizeof(out->message));
+
+	m->attempted = now;
+	m->last_result = r;
+	m->requests[r]++;
+	m->bytes += f->received;
+	update_validators(f, r);
+	if (fetch_result_ok(r)) {
+		m->failures = 0;
+		m->checked = now;
+		m->retry_after = 0;
+		m->last_error[0] = '\0';
+		if (r == RESULT_UPDATED)
+			m->fetched = now;
+		delay =
+		    (int64_t)(due_jitter_ns(feed->interval_ns, fetch_random()) /
+		              NSEC_PER_SEC);
+	} else {
+		m->failures++;
+		snprintf(m->last_error, sizeof(m->last_error), "%.255s",
+		    out->message);
+		delay =
+		    (int64_t)(backoff_delay_ns(m->failures, feed->interval_ns,
+		                  feed->max_backoff_ns, fetch_random()) /
+		              NSEC_PER_SEC);
+		wait = r == RESULT_RATE_LIMITED && f->retry_after[0] != '\0'
+		           ? retry_after_parse(f->retry_after, now)
+		           : -1;
+		if (wait >= 0) {
+			m->retry_after = now + wait;
+			if (delay < wait)
+				delay = wait;
+		}
+	}
+	m->next_due = now + (delay > 0 ? delay : 1);
+	if ((rc = meta_save(f->meta_path, m)) < 0)
+		snprintf(out->message + strlen(out->message),
+		    sizeof(out->message) - strlen(out->message),
+		    "; saving %s: %s", f->meta_path, strerror(-rc));
+	out->result = r;
+	out->next_due = m->next_due;
+	fetch_release(f);
+}
+
+void
+fetch_abandon(struct fetch *f)
+{
+	fetch_release(f);
+}

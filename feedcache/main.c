@@ -1,0 +1,531 @@
+/*
+ * feedcache: keeps local copies of remote resources fresh.
+ *
+ *	feedcache [-c FILE] [-v] daemon | refresh | get | status
+ *
+ * Every mode refreshes through fetch.c under the per-feed lock, so a
+ * daemon, a cron job and any number of readers together send at most one
+ * request per feed at a time.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "fetch.h"
+#include "json.h"
+#include "log.h"
+#include "parse.h"
+#include "schedule.h"
+#include "timeutil.h"
+#include "validate.h"
+
+#define DEFAULT_CONF "/etc/feedcache.conf"
+#define EXIT_USAGE 2
+
+static volatile sig_atomic_t stop_flag, reload_flag;
+static int wake_pipe[2] = {-1, -1};
+
+static _Noreturn void
+usage(int status)
+{
+	fputs("usage: feedcache [-c FILE] [-v] COMMAND [ARGS]\n"
+	      "commands:\n"
+	      "  daemon                        refresh every feed on its "
+	      "schedule\n"
+	      "  refresh [--force] [--all | NAME...]\n"
+	      "                                one pass over the due (or "
+	      "named) feeds\n"
+	      "  get NAME [--max-age DURATION] print the cached copy, never "
+	      "waiting\n"
+	      "  status [--json] [NAME...]     the state of each feed\n"
+	      "options:\n"
+	      "  -c FILE   configuration (default " DEFAULT_CONF ")\n"
+	      "  -v        more log output\n"
+	      "  -h, -V    help, version\n",
+	    status == 0 ? stdout : stderr);
+	exit(status);
+}
+
+static void
+load_conf(const char *path, struct feedcache_conf *conf)
+{
+	struct conf_error err;
+	int rc = feedcache_conf_load(path, conf, &err);
+
+	if (rc == -EINVAL || rc == -EFBIG) {
+		log_warnx("%s", err.msg);
+		exit(EXIT_USAGE);
+	}
+	if (rc < 0) {
+		errno = -rc;
+		log_warn("%s", path);
+		exit(EXIT_USAGE);
+	}
+}
+
+static const struct feed *
+conf_feed(const struct feedcache_conf *conf, const char *name)
+{
+	const struct feed *f = feedcache_conf_find(conf, name);
+
+	if (f == NULL) {
+		log_warnx("no feed '%s' in %s", name, conf->path);
+		exit(EXIT_USAGE);
+	}
+	return f;
+}
+
+static void
+on_signal(int sig)
+{
+	int saved = errno;
+
+	if (sig == SIGHUP)
+		reload_flag = 1;
+	else
+		stop_flag = 1;
+	if (wake_pipe[1] >= 0)
+		(void)!write(wake_pipe[1], "x", 1);
+	errno = saved;
+}
+
+static void
+install_signals(void)
+{
+	struct sigaction sa;
+
+	if (pipe2(wake_pipe, O_CLOEXEC | O_NONBLOCK) < 0)
+		fatal("pipe");
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = SA_RESTART;
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+/*
+ * The systemd notification protocol: one datagram to $NOTIFY_SOCKET
+ * (an abstract socket when it starts with '@'). Silent without systemd.
+ */
+static void
+sd_notify_msg(const char *msg)
+{
+	const char *path = getenv("NOTIFY_SOCKET");
+	struct sockaddr_un sun = {.sun_family = AF_UNIX};
+	socklen_t len;
+	int fd;
+
+	if (path == NULL || (path[0] != '/' && path[0] != '@') ||
+	    strlen(path) >= sizeof(sun.sun_path))
+		return;
+	memcpy(sun.sun_path, path, strlen(path));
+	if (sun.sun_path[0] == '@')
+		sun.sun_path[0] = '\0';
+	len =
+	    (socklen_t)(offsetof(struct sockaddr_un, sun_path) + strlen(path));
+	if ((fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) < 0)
+		return;
+	(void)sendto(
+	    fd, msg, strlen(msg), MSG_NOSIGNAL, (struct sockaddr *)&sun, len);
+	close(fd);
+}
+
+static void
+notify_ready(void)
+{
+	sd_notify_msg("READY=1");
+}
+
+static void
+ensure_cache_dir(const struct feedcache_conf *conf)
+{
+	struct stat st;
+
+	if (stat(conf->cache_dir, &st) == 0 && S_ISDIR(st.st_mode))
+		return;
+	if (mkdir(conf->cache_dir, 0755) < 0 && errno != EEXIST)
+		fatal("cache_dir %s", conf->cache_dir);
+}
+
+static int
+cmd_daemon(struct feedcache_conf *conf)
+{
+	struct sched_opts o = {.daemon = true,
+	    .stop = &stop_flag,
+	    .reload = &reload_flag,
+	    .on_ready = notify_ready};
+	int rc;
+
+	ensure_cache_dir(conf);
+	install_signals();
+	o.wake_fd = wake_pipe[0];
+	log_info("%zu feeds, cache %s", conf->nfeeds, conf->cache_dir);
+	rc = sched_run(conf, &o);
+	sd_notify_msg("STOPPING=1");
+	if (rc < 0) {
+		errno = -rc;
+		log_warn("scheduler");
+		return 1;
+	}
+	return 0;
+}
+
+static int
+cmd_refresh(struct feedcache_conf *conf, int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"force", no_argument, NULL, 'f'},
+	    {"all", no_argument, NULL, 'a'},
+	    {NULL, 0, NULL, 0},
+	};
+	struct sched_opts o = {
+	    .stop = &stop_flag, .reload = &reload_flag, .wake_fd = -1};
+	bool all = false;
+	int c, rc;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (c == 'f')
+			o.force = true;
+		else if (c == 'a')
+			all = true;
+		else
+			usage(EXIT_USAGE);
+	}
+	if (all && optind < argc) {
+		log_warnx("refresh: --all or names, not both");
+		return EXIT_USAGE;
+	}
+	for (int i = optind; i < argc; i++)
+		conf_feed(conf, argv[i]);
+	if (optind < argc) {
+		o.names = argv + optind;
+		o.nnames = (size_t)(argc - optind);
+	}
+	ensure_cache_dir(conf);
+	install_signals();
+	o.wake_fd = wake_pipe[0];
+	rc = sched_run(conf, &o);
+	if (rc < 0) {
+		errno = -rc;
+		log_warn("refresh");
+		return 1;
+	}
+	return rc;
+}
+
+/* Copies fd to stdout. Returns 0 or -errno. */
+static int
+copy_out(int fd)
+{
+	char buf[65536];
+	ssize_t n;
+
+	while ((n = read(fd, buf, sizeof(buf))) != 0) {
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		for (ssize_t off = 0; off < n;) {
+			ssize_t w =
+			    write(STDOUT_FILENO, buf + off, (size_t)(n - off));
+
+			if (w < 0) {
+				if (errno == EINTR)
+					continue;
+				return -errno;
+			}
+			off += w;
+		}
+	}
+	return 0;
+}
+
+/*
+ * The refresh a stale `get` starts: detached (double fork, new session,
+ * standard streams on /dev/null so no reader waits on it), holding the
+ * lock its parent won, through the same fetch.c path as everything else.
+ */
+static void
+background_refresh(
+    const struct feedcache_conf *conf, const struct feed *f, int lock_fd)
+{
+	pid_t pid = fork();
+
+	if (pid < 0) {
+		log_warn("fork");
+		return;
+	}
+	if (pid > 0) {
+		waitpid(pid, NULL, 0);
+		return;
+	}
+	if (setsid() < 0 || (pid = fork()) < 0)
+		_exit(1);
+	if (pid > 0)
+		_exit(0);
+
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	struct fetch fx;
+	struct fetch_outcome out;
+	char why[300];
+	CURLcode code;
+
+	if (null >= 0) {
+		dup2(null, STDIN_FILENO);
+		dup2(null, STDOUT_FILENO);
+		dup2(null, STDERR_FILENO);
+	}
+	if (fetch_start(&fx, conf, f, lock_fd, (int64_t)time(NULL), why,
+	        sizeof(why)) < 0)
+		_exit(1);
+	/* Checked under the lock: never ask before Retry-After. */
+	if (fx.meta.retry_after > (int64_t)time(NULL)) {
+		fetch_abandon(&fx);
+		_exit(0);
+	}
+	code = curl_easy_perform(fx.easy);
+	fetch_finish(&fx, code, (int64_t)time(NULL), &out);
+	_exit(fetch_result_ok(out.result) ? 0 : 1);
+}
+
+static int
+cmd_get(struct feedcache_conf *conf, int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"max-age", required_argument, NULL, 'm'},
+	    {NULL, 0, NULL, 0},
+	};
+	const struct feed *f;
+	struct feed_meta m;
+	char body[4096], meta[4096];
+	uint64_t max_age_ns = 0;
+	bool check_age = false;
+	int c, fd, rc, lock;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (c != 'm')
+			usage(EXIT_USAGE);
+		if (parse_duration_ns(optarg, &max_age_ns) < 0) {
+			log_warnx("--max-age: '%s' is not a duration (30s, 5m, "
+			          "1h)",
+			    optarg);
+			return EXIT_USAGE;
+		}
+		check_age = true;
+	}
+	if (optind != argc - 1)
+		usage(EXIT_USAGE);
+	f = conf_feed(conf, argv[optind]);
+	if (feed_body_path(conf, f->name, body, sizeof(body)) < 0 ||
+	    feed_meta_path(conf, f->name, meta, sizeof(meta)) < 0) {
+		log_warnx("feed %s: cache path too long", f->name);
+		return 1;
+	}
+	/* Opened first: whatever a refresh does next, this is what we print. */
+	if ((fd = open(body, O_RDONLY | O_CLOEXEC)) < 0) {
+		if (errno == ENOENT)
+			log_warnx("feed %s: no copy has been fetched yet (try "
+			          "feedcache refresh %s)",
+			    f->name, f->name);
+		else
+			log_warn("feed %s: %s", f->name, body);
+		return 1;
+	}
+	if (check_age) {
+		int64_t now = (int64_t)time(NULL);
+		bool stale =
+		    meta_load(meta, &m) < 0 ||
+		    now - m.checked > (int64_t)(max_age_ns / NSEC_PER_SEC);
+
+		/* Whoever wins the lock refreshes; everyone else just reads. */
+		if (stale && (lock = feed_lock(conf, f->name)) >= 0) {
+			fflush(stdout);
+			background_refresh(conf, f, lock);
+			close(lock);
+		}
+	}
+	rc = copy_out(fd);
+	close(fd);
+	if (rc < 0) {
+		errno = -rc;
+		log_warn("feed %s: writing the copy", f->name);
+		return 1;
+	}
+	return 0;
+}
+
+static void
+format_age(int64_t s, char *buf, size_t size)
+{
+	if (s < 0)
+		snprintf(buf, size, "-");
+	else if (s < 120)
+		snprintf(buf, size, "%llds", (long long)s);
+	else if (s < 7200)
+		snprintf(buf, size, "%lldm", (long long)(s / 60));
+	else if (s < 172800)
+		snprintf(buf, size, "%lldh", (long long)(s / 3600));
+	else
+		snprintf(buf, size, "%lldd", (long long)(s / 86400));
+}
+
+static void
+status_json(
+    const struct feed *f, const struct feed_meta *m, bool have, int64_t now)
+{
+	struct json_writer w;
+	char text[4096];
+	int n;
+
+	json_init(&w, text, sizeof(text));
+	json_object_begin(&w);
+	json_kv_string(&w, "feed", f->name);
+	json_kv_string(&w, "url", f->url);
+	json_key(&w, "copy");
+	json_bool(&w, have && m->hash[0] != '\0');
+	json_kv_double_or_null(
+	    &w, "age_s", have && m->checked > 0, (double)(now - m->checked), 0);
+	json_kv_u64(&w, "size", have ? m->size : 0);
+	json_kv_string(&w, "last_result",
+	    fetch_result_name(have ? m->last_result : RESULT_NONE));
+	json_kv_string(&w, "last_error", have ? m->last_error : "");
+	json_kv_u64(&w, "failures", have ? m->failures : 0);
+	json_kv_double_or_null(&w, "next_due", have, (double)m->next_due, 0);
+	json_kv_double_or_null(&w, "retry_after", have && m->retry_after > now,
+	    (double)m->retry_after, 0);
+	json_kv_double_or_null(
+	    &w, "fetched", have && m->fetched > 0, (double)m->fetched, 0);
+	json_kv_double_or_null(
+	    &w, "checked", have && m->checked > 0, (double)m->checked, 0);
+	json_object_end(&w);
+	if ((n = json_finish(&w)) > 0)
+		printf("%s\n", text);
+}
+
+static int
+cmd_status(struct feedcache_conf *conf, int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"json", no_argument, NULL, 'j'},
+	    {NULL, 0, NULL, 0},
+	};
+	bool json = false;
+	int64_t now = (int64_t)time(NULL);
+	int c;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (c != 'j')
+			usage(EXIT_USAGE);
+		json = true;
+	}
+	for (int i = optind; i < argc; i++)
+		conf_feed(conf, argv[i]);
+	if (!json)
+		printf("%-20s %6s %-13s %4s %8s %11s %9s  %s\n", "feed", "age",
+		    "last result", "fail", "next in", "retry-after", "size",
+		    "last error");
+	for (size_t i = 0; i < conf->nfeeds; i++) {
+		const struct feed *f = conf->feeds[i];
+		struct feed_meta m;
+		char path[4096], age[16], next[16], retry[16], size[24];
+		bool have, wanted = optind == argc;
+
+		for (int k = optind; k < argc; k++)
+			wanted |= strcmp(argv[k], f->name) == 0;
+		if (!wanted)
+			continue;
+		have = feed_meta_path(conf, f->name, path, sizeof(path)) == 0 &&
+		       meta_load(path, &m) == 0;
+		if (!have)
+			memset(&m, 0, sizeof(m));
+		if (json) {
+			status_json(f, &m, have, now);
+			continue;
+		}
+		format_age(have && m.checked > 0 ? now - m.checked : -1, age,
+		    sizeof(age));
+		format_age(have ? m.next_due - now : -1, next, sizeof(next));
+		format_age(m.retry_after > now ? m.retry_after - now : -1,
+		    retry, sizeof(retry));
+		snprintf(
+		    size, sizeof(size), "%llu", (unsigned long long)m.size);
+		printf("%-20s %6s %-13s %4u %8s %11s %9s  %s\n", f->name, age,
+		    fetch_result_name(m.last_result), m.failures, next, retry,
+		    m.hash[0] ? size : "-", m.last_error);
+	}
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	const char *conf_path = DEFAULT_CONF;
+	struct feedcache_conf conf;
+	enum log_level level = LOG_LEVEL_INFO;
+	const char *cmd;
+	int c, rc;
+
+	log_init("feedcache", level);
+	while ((c = getopt(argc, argv, "+c:vhV")) != -1) {
+		switch (c) {
+		case 'c':
+			conf_path = optarg;
+			break;
+		case 'v':
+			level = LOG_LEVEL_DEBUG;
+			break;
+		case 'h':
+			usage(0);
+		case 'V':
+			printf("feedcache %s\n", TK_VERSION);
+			return 0;
+		default:
+			usage(EXIT_USAGE);
+		}
+	}
+	if (optind >= argc)
+		usage(EXIT_USAGE);
+	log_set_level(level);
+	cmd = argv[optind];
+	argc -= optind;
+	argv += optind;
+
+	if (strcmp(cmd, "daemon") != 0 && strcmp(cmd, "refresh") != 0 &&
+	    strcmp(cmd, "get") != 0 && strcmp(cmd, "status") != 0) {
+		log_warnx("unknown command '%s'", cmd);
+		usage(EXIT_USAGE);
+	}
+	load_conf(conf_path, &conf);
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+		fatalx("libcurl failed to initialise");
+	validate_init();
+
+	if (strcmp(cmd, "daemon") == 0)
+		rc = argc == 1 ? cmd_daemon(&conf) : (usage(EXIT_USAGE), 2);
+	else if (strcmp(cmd, "refresh") == 0)
+		rc = cmd_refresh(&conf, argc, argv);
+	else if (strcmp(cmd, "get") == 0)
+		rc = cmd_get(&conf, argc, argv);
+	else
+		rc = cmd_status(&conf, argc, argv);
+	feedcache_conf_free(&conf);
+	curl_global_cleanup();
+	return rc;
+}

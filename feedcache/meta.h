@@ -1,0 +1,83 @@
+/*
+ * The per-feed state kept beside the cached body, in CACHE_DIR/.NAME.meta:
+ * validators, content hash, times, failures, the last result and error,
+ * any Retry-After deadline, and counters for metrics. A text file of
+ * "key value" lines, replaced atomically like the body.
+ */
+#ifndef FEEDCACHE_META_H
+#define FEEDCACHE_META_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define META_MAGIC "feedcache-meta 1"
+#define META_MAX_SIZE 8192
+
+/* What one request came to; also the label of the request counters. */
+enum fetch_result {
+	RESULT_NONE, /* never fetched */
+	RESULT_UPDATED, /* 200, new content stored */
+	RESULT_UNCHANGED, /* 200, same content as the copy */
+	RESULT_NOT_MODIFIED, /* 304 */
+	RESULT_HTTP_ERROR, /* 4xx, 5xx, other unexpected status */
+	RESULT_RATE_LIMITED, /* 429 or 503 with Retry-After */
+	RESULT_NETWORK, /* DNS, connect, reset, short body */
+	RESULT_TIMEOUT, /* total timeout or too slow */
+	RESULT_TOO_LARGE, /* body over max_size */
+	RESULT_INVALID, /* failed validation */
+	RESULT_REDIRECT, /* too many or to a forbidden scheme */
+	RESULT_LOCAL, /* our side: disk full, out of memory */
+	RESULT_MAX
+};
+
+const char *fetch_result_name(enum fetch_result r);
+bool fetch_result_ok(enum fetch_result r);
+
+struct feed_meta {
+	char etag[512];
+	char last_modified[128];
+	char hash[65]; /* SHA-256 of the body, hex; "" if none */
+	uint64_t size; /* of the body */
+	int64_t fetched; /* when the body was last replaced (unix s) */
+	int64_t checked; /* when the origin last answered well */
+	int64_t attempted; /* when a request last ended */
+	int64_t next_due; /* not before this, normally */
+	int64_t retry_after; /* no request at all before this; 0: none */
+	uint32_t failures; /* consecutive */
+	enum fetch_result last_result;
+	char last_error[256];
+	uint64_t requests[RESULT_MAX]; /* counters, by result */
+	uint64_t bytes; /* bytes received, in all */
+};
+
+/* What metrics need of a feed's meta, kept in memory for every feed. */
+struct feed_stats {
+	int64_t fetched, checked;
+	uint32_t failures;
+	bool have_copy;
+	uint64_t size, bytes;
+	uint64_t requests[RESULT_MAX];
+};
+
+void meta_stats(const struct feed_meta *m, struct feed_stats *s);
+
+/*
+ * Parses a meta file image. Unknown keys are skipped (newer versions may
+ * add some); a bad value or a missing magic line is -EINVAL. Pure.
+ */
+int meta_parse(const char *buf, size_t len, struct feed_meta *out);
+
+/*
+ * Formats m. Values are cut at a newline so the file stays one value a
+ * line whatever an origin sent. Returns the length, or -ENOBUFS.
+ */
+int meta_format(const struct feed_meta *m, char *buf, size_t size);
+
+/* Reads path; -ENOENT if there is none. Returns 0 or -errno/-EINVAL. */
+int meta_load(const char *path, struct feed_meta *m);
+
+/* Writes path atomically with mode 0644. Returns 0 or -errno. */
+int meta_save(const char *path, const struct feed_meta *m);
+
+#endif

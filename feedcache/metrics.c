@@ -1,0 +1,119 @@
+/*
+ * Prometheus textfile for node_exporter: per feed, the age of the copy,
+ * the last success, origin requests by result, bytes, failures.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "atomicfile.h"
+#include "schedule.h"
+
+struct text {
+	char *buf;
+	size_t len, size;
+	int error;
+};
+
+static void text_printf(struct text *t, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+text_printf(struct text *t, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	for (;;) {
+		if (t->error)
+			return;
+		va_start(ap, fmt);
+		n = vsnprintf(t->buf + t->len, t->size - t->len, fmt, ap);
+		va_end(ap);
+		if (n < 0) {
+			t->error = -EINVAL;
+			return;
+		}
+		if ((size_t)n < t->size - t->len) {
+			t->len += (size_t)n;
+			return;
+		}
+		size_t size = t->size * 2 + (size_t)n;
+		char *grown = realloc(t->buf, size);
+
+		if (grown == NULL) {
+			t->error = -ENOMEM;
+			return;
+		}
+		t->buf = grown;
+		t->size = size;
+	}
+}
+
+static void
+help(struct text *t, const char *name, const char *type, const char *text)
+{
+	text_printf(t, "# HELP %s %s\n# TYPE %s %s\n", name, text, name, type);
+}
+
+int
+metrics_write(const struct feedcache_conf *conf, const struct feed_stats *stats,
+    int64_t now)
+{
+	struct text t = {NULL, 0, 0, 0};
+	int rc;
+
+	if (conf->metrics_file == NULL)
+		return 0;
+	if ((t.buf = malloc(t.size = 65536)) == NULL)
+		return -ENOMEM;
+	help(&t, "feedcache_age_seconds", "gauge",
+	    "Seconds since the cached copy was last confirmed current.");
+	for (size_t i = 0; i < conf->nfeeds; i++)
+		if (stats[i].have_copy && stats[i].checked > 0)
+			text_printf(&t,
+			    "feedcache_age_seconds{feed=\"%s\"} %lld\n",
+			    conf->feeds[i]->name,
+			    (long long)(now - stats[i].checked));
+	help(&t, "feedcache_last_success_timestamp_seconds", "gauge",
+	    "When the origin last answered with a usable response.");
+	for (size_t i = 0; i < conf->nfeeds; i++)
+		text_printf(&t,
+		    "feedcache_last_success_timestamp_seconds{feed=\"%s\"} "
+		    "%lld\n",
+		    conf->feeds[i]->name, (long long)stats[i].checked);
+	help(&t, "feedcache_origin_requests_total", "counter",
+	    "Requests sent to the origin, by result.");
+	for (size_t i = 0; i < conf->nfeeds; i++)
+		for (int r = RESULT_NONE + 1; r < RESULT_MAX; r++)
+			text_printf(&t,
+			    "feedcache_origin_requests_total{feed=\"%s\","
+			    "result=\"%s\"} %llu\n",
+			    conf->feeds[i]->name,
+			    fetch_result_name((enum fetch_result)r),
+			    (unsigned long long)stats[i].requests[r]);
+	help(&t, "feedcache_fetched_bytes_total", "counter",
+	    "Body bytes received from the origin.");
+	for (size_t i = 0; i < conf->nfeeds; i++)
+		text_printf(&t,
+		    "feedcache_fetched_bytes_total{feed=\"%s\"} %llu\n",
+		    conf->feeds[i]->name, (unsigned long long)stats[i].bytes);
+	help(&t, "feedcache_consecutive_failures", "gauge",
+	    "Failed refreshes since the last success.");
+	for (size_t i = 0; i < conf->nfeeds; i++)
+		text_printf(&t,
+		    "feedcache_consecutive_failures{feed=\"%s\"} %u\n",
+		    conf->feeds[i]->name, stats[i].failures);
+	help(&t, "feedcache_size_bytes", "gauge", "Size of the cached copy.");
+	for (size_t i = 0; i < conf->nfeeds; i++)
+		if (stats[i].have_copy)
+			text_printf(&t,
+			    "feedcache_size_bytes{feed=\"%s\"} %llu\n",
+			    conf->feeds[i]->name,
+			    (unsigned long long)stats[i].size);
+	rc = t.error ? t.error
+	             : atomic_replace(conf->metrics_file, t.buf, t.len, 0644);
+	free(t.buf);
+	return rc;
+}

@@ -1,0 +1,556 @@
+/*
+ * The schedule. Idle feeds wait in a min-heap ordered by due time; a due
+ * feed moves to its origin's ready queue; an origin with ready feeds and
+ * no transfer in flight is runnable. Every event costs O(log n), so ten
+ * thousand feeds cost no more per refresh than ten.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "fetch.h"
+#include "log.h"
+#include "schedule.h"
+#include "timeutil.h"
+
+#define METRICS_MIN_GAP 1 /* seconds between metrics files */
+
+struct sfeed {
+	int64_t due; /* unix seconds */
+	int origin;
+	int next_ready; /* in its origin's ready queue, or -1 */
+	struct fetch *fetch; /* in flight, or NULL */
+};
+
+struct sorigin {
+	const char *name; /* points into a feed's origin[] */
+	bool busy;
+	bool runnable;
+	int ready_head, ready_tail;
+};
+
+struct sched {
+	struct feedcache_conf *conf;
+	const struct sched_opts *opts;
+	CURLM *multi;
+	struct sfeed *feeds;
+	struct feed_stats *stats;
+	struct sorigin *origins;
+	int norigins;
+	int *heap; /* feed indices, min-heap by due */
+	size_t heap_len;
+	int *runnable; /* circular queue of origin indices */
+	int run_head, run_len;
+	unsigned active;
+	int failed; /* one pass: a feed failed */
+	bool metrics_dirty;
+	int64_t metrics_written;
+};
+
+static int64_t
+now_s(void)
+{
+	return (int64_t)(time_wall_ns() / NSEC_PER_SEC);
+}
+
+/* Heap of feed indices keyed by sfeed.due. */
+static bool
+heap_less(const struct sched *s, size_t a, size_t b)
+{
+	return s->feeds[s->heap[a]].due < s->feeds[s->heap[b]].due;
+}
+
+static void
+heap_swap(struct sched *s, size_t a, size_t b)
+{
+	int t = s->heap[a];
+
+	s->heap[a] = s->heap[b];
+	s->heap[b] = t;
+}
+
+static void
+heap_push(struct sched *s, int i)
+{
+	size_t k = s->heap_len++;
+
+	s->heap[k] = i;
+	while (k > 0 && heap_less(s, k, (k - 1) / 2)) {
+		heap_swap(s, k, (k - 1) / 2);
+		k = (k - 1) / 2;
+	}
+}
+
+static int
+heap_pop(struct sched *s)
+{
+	int top = s->heap[0];
+	size_t k = 0;
+
+	s->heap[0] = s->heap[--s->heap_len];
+	for (;;) {
+		size_t l = 2 * k + 1, r = l + 1, m = k;
+
+		if (l < s->heap_len && heap_less(s, l, m))
+			m = l;
+		if (r < s->heap_len && heap_less(s, r, m))
+			m = r;
+		if (m == k)
+			break;
+		heap_swap(s, k, m);
+		k = m;
+	}
+	return top;
+}
+
+static void
+make_runnable(struct sched *s, int o)
+{
+	struct sorigin *org = &s->origins[o];
+
+	if (org->busy || org->runnable || org->ready_head < 0)
+		return;
+	org->runnable = true;
+	s->runnable[(s->run_head + s->run_len++) % s->norigins] = o;
+}
+
+static void
+make_ready(struct sched *s, int i)
+{
+	struct sorigin *org = &s->origins[s->feeds[i].origin];
+
+	s->feeds[i].next_ready = -1;
+	if (org->ready_tail < 0)
+		org->ready_head = i;
+	else
+		s->feeds[org->ready_tail].next_ready = i;
+	org->ready_tail = i;
+	make_runnable(s, s->feeds[i].origin);
+}
+
+static int
+ready_pop(struct sched *s, int o)
+{
+	struct sorigin *org = &s->origins[o];
+	int i = org->ready_head;
+
+	if (i >= 0) {
+		org->ready_head = s->feeds[i].next_ready;
+		if (org->ready_head < 0)
+			org->ready_tail = -1;
+	}
+	return i;
+}
+
+/* Back to waiting: into the heap in the daemon, done in one pass. */
+static void
+reschedule(struct sched *s, int i, int64_t due)
+{
+	s->feeds[i].due = due;
+	if (s->opts->daemon)
+		heap_push(s, i);
+}
+
+static bool
+wanted(const struct sched_opts *o, const char *name)
+{
+	if (o->names == NULL)
+		return true;
+	for (size_t i = 0; i < o->nnames; i++)
+		if (strcmp(o->names[i], name) == 0)
+			return true;
+	return false;
+}
+
+static int
+origin_of(struct sched *s, const char *name)
+{
+	for (int o = 0; o < s->norigins; o++)
+		if (strcmp(s->origins[o].name, name) == 0)
+			return o;
+	s->origins[s->norigins] =
+	    (struct sorigin){.name = name, .ready_head = -1, .ready_tail = -1};
+	return s->norigins++;
+}
+
+/* Index of the feed called name in conf, or -1. */
+static long
+find_feed(const struct feedcache_conf *conf, const char *name)
+{
+	for (size_t i = 0; i < conf->nfeeds; i++)
+		if (strcmp(conf->feeds[i]->name, name) == 0)
+			return (long)i;
+	return -1;
+}
+
+/*
+ * Builds the schedule for s->conf. Due times come from the meta files:
+ * the daemon resumes where it (or cron, or a reader) left off, and never
+ * sends a request before a Retry-After deadline. On a reload, feeds that
+ * did not change keep what prev had for them.
+ */
+static int
+sched_build(struct sched *s, int64_t now, const struct sched *prev,
+    const struct feedcache_conf *prev_conf)
+{
+	size_t n = s->conf->nfeeds;
+	char path[4096];
+	struct feed_meta m;
+
+	s->feeds = calloc(n ? n : 1, sizeof(*s->feeds));
+	s->stats = calloc(n ? n : 1, sizeof(*s->stats));
+	s->origins = calloc(n ? n : 1, sizeof(*s->origins));
+	s->heap = calloc(n ? n : 1, sizeof(*s->heap));
+	s->runnable = calloc(n ? n : 1, sizeof(*s->runnable));
+	if (!s->feeds || !s->stats || !s->origins || !s->heap || !s->runnable)
+		return -ENOMEM;
+	s->norigins = 0;
+	s->heap_len = 0;
+	s->run_head = s->run_len = 0;
+	for (size_t i = 0; i < n; i++) {
+		const struct feed *f = s->conf->feeds[i];
+		struct sfeed *sf = &s->feeds[i];
+		long j = prev ? find_feed(prev_conf, f->name) : -1;
+
+		sf->origin = origin_of(s, f->origin);
+		sf->next_ready = -1;
+		sf->due = now;
+		if (j >= 0 && feed_same(prev_conf->feeds[j], f)) {
+			sf->due = prev->feeds[j].due;
+			s->stats[i] = prev->stats[j];
+		} else if (feed_meta_path(
+		               s->conf, f->name, path, sizeof(path)) == 0 &&
+		           meta_load(path, &m) == 0) {
+			meta_stats(&m, &s->stats[i]);
+			sf->due = m.next_due;
+			if (m.retry_after > sf->due)
+				sf->due = m.retry_after;
+		}
+		if (s->opts->daemon) {
+			heap_push(s, (int)i);
+		} else if (wanted(s->opts, f->name)) {
+			if (s->opts->force || sf->due <= now)
+				make_ready(s, (int)i);
+			else if (s->opts->names != NULL)
+				log_info("feed %s: not due for %lld s (--force "
+				         "refreshes it now)",
+				    f->name, (long long)(sf->due - now));
+		}
+	}
+	return 0;
+}
+
+static void
+sched_free(struct sched *s)
+{
+	free(s->feeds);
+	free(s->stats);
+	free(s->origins);
+	free(s->heap);
+	free(s->runnable);
+	s->feeds = NULL;
+	s->stats = NULL;
+	s->origins = NULL;
+	s->heap = NULL;
+	s->runnable = NULL;
+}
+
+/*
+ * Starts feed i if nobody else is refreshing it and it is still due by
+ * its meta file. Returns true if a transfer is now in flight.
+ */
+static bool
+start_feed(struct sched *s, int i, int64_t now)
+{
+	const struct feed *f = s->conf->feeds[i];
+	struct sfeed *sf = &s->feeds[i];
+	struct fetch *fx;
+	char why[300];
+	int lock, rc;
+
+	lock = feed_lock(s->conf, f->name);
+	if (lock == -EWOULDBLOCK) {
+		/* Another process is at it: look again shortly. */
+		if (s->opts->daemon)
+			log_debug(
+			    "feed %s: being refreshed elsewhere", f->name);
+		else
+			log_info("feed %s: being refreshed elsewhere, skipped",
+			    f->name);
+		reschedule(s, i, now + 1);
+		return false;
+	}
+	if (lock < 0) {
+		log_warnx("feed %s: lock: %s", f->name, strerror(-lock));
+		s->failed = 1;
+		reschedule(s, i, now + 60);
+		return false;
+	}
+	if ((fx = malloc(sizeof(*fx))) == NULL) {
+		close(lock);
+		log_warnx("feed %s: out of memory", f->name);
+		s->failed = 1;
+		reschedule(s, i, now + 60);
+		return false;
+	}
+	if ((rc = fetch_start(fx, s->conf, f, lock, now, why, sizeof(why))) <
+	    0) {
+		log_warnx("feed %s: %s", f->name, why);
+		free(fx);
+		s->failed = 1;
+		reschedule(s, i, now + 60);
+		return false;
+	}
+	/* Under the lock, the meta file is current: honour it. */
+	if (fx->meta.retry_after > now ||
+	    (!(s->opts->force && !s->opts->daemon) &&
+	        fx->meta.next_due > now)) {
+		int64_t due = fx->meta.next_due > fx->meta.retry_after
+		                  ? fx->meta.next_due
+		                  : fx->meta.retry_after;
+
+		if (fx->meta.retry_after > now)
+			log_info("feed %s: Retry-After until %lld s from now, "
+			         "not asking",
+			    f->name, (long long)(fx->meta.retry_after - now));
+		meta_stats(&fx->meta, &s->stats[i]);
+		fetch_abandon(fx);
+		free(fx);
+		reschedule(s, i, due);
+		return false;
+	}
+	if (curl_multi_add_handle(s->multi, fx->easy) != CURLM_OK) {
+		log_warnx("feed %s: cannot start the transfer", f->name);
+		fetch_abandon(fx);
+		free(fx);
+		s->failed = 1;
+		reschedule(s, i, now + 60);
+		return false;
+	}
+	sf->fetch = fx;
+	s->origins[sf->origin].busy = true;
+	s->active++;
+	log_debug("feed %s: GET %s", f->name, f->url);
+	return true;
+}
+
+static void
+start_ready(struct sched *s, int64_t now)
+{
+	while (s->active < s->conf->max_parallel && s->run_len > 0) {
+		int o = s->runnable[s->run_head];
+		int i;
+
+		s->run_head = (s->run_head + 1) % s->norigins;
+		s->run_len--;
+		s->origins[o].runnable = false;
+		while ((i = ready_pop(s, o)) >= 0)
+			if (start_feed(s, i, now))
+				break;
+		make_runnable(s, o);
+	}
+}
+
+static void
+finish_feed(struct sched *s, struct fetch *fx, CURLcode code, int64_t now)
+{
+	const struct feed *f = fx->feed;
+	struct fetch_outcome out;
+	int i;
+
+	for (i = 0; s->feeds[i].fetch != fx; i++)
+		;
+	fetch_finish(fx, code, now, &out);
+	meta_stats(&fx->meta, &s->stats[i]);
+	free(fx);
+	s->feeds[i].fetch = NULL;
+	s->origins[s->feeds[i].origin].busy = false;
+	s->active--;
+	s->metrics_dirty = true;
+	if (fetch_result_ok(out.result)) {
+		log_info("feed %s: %s", f->name, out.message);
+	} else {
+		log_warnx("feed %s: %s; keeping the old copy, next try in %lld "
+		          "s",
+		    f->name, out.message, (long long)(out.next_due - now));
+		s->failed = 1;
+	}
+	reschedule(s, i, out.next_due);
+	make_runnable(s, s->feeds[i].origin);
+}
+
+static void
+abandon_all(struct sched *s)
+{
+	for (size_t i = 0; i < s->conf->nfeeds; i++) {
+		struct fetch *fx = s->feeds[i].fetch;
+
+		if (fx == NULL)
+			continue;
+		curl_multi_remove_handle(s->multi, fx->easy);
+		fetch_abandon(fx);
+		free(fx);
+		s->feeds[i].fetch = NULL;
+	}
+	s->active = 0;
+}
+
+static void
+write_metrics(struct sched *s, int64_t now, bool force)
+{
+	int rc;
+
+	if (!s->metrics_dirty ||
+	    (!force && now - s->metrics_written < METRICS_MIN_GAP))
+		return;
+	if ((rc = metrics_write(s->conf, s->stats, now)) < 0)
+		log_warnx("%s: %s", s->conf->metrics_file, strerror(-rc));
+	s->metrics_dirty = false;
+	s->metrics_written = now;
+}
+
+/*
+ * SIGHUP, applied once nothing is in flight: feeds that did not change
+ * keep their schedule, new ones start from their meta file, removed
+ * ones stop. A bad file keeps the running configuration.
+ */
+static int
+apply_reload(struct sched *s, int64_t now)
+{
+	struct feedcache_conf fresh, old_conf;
+	struct conf_error err;
+	struct sched old = *s;
+	int rc;
+
+	rc = feedcache_conf_load(s->conf->path, &fresh, &err);
+	if (rc < 0) {
+		log_warnx("reload: %s; keeping the running configuration",
+		    rc == -EINVAL ? err.msg : strerror(-rc));
+		return 0;
+	}
+	old_conf = *s->conf;
+	*s->conf = fresh;
+	rc = sched_build(s, now, &old, &old_conf);
+	feedcache_conf_free(&old_conf);
+	sched_free(&old);
+	if (rc < 0)
+		return rc;
+	log_info("reloaded %s: %zu feeds", s->conf->path, s->conf->nfeeds);
+	s->metrics_dirty = true;
+	return 0;
+}
+
+/* Moves every feed that is due from the heap to its origin's queue. */
+static void
+release_due(struct sched *s, int64_t now)
+{
+	while (s->heap_len > 0 && s->feeds[s->heap[0]].due <= now)
+		make_ready(s, heap_pop(s));
+}
+
+/* How long the event loop may sleep, in ms. */
+static int
+sleep_ms(const struct sched *s, int64_t now)
+{
+	int64_t wait = 1000;
+
+	if (s->opts->daemon && s->heap_len > 0) {
+		int64_t due = s->feeds[s->heap[0]].due;
+
+		wait = due > now ? (due - now) * 1000 : 0;
+		if (wait > 60000)
+			wait = 60000;
+	}
+	return (int)wait;
+}
+
+static void
+drain_wake_fd(int fd)
+{
+	char buf[64];
+
+	if (fd >= 0)
+		while (read(fd, buf, sizeof(buf)) > 0)
+			;
+}
+
+static bool
+one_pass_done(const struct sched *s)
+{
+	return s->active == 0 && s->run_len == 0;
+}
+
+int
+sched_run(struct feedcache_conf *conf, const struct sched_opts *o)
+{
+	struct sched s = {.conf = conf, .opts = o};
+	struct curl_waitfd wake = {
+	    .fd = o->wake_fd, .events = CURL_WAIT_POLLIN};
+	bool reload_pending = false;
+	int64_t now = now_s();
+	int running, rc;
+
+	if ((s.multi = curl_multi_init()) == NULL)
+		return -ENOMEM;
+	if ((rc = sched_build(&s, now, NULL, NULL)) < 0)
+		goto out;
+	if (o->on_ready != NULL)
+		o->on_ready();
+
+	for (;;) {
+		CURLMsg *msg;
+		int left;
+
+		now = now_s();
+		if (*o->stop) {
+			log_info("stopping: %u transfers abandoned", s.active);
+			abandon_all(&s);
+			break;
+		}
+		if (*o->reload) {
+			*o->reload = 0;
+			reload_pending = true;
+		}
+		if (reload_pending && s.active == 0) {
+			reload_pending = false;
+			if ((rc = apply_reload(&s, now)) < 0)
+				break;
+		}
+		if (!reload_pending) {
+			if (o->daemon)
+				release_due(&s, now);
+			start_ready(&s, now);
+		}
+		if (!o->daemon && one_pass_done(&s))
+			break;
+
+		curl_multi_perform(s.multi, &running);
+		while ((msg = curl_multi_info_read(s.multi, &left)) != NULL) {
+			struct fetch *fx;
+
+			if (msg->msg != CURLMSG_DONE)
+				continue;
+			curl_easy_getinfo(
+			    msg->easy_handle, CURLINFO_PRIVATE, (char **)&fx);
+			curl_multi_remove_handle(s.multi, msg->easy_handle);
+			finish_feed(&s, fx, msg->data.result, now_s());
+		}
+		write_metrics(&s, now_s(), false);
+		if (s.active > 0 && s.active < conf->max_parallel &&
+		    s.run_len > 0)
+			continue;
+		curl_multi_poll(s.multi, o->wake_fd >= 0 ? &wake : NULL,
+		    o->wake_fd >= 0 ? 1 : 0, sleep_ms(&s, now_s()), NULL);
+		drain_wake_fd(o->wake_fd);
+	}
+	write_metrics(&s, now_s(), true);
+	rc = s.failed;
+out:
+	sched_free(&s);
+	curl_multi_cleanup(s.multi);
+	return rc;
+}
