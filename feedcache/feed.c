@@ -43,8 +43,7 @@ parse_validate(void *field, const char *value, char *why, size_t why_size)
 			return 0;
 		}
 	}
-	snprintf(why, why_size, "'%s' is not one of xml, json, nonempty, none",
-	    value);
+	snprintf(why, why_size, "not one of xml, json, nonempty, none");
 	return -EINVAL;
 }
 
@@ -159,8 +158,24 @@ parse_url(void *field, const char *value, char *why, size_t why_size)
 	return 0;
 }
 
+/* "cache_dir = /absolute/path": the daemon may run from anywhere. */
+static int
+parse_abs_path(void *field, const char *value, char *why, size_t why_size)
+{
+	if (value[0] != '/') {
+		snprintf(why, why_size, "not an absolute path");
+		return -EINVAL;
+	}
+	if ((*(char **)field = strdup(value)) == NULL) {
+		snprintf(why, why_size, "out of memory");
+		return -ENOMEM;
+	}
+	return 0;
+}
+
 static const struct conf_key main_keys[] = {
-    CONF_KEY("cache_dir", CONF_STRING, struct feedcache_conf, cache_dir),
+    CONF_KEY_CUSTOM(
+        "cache_dir", struct feedcache_conf, cache_dir, parse_abs_path, false),
     CONF_KEY("user_agent", CONF_STRING, struct feedcache_conf, user_agent),
     CONF_KEY_RANGE(
         "max_parallel", CONF_U32, struct feedcache_conf, max_parallel, 1, 1024),
@@ -240,44 +255,59 @@ static const struct conf_section sections[] = {
     {NULL, false, NULL, NULL},
 };
 
-int
-feedcache_conf_load(
-    const char *path, struct feedcache_conf *conf, struct conf_error *err)
+/* Defaults and the checks that span keys, after the file was read. */
+static int
+conf_finish(struct feedcache_conf *conf, struct conf_error *err)
 {
 	char why[128];
-	int rc;
 
-	memset(conf, 0, sizeof(*conf));
-	snprintf(conf->path, sizeof(conf->path), "%s", path);
-	conf->max_parallel = 16;
-	rc = conf_parse_file(path, sections, conf, err);
-	if (rc < 0)
-		goto fail;
 	if (conf->cache_dir == NULL &&
 	    (conf->cache_dir = strdup(DEFAULT_CACHE_DIR)) == NULL)
 		goto nomem;
 	if (conf->user_agent == NULL &&
 	    (conf->user_agent = strdup(DEFAULT_USER_AGENT)) == NULL)
 		goto nomem;
-	if (conf->cache_dir[0] != '/') {
-		conf_error_set(err, path, 0, "cache_dir",
-		    "cache_dir must be an absolute path");
-		rc = -EINVAL;
-		goto fail;
-	}
-	for (size_t i = 0; i < conf->nfeeds; i++) {
-		struct feed *f = conf->feeds[i];
-
-		/* Checked by parse_url already. */
-		url_origin(
-		    f->url, f->origin, sizeof(f->origin), why, sizeof(why));
-	}
+	/* parse_url has checked every url already. */
+	for (size_t i = 0; i < conf->nfeeds; i++)
+		url_origin(conf->feeds[i]->url, conf->feeds[i]->origin,
+		    sizeof(conf->feeds[i]->origin), why, sizeof(why));
 	return 0;
 nomem:
-	rc = -ENOMEM;
-	conf_error_set(err, path, 0, "", "out of memory");
-fail:
-	feedcache_conf_free(conf);
+	conf_error_set(err, conf->path, 0, "", "out of memory");
+	return -ENOMEM;
+}
+
+static void
+conf_start(struct feedcache_conf *conf, const char *name)
+{
+	memset(conf, 0, sizeof(*conf));
+	snprintf(conf->path, sizeof(conf->path), "%s", name);
+	conf->max_parallel = 16;
+}
+
+int
+feedcache_conf_load(
+    const char *path, struct feedcache_conf *conf, struct conf_error *err)
+{
+	int rc;
+
+	conf_start(conf, path);
+	if ((rc = conf_parse_file(path, sections, conf, err)) < 0 ||
+	    (rc = conf_finish(conf, err)) < 0)
+		feedcache_conf_free(conf);
+	return rc;
+}
+
+int
+feedcache_conf_load_buf(const char *name, const char *buf, size_t len,
+    struct feedcache_conf *conf, struct conf_error *err)
+{
+	int rc;
+
+	conf_start(conf, name);
+	if ((rc = conf_parse_buf(name, buf, len, sections, conf, err)) < 0 ||
+	    (rc = conf_finish(conf, err)) < 0)
+		feedcache_conf_free(conf);
 	return rc;
 }
 

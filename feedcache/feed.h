@@ -59,6 +59,10 @@ struct feedcache_conf {
 int feedcache_conf_load(
     const char *path, struct feedcache_conf *conf, struct conf_error *err);
 
+/* The same for text in memory; name stands for the file in messages. */
+int feedcache_conf_load_buf(const char *name, const char *buf, size_t len,
+    struct feedcache_conf *conf, struct conf_error *err);
+
 void feedcache_conf_free(struct feedcache_conf *conf);
 
 /* The feed called name, or NULL. */

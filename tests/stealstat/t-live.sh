@@ -112,7 +112,11 @@ rc=$?
 # SIGINT ends a run with no COUNT and still prints the summary.
 "$bin" 0.1 >"$tmp/int" 2>&1 &
 pid=$!
-sleep 0.5
+# Signal only once it runs (its first row is out), however slow the host.
+for _ in $(seq 100); do
+	grep -q '^[0-9][0-9]:' "$tmp/int" && break
+	sleep 0.1
+done
 kill -INT $pid
 wait $pid
 rc=$?

@@ -1,0 +1,128 @@
+/*
+ * feedcache's configuration: defaults, every check that keeps a feed
+ * inside the cache directory and on http(s), and the origin used for the
+ * one-transfer-per-origin rule.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "feed.h"
+#include "timeutil.h"
+
+static int
+load(const char *text, struct feedcache_conf *conf, struct conf_error *err)
+{
+	return feedcache_conf_load_buf(
+	    "test.conf", text, strlen(text), conf, err);
+}
+
+static void
+test_defaults_and_values(void **state)
+{
+	struct feedcache_conf c;
+	struct conf_error err;
+	const struct feed *f;
+
+	(void)state;
+	assert_int_equal(load("[feedcache]\n"
+	                      "cache_dir = /srv/cache\n"
+	                      "max_parallel = 4\n"
+	                      "[feed news]\n"
+	                      "url = https://Example.org/rss.xml\n"
+	                      "[feed api_2]\n"
+	                      "url = http://[::1]:8080/v1?x=1\n"
+	                      "interval = 30s\n"
+	                      "timeout = 2.5s\n"
+	                      "max_size = 64K\n"
+	                      "max_backoff = 10m\n"
+	                      "mode = 0600\n"
+	                      "validate = json\n"
+	                      "header = Authorization: Bearer abc\n"
+	                      "header = X-Trace: 1\n",
+	                     &c, &err),
+	    0);
+	assert_string_equal(c.cache_dir, "/srv/cache");
+	assert_int_equal(c.max_parallel, 4);
+	assert_int_equal(c.nfeeds, 2);
+	f = feedcache_conf_find(&c, "news");
+	assert_non_null(f);
+	assert_int_equal(f->interval_ns, 300 * NSEC_PER_SEC);
+	assert_int_equal(f->timeout_ns, 10 * NSEC_PER_SEC);
+	assert_int_equal(f->max_size, 5 << 20);
+	assert_int_equal(f->max_backoff_ns, 3600 * NSEC_PER_SEC);
+	assert_int_equal(f->mode, 0644);
+	assert_int_equal(f->validate, VALIDATE_NONEMPTY);
+	assert_string_equal(f->origin, "https://example.org:443");
+	f = feedcache_conf_find(&c, "api_2");
+	assert_int_equal(f->timeout_ns, 2500 * NSEC_PER_MSEC);
+	assert_int_equal(f->max_size, 65536);
+	assert_int_equal(f->mode, 0600);
+	assert_int_equal(f->validate, VALIDATE_JSON);
+	assert_int_equal(f->headers.count, 2);
+	assert_string_equal(f->headers.line[1], "X-Trace: 1");
+	assert_string_equal(f->origin, "http://[::1]:8080");
+	assert_null(feedcache_conf_find(&c, "nope"));
+	assert_true(feed_same(f, f));
+	assert_false(feed_same(f, feedcache_conf_find(&c, "news")));
+	feedcache_conf_free(&c);
+}
+
+/* Each bad configuration names its line and key. */
+static void
+expect_error(
+    const char *text, unsigned line, const char *key, const char *words)
+{
+	struct feedcache_conf c;
+	struct conf_error err;
+
+	assert_int_equal(load(text, &c, &err), -EINVAL);
+	assert_int_equal(err.line, line);
+	assert_string_equal(err.key, key);
+	if (strstr(err.msg, words) == NULL)
+		fail_msg("message '%s' lacks '%s'", err.msg, words);
+	assert_int_equal(c.nfeeds, 0);
+}
+
+static void
+test_errors(void **state)
+{
+	(void)state;
+	expect_error("[feed a]\nurl = ftp://x/\n", 2, "url", "http");
+	expect_error("[feed a]\nurl = file:///etc/passwd\n", 2, "url", "http");
+	expect_error("[feed a]\nurl = http:///path\n", 2, "url", "no host");
+	expect_error("[feed a]\nurl = http://x/a b\n", 2, "url", "space");
+	expect_error("[feed ../etc]\nurl = http://x/\n", 1, "", "name");
+	expect_error("[feed a.b]\nurl = http://x/\n", 1, "", "name");
+	expect_error("[feed a]\ninterval = 5m\n", 1, "url", "missing");
+	expect_error(
+	    "[feed a]\nurl = http://x/\ninterval = 0s\n", 3, "interval", "");
+	expect_error("[feed a]\nurl = http://x/\nvalidate = yaml\n", 3,
+	    "validate", "xml");
+	expect_error("[feed a]\nurl = http://x/\nheader = Bad Name: x\n", 3,
+	    "header", "name");
+	expect_error("[feed a]\nurl = http://x/\nheader = NoColon\n", 3,
+	    "header", "Name: value");
+	expect_error(
+	    "[feedcache]\ncache_dir = relative\n", 2, "cache_dir", "absolute");
+	expect_error("[feedcache]\nmax_parallel = 0\n", 2, "max_parallel", "");
+	expect_error("[feedcache]\nbogus = 1\n", 2, "bogus", "");
+	expect_error(
+	    "[feed a]\nurl = http://x/\nurl = http://y/\n", 3, "url", "");
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_defaults_and_values),
+	    cmocka_unit_test(test_errors),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
