@@ -244,12 +244,26 @@ on_ssl_ctx(CURL *easy, void *ssl_ctx, void *arg)
 	return CURLE_OK;
 }
 
+static int64_t
+mtime_ns(const struct stat *st)
+{
+	return (int64_t)st->st_mtim.tv_sec * (int64_t)NSEC_PER_SEC +
+	       st->st_mtim.tv_nsec;
+}
+
+/*
+ * Is the body on disk the one the meta file describes? Only then may its
+ * validators and hash speak for it (see struct feed_meta).
+ */
 static bool
-file_exists(const char *path)
+body_matches_meta(const char *path, const struct feed_meta *m)
 {
 	struct stat st;
 
-	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+	return m->hash[0] != '\0' && stat(path, &st) == 0 &&
+	       S_ISREG(st.st_mode) && (uint64_t)st.st_ino == m->body_ino &&
+	       (uint64_t)st.st_size == m->size &&
+	       mtime_ns(&st) == m->body_mtime_ns;
 }
 
 /* Adds "name: value", or the configured line as it is if name is NULL. */
@@ -278,9 +292,8 @@ setup_easy(
 	long slow_s = timeout_ms / 2000 > 0 ? timeout_ms / 2000 : 1;
 	CURL *e = f->easy;
 
-	f->conditional =
-	    file_exists(f->body_path) &&
-	    (f->meta.etag[0] != '\0' || f->meta.last_modified[0] != '\0');
+	f->conditional = f->body_known && (f->meta.etag[0] != '\0' ||
+	                                      f->meta.last_modified[0] != '\0');
 	if (f->conditional && f->meta.etag[0] != '\0' &&
 	    add_header(f, "If-None-Match", f->meta.etag) < 0)
 		return -ENOMEM;
@@ -372,6 +385,11 @@ fetch_start(struct fetch *f, const struct feedcache_conf *conf,
 		goto fail;
 	}
 	f->body_open = true;
+	/* The data is synced before the rename; the directory is not: after
+	 * a power cut the old copy may be back, with meta to match (see
+	 * body_matches_meta), but never a partial new one. */
+	f->body.sync = ATOMIC_SYNC_DATA;
+	f->body_known = body_matches_meta(f->body_path, &f->meta);
 	if ((f->sha = EVP_MD_CTX_new()) == NULL ||
 	    EVP_DigestInit_ex(f->sha, EVP_sha256(), NULL) != 1 ||
 	    (f->easy = curl_easy_init()) == NULL ||
@@ -428,12 +446,13 @@ take_body(struct fetch *f, char *msg, size_t size)
 	unsigned char digest[32];
 	unsigned int dlen = 0;
 	char hash[65], why[200];
+	struct stat st;
 	char *body;
 	int rc;
 
 	EVP_DigestFinal_ex(f->sha, digest, &dlen);
 	hex(digest, 32, hash);
-	if (strcmp(hash, f->meta.hash) == 0 && file_exists(f->body_path)) {
+	if (f->body_known && strcmp(hash, f->meta.hash) == 0) {
 		snprintf(msg, size, "unchanged (%llu bytes)",
 		    (unsigned long long)f->received);
 		return RESULT_UNCHANGED;
@@ -450,14 +469,25 @@ take_body(struct fetch *f, char *msg, size_t size)
 		snprintf(msg, size, "rejected: %s", why);
 		return RESULT_INVALID;
 	}
+	/*
+	 * The body and the meta file are replaced one after the other; the
+	 * new file's identity goes into the meta file, so if we die in
+	 * between, the old validators no longer match the file on disk and
+	 * the next try is a plain GET, never a 304 that pins the wrong body.
+	 */
+	if (fstat(f->body.fd, &st) < 0) {
+		snprintf(msg, size, "the new copy: %s", strerror(errno));
+		return RESULT_LOCAL;
+	}
 	f->body_open = false;
 	if ((rc = atomic_file_commit(&f->body)) < 0) {
-		snprintf(
-		    msg, size, "replacing %s: %s", f->body_path, strerror(-rc));
+		snprintf(msg, size, "replacing the copy: %s", strerror(-rc));
 		return RESULT_LOCAL;
 	}
 	snprintf(f->meta.hash, sizeof(f->meta.hash), "%s", hash);
 	f->meta.size = f->received;
+	f->meta.body_ino = (uint64_t)st.st_ino;
+	f->meta.body_mtime_ns = mtime_ns(&st);
 	snprintf(
 	    msg, size, "updated (%llu bytes)", (unsigned long long)f->received);
 	return RESULT_UPDATED;
@@ -476,7 +506,7 @@ classify(struct fetch *f, CURLcode code, long status, char *msg, size_t size)
 		return RESULT_TOO_LARGE;
 	}
 	if (f->write_errno != 0) {
-		snprintf(msg, size, "writing %s: %s", f->body_path,
+		snprintf(msg, size, "writing the new copy: %s",
 		    strerror(f->write_errno));
 		return RESULT_LOCAL;
 	}
@@ -491,7 +521,7 @@ classify(struct fetch *f, CURLcode code, long status, char *msg, size_t size)
 		return RESULT_REDIRECT;
 	case CURLE_UNSUPPORTED_PROTOCOL:
 		snprintf(msg, size,
-		    "redirect to a scheme other than http or https: %s",
+		    "redirect to a scheme other than http or https: %.200s",
 		    detail);
 		return RESULT_REDIRECT;
 	default:

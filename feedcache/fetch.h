@@ -28,6 +28,7 @@ struct fetch {
 	bool too_large;
 	int write_errno; /* a local write failed */
 	bool conditional; /* validators were sent */
+	bool body_known; /* the body on disk is the meta file's */
 	int lock_fd;
 	/* From the final response's headers. */
 	char etag[512], last_modified[128], retry_after[64];

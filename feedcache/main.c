@@ -196,7 +196,7 @@ cmd_refresh(struct feedcache_conf *conf, int argc, char **argv)
 	bool all = false;
 	int c, rc;
 
-	optind = 1;
+	optind = 0; /* 0, not 1: a full rescan, so options may follow NAME */
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		if (c == 'f')
 			o.force = true;
@@ -317,7 +317,7 @@ cmd_get(struct feedcache_conf *conf, int argc, char **argv)
 	bool check_age = false;
 	int c, fd, rc, lock;
 
-	optind = 1;
+	optind = 0; /* 0, not 1: a full rescan, so options may follow NAME */
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		if (c != 'm')
 			usage(EXIT_USAGE);
@@ -429,7 +429,7 @@ cmd_status(struct feedcache_conf *conf, int argc, char **argv)
 	int64_t now = (int64_t)time(NULL);
 	int c;
 
-	optind = 1;
+	optind = 0; /* 0, not 1: a full rescan, so options may follow NAME */
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		if (c != 'j')
 			usage(EXIT_USAGE);
@@ -444,7 +444,7 @@ cmd_status(struct feedcache_conf *conf, int argc, char **argv)
 	for (size_t i = 0; i < conf->nfeeds; i++) {
 		const struct feed *f = conf->feeds[i];
 		struct feed_meta m;
-		char path[4096], age[16], next[16], retry[16], size[24];
+		char path[4096], age[32], next[32], retry[32], size[24];
 		bool have, wanted = optind == argc;
 
 		for (int k = optind; k < argc; k++)

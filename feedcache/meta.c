@@ -94,6 +94,10 @@ meta_set(struct feed_meta *m, const char *key, const char *value)
 		return copy_text(m->last_error, sizeof(m->last_error), value);
 	if (strcmp(key, "size") == 0)
 		return parse_u64(value, 0, UINT64_MAX, &m->size);
+	if (strcmp(key, "body_ino") == 0)
+		return parse_u64(value, 0, UINT64_MAX, &m->body_ino);
+	if (strcmp(key, "body_mtime_ns") == 0)
+		return parse_i64(value, &m->body_mtime_ns);
 	if (strcmp(key, "bytes") == 0)
 		return parse_u64(value, 0, UINT64_MAX, &m->bytes);
 	if (strcmp(key, "fetched") == 0)
@@ -202,6 +206,8 @@ meta_format(const struct feed_meta *m, char *buf, size_t size)
 	put_text(buf, size, &len, "last_modified", m->last_modified);
 	put_text(buf, size, &len, "hash", m->hash);
 	put_num(buf, size, &len, "size", (int64_t)m->size);
+	put_num(buf, size, &len, "body_ino", (int64_t)m->body_ino);
+	put_num(buf, size, &len, "body_mtime_ns", m->body_mtime_ns);
 	put_num(buf, size, &len, "fetched", m->fetched);
 	put_num(buf, size, &len, "checked", m->checked);
 	put_num(buf, size, &len, "attempted", m->attempted);
@@ -247,7 +253,9 @@ meta_save(const char *path, const struct feed_meta *m)
 
 	if (n < 0)
 		return n;
-	return atomic_replace(path, buf, (size_t)n, 0644);
+	/* No fsync: a meta file lost to a power cut costs one full GET. */
+	return atomic_replace_sync(
+	    path, buf, (size_t)n, 0644, ATOMIC_SYNC_NONE);
 }
 
 void

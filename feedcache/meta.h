@@ -39,6 +39,11 @@ struct feed_meta {
 	char last_modified[128];
 	char hash[65]; /* SHA-256 of the body, hex; "" if none */
 	uint64_t size; /* of the body */
+	/* Which file on disk that hash describes: validators are only sent
+	 * for that very file, so a crash between replacing the body and the
+	 * meta file, or a hand edit, costs a full GET, never a wrong 304. */
+	uint64_t body_ino;
+	int64_t body_mtime_ns;
 	int64_t fetched; /* when the body was last replaced (unix s) */
 	int64_t checked; /* when the origin last answered well */
 	int64_t attempted; /* when a request last ended */

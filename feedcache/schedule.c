@@ -540,8 +540,11 @@ sched_run(struct feedcache_conf *conf, const struct sched_opts *o)
 			finish_feed(&s, fx, msg->data.result, now_s());
 		}
 		write_metrics(&s, now_s(), false);
-		if (s.active > 0 && s.active < conf->max_parallel &&
-		    s.run_len > 0)
+		/* A transfer ended and another can start, or the pass is
+		 * over: go round at once rather than sleep. */
+		if (!reload_pending &&
+		    ((s.active < conf->max_parallel && s.run_len > 0) ||
+		        (!o->daemon && one_pass_done(&s))))
 			continue;
 		curl_multi_poll(s.multi, o->wake_fd >= 0 ? &wake : NULL,
 		    o->wake_fd >= 0 ? 1 : 0, sleep_ms(&s, now_s()), NULL);

@@ -207,7 +207,7 @@ atomic_file_commit(struct atomic_file *af)
 		atomic_file_release(af);
 		return -EBADF;
 	}
-	if (fsync(af->fd) == -1) {
+	if (af->sync != ATOMIC_SYNC_NONE && fsync(af->fd) == -1) {
 		r = -errno;
 		goto fail;
 	}
@@ -225,7 +225,7 @@ atomic_file_commit(struct atomic_file *af)
 	}
 	free(af->tmp_name);
 	af->tmp_name = NULL;
-	r = fsync(af->dir_fd) == -1 ? -errno : 0;
+	r = af->sync == ATOMIC_SYNC_ALL && fsync(af->dir_fd) == -1 ? -errno : 0;
 	atomic_file_release(af);
 	return r;
 
@@ -247,12 +247,20 @@ atomic_file_abort(struct atomic_file *af)
 int
 atomic_replace(const char *path, const void *buf, size_t len, mode_t mode)
 {
+	return atomic_replace_sync(path, buf, len, mode, ATOMIC_SYNC_ALL);
+}
+
+int
+atomic_replace_sync(const char *path, const void *buf, size_t len, mode_t mode,
+    enum atomic_sync sync)
+{
 	struct atomic_file af;
 	int r;
 
 	r = atomic_file_open(&af, path, mode);
 	if (r < 0)
 		return r;
+	af.sync = sync;
 	r = atomic_file_write(&af, buf, len);
 	if (r < 0) {
 		atomic_file_abort(&af);

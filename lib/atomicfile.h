@@ -14,8 +14,22 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+/*
+ * How much a commit forces to disk. ATOMIC_SYNC_ALL (the default) is the
+ * full sequence. ATOMIC_SYNC_DATA skips the directory fsync: after a
+ * power loss the old file may be back, but never a partial new one.
+ * ATOMIC_SYNC_NONE skips both, for files whose loss only costs work
+ * (the rename still keeps readers from ever seeing a partial file).
+ */
+enum atomic_sync {
+	ATOMIC_SYNC_ALL,
+	ATOMIC_SYNC_DATA,
+	ATOMIC_SYNC_NONE,
+};
+
 struct atomic_file {
 	int fd; /* the temporary file, -1 when closed */
+	enum atomic_sync sync; /* ATOMIC_SYNC_ALL unless set after open */
 	int dir_fd; /* the directory holding path */
 	char *path; /* target path, owned */
 	char *tmp_name; /* temporary file's name within dir_fd, owned */
@@ -59,5 +73,9 @@ void atomic_file_abort(struct atomic_file *af);
 
 /* The whole sequence for a buffer held in memory. Returns 0 or -errno. */
 int atomic_replace(const char *path, const void *buf, size_t len, mode_t mode);
+
+/* The same with a chosen sync level (see enum atomic_sync). */
+int atomic_replace_sync(const char *path, const void *buf, size_t len,
+    mode_t mode, enum atomic_sync sync);
 
 #endif

@@ -870,6 +870,8 @@ def main():
     ap = argparse.ArgumentParser(description="feedcache test origin "
                                  "(127.0.0.1 only); see the module docstring")
     ap.add_argument("--port", type=int, default=0)
+    ap.add_argument("--host", default="127.0.0.1",
+                    help="a loopback address to bind (127.x.y.z only)")
     ap.add_argument("--port-file")
     ap.add_argument("--scale-feeds", type=int, default=0, metavar="N")
     ap.add_argument("--log-limit", type=int, default=10000, metavar="N",
@@ -879,6 +881,10 @@ def main():
     ap.add_argument("--idle-timeout", type=float, default=300.0,
                     help="close idle keep-alive connections after S seconds")
     args = ap.parse_args()
+    global HOST
+    if not args.host.startswith("127."):
+        ap.error("--host must be a loopback address (127.x.y.z)")
+    HOST = args.host
     try:
         soft, hard = rlimit.getrlimit(rlimit.RLIMIT_NOFILE)
         if soft < hard:
