@@ -256,6 +256,18 @@ copy_out(int fd)
 }
 
 /*
+ * May a reader that found the copy too old ask the origin now? Not
+ * before a Retry-After deadline, and not while backing off after a
+ * failure: a thousand impatient readers must not undo the backoff.
+ */
+static bool
+may_refresh(const struct feed_meta *m, int64_t now)
+{
+	return m->retry_after <= now &&
+	       (m->failures == 0 || m->next_due <= now);
+}
+
+/*
  * The refresh a stale `get` starts: detached (double fork, new session,
  * standard streams on /dev/null so no reader waits on it), holding the
  * lock its parent won, through the same fetch.c path as everything else.
@@ -293,8 +305,8 @@ background_refresh(
 	if (fetch_start(&fx, conf, f, lock_fd, (int64_t)time(NULL), why,
 	        sizeof(why)) < 0)
 		_exit(1);
-	/* Checked under the lock: never ask before Retry-After. */
-	if (fx.meta.retry_after > (int64_t)time(NULL)) {
+	/* Checked again under the lock, where the meta file is current. */
+	if (!may_refresh(&fx.meta, (int64_t)time(NULL))) {
 		fetch_abandon(&fx);
 		_exit(0);
 	}
@@ -349,9 +361,13 @@ cmd_get(struct feedcache_conf *conf, int argc, char **argv)
 	}
 	if (check_age) {
 		int64_t now = (int64_t)time(NULL);
-		bool stale =
-		    meta_load(meta, &m) < 0 ||
-		    now - m.checked > (int64_t)(max_age_ns / NSEC_PER_SEC);
+		bool stale;
+
+		if (meta_load(meta, &m) < 0)
+			memset(&m, 0, sizeof(m));
+		stale =
+		    now - m.checked > (int64_t)(max_age_ns / NSEC_PER_SEC) &&
+		    may_refresh(&m, now);
 
 		/* Whoever wins the lock refreshes; everyone else just reads. */
 		if (stale && (lock = feed_lock(conf, f->name)) >= 0) {

@@ -245,17 +245,29 @@ meta_load(const char *path, struct feed_meta *m)
 	return meta_parse(buf, (size_t)n, m);
 }
 
+/*
+ * The temporary file has a fixed name (.NAME.meta.tmp), which is safe
+ * because every caller holds the feed's lock: a writer killed half-way
+ * leaves one file that the next one reuses, not one more each time.
+ */
 int
 meta_save(const char *path, const struct feed_meta *m)
 {
 	char buf[META_MAX_SIZE];
-	int n = meta_format(m, buf, sizeof(buf));
+	struct atomic_file af;
+	int n = meta_format(m, buf, sizeof(buf)), rc;
 
 	if (n < 0)
 		return n;
+	if ((rc = atomic_file_open_fixed(&af, path, 0644)) < 0)
+		return rc;
 	/* No fsync: a meta file lost to a power cut costs one full GET. */
-	return atomic_replace_sync(
-	    path, buf, (size_t)n, 0644, ATOMIC_SYNC_NONE);
+	af.sync = ATOMIC_SYNC_NONE;
+	if ((rc = atomic_file_write(&af, buf, (size_t)n)) < 0) {
+		atomic_file_abort(&af);
+		return rc;
+	}
+	return atomic_file_commit(&af);
 }
 
 void
