@@ -13,6 +13,7 @@ all:
 	cmake --build --preset release
 
 demo: all
+	scripts/deps demo
 	scripts/demo build/release
 
 check:

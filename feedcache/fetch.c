@@ -562,6 +562,13 @@ update_validators(struct fetch *f, enum fetch_result r)
 	}
 }
 
+/* Due times are kept in whole seconds: round up, never sooner. */
+static int64_t
+seconds_up(uint64_t ns)
+{
+	return (int64_t)((ns + NSEC_PER_SEC - 1) / NSEC_PER_SEC);
+}
+
 void
 fetch_finish(
     struct fetch *f, CURLcode code, int64_t now, struct fetch_outcome *out)
@@ -590,17 +597,14 @@ fetch_finish(
 		m->last_error[0] = '\0';
 		if (r == RESULT_UPDATED)
 			m->fetched = now;
-		delay =
-		    (int64_t)(due_jitter_ns(feed->interval_ns, fetch_random()) /
-		              NSEC_PER_SEC);
+		delay = seconds_up(
+		    due_jitter_ns(feed->interval_ns, fetch_random()));
 	} else {
 		m->failures++;
 		snprintf(m->last_error, sizeof(m->last_error), "%.255s",
 		    out->message);
-		delay =
-		    (int64_t)(backoff_delay_ns(m->failures, feed->interval_ns,
-		                  feed->max_backoff_ns, fetch_random()) /
-		              NSEC_PER_SEC);
+		delay = seconds_up(backoff_delay_ns(m->failures,
+		    feed->interval_ns, feed->max_backoff_ns, fetch_random()));
 		wait = r == RESULT_RATE_LIMITED && f->retry_after[0] != '\0'
 		           ? retry_after_parse(f->retry_after, now)
 		           : -1;

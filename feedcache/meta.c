@@ -259,6 +259,8 @@ meta_save(const char *path, const struct feed_meta *m)
 
 	if (n < 0)
 		return n;
+	/* Callers hold the feed's lock: the fixed temporary name is theirs
+	 * alone, and one left by a killed writer is reused, not piled up. */
 	if ((rc = atomic_file_open_fixed(&af, path, 0644)) < 0)
 		return rc;
 	/* No fsync: a meta file lost to a power cut costs one full GET. */

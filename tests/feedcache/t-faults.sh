@@ -195,7 +195,9 @@ fault() {
 
 fault slow 'mode=slow&delay=5' timeout 'timeout|timed out'
 fault hang 'mode=hang' timeout 'timeout|timed out'
-fault drip 'mode=drip&rate=1' timeout 'slow|timeout|timed out'
+printf '<rss><channel><title>dripping, never complete</title></channel></rss>\n' >"$tmp/new"
+C -o /dev/null -X POST --data-binary @"$tmp/new" "$B/_ctl/set?path=/drip&mode=drip&rate=1"
+fault drip '' timeout 'slow|timeout|timed out'
 fault reset 'mode=reset' network 'reset|recv|receiv'
 fault short 'mode=short&missing=100' network '100 bytes|remaining|closed'
 fault e500 'mode=status&code=500' http_error 'HTTP 500'
