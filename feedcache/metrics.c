@@ -3,6 +3,9 @@
  * the last success, origin requests by result, bytes, failures.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,6 +58,39 @@ static void
 help(struct text *t, const char *name, const char *type, const char *text)
 {
 	text_printf(t, "# HELP %s %s\n# TYPE %s %s\n", name, text, name, type);
+}
+
+/*
+ * Several processes write the file (the daemon, a cron refresh), so they
+ * take turns under CACHE_DIR/.metrics.lock; that makes a fixed temporary
+ * name safe, and one left by a killed writer is reused, not piled up.
+ */
+static int
+replace_locked(const struct feedcache_conf *conf, const char *buf, size_t len)
+{
+	struct atomic_file af;
+	char lock_path[4096];
+	int lock, rc;
+
+	if (snprintf(lock_path, sizeof(lock_path), "%s/.metrics.lock",
+	        conf->cache_dir) >= (int)sizeof(lock_path))
+		return -ENAMETOOLONG;
+	if ((lock = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
+	         0644)) < 0)
+		return -errno;
+	if (flock(lock, LOCK_EX) < 0) {
+		rc = -errno;
+		close(lock);
+		return rc;
+	}
+	if ((rc = atomic_file_open_fixed(&af, conf->metrics_file, 0644)) == 0) {
+		if ((rc = atomic_file_write(&af, buf, len)) < 0)
+			atomic_file_abort(&af);
+		else
+			rc = atomic_file_commit(&af);
+	}
+	close(lock);
+	return rc;
 }
 
 int
@@ -112,8 +148,7 @@ metrics_write(const struct feedcache_conf *conf, const struct feed_stats *stats,
 			    "feedcache_size_bytes{feed=\"%s\"} %llu\n",
 			    conf->feeds[i]->name,
 			    (unsigned long long)stats[i].size);
-	rc = t.error ? t.error
-	             : atomic_replace(conf->metrics_file, t.buf, t.len, 0644);
+	rc = t.error ? t.error : replace_locked(conf, t.buf, t.len);
 	free(t.buf);
 	return rc;
 }

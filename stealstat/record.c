@@ -95,7 +95,8 @@ record_open(
 		if (!next_line(r, line, sizeof(line), &too_long) ||
 		    strlen(line + 10) >= sizeof(r->idle_poll))
 			return rec_error(r, "idle-poll line too long");
-		snprintf(r->idle_poll, sizeof(r->idle_poll), "%s", line + 10);
+		snprintf(
+		    r->idle_poll, sizeof(r->idle_poll), "%.63s", line + 10);
 	}
 	return 0;
 }
