@@ -839,9 +839,14 @@ class Origin:
 
 async def amain(args):
     origin = Origin(args)
+    tls = None
+    if args.tls_cert:
+        import ssl
+        tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        tls.load_cert_chain(args.tls_cert, args.tls_key)
     server = await asyncio.start_server(
         origin.handle, HOST, args.port, limit=MAX_HEAD, backlog=4096,
-        reuse_address=True)
+        reuse_address=True, ssl=tls)
     port = server.sockets[0].getsockname()[1]
     if args.port_file:
         tmp = "%s.tmp.%d" % (args.port_file, os.getpid())
@@ -870,6 +875,9 @@ def main():
     ap = argparse.ArgumentParser(description="feedcache test origin "
                                  "(127.0.0.1 only); see the module docstring")
     ap.add_argument("--port", type=int, default=0)
+    ap.add_argument("--tls-cert", help="serve HTTPS with this certificate "
+                    "chain (PEM)")
+    ap.add_argument("--tls-key", help="the certificate's private key (PEM)")
     ap.add_argument("--host", default="127.0.0.1",
                     help="a loopback address to bind (127.x.y.z only)")
     ap.add_argument("--port-file")
