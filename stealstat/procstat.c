@@ -205,32 +205,25 @@ read_total(const char *p, const char *end, uint64_t *out)
 	return read_u64(&c, out) && at_line_end(&c);
 }
 
+/*
+ * Only the "some" line is read: it is the first line, and the "full"
+ * line (5.13 and later) says nothing stealstat uses.
+ */
 int
 psi_parse(const char *buf, size_t len, struct psi_cpu *out)
 {
 	struct cursor c = {buf, buf + len};
-	bool have_some = false;
-	uint64_t some = 0, full = 0;
-	int have_full = 0;
+	uint64_t some;
 
-	while (c.p < c.end) {
-		if (starts_with(&c, "some ", 5)) {
-			if (!read_total(c.p + 4, c.end, &some))
-				return -EINVAL;
-			have_some = true;
-		} else if (starts_with(&c, "full ", 5)) {
-			if (!read_total(c.p + 4, c.end, &full))
-				return -EINVAL;
-			have_full = 1;
-		}
-		next_line(&c);
+	for (; c.p < c.end; next_line(&c)) {
+		if (!starts_with(&c, "some ", 5))
+			continue;
+		if (!read_total(c.p + 4, c.end, &some))
+			return -EINVAL;
+		out->some_total_us = some;
+		return 0;
 	}
-	if (!have_some)
-		return -EINVAL;
-	out->some_total_us = some;
-	out->full_total_us = full;
-	out->have_full = have_full;
-	return 0;
+	return -EINVAL;
 }
 
 int

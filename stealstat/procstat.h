@@ -71,8 +71,6 @@ int procstat_parse(const char *buf, size_t len, struct procstat *out);
 /* /proc/pressure/cpu: cumulative stall time in microseconds. */
 struct psi_cpu {
 	uint64_t some_total_us;
-	uint64_t full_total_us; /* 0 where the kernel has no "full" line */
-	int have_full;
 };
 
 /* Returns 0 or -EINVAL if there is no well-formed "some" line. */

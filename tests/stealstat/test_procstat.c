@@ -163,14 +163,11 @@ test_psi(void **state)
 	        &psi),
 	    0);
 	assert_int_equal(psi.some_total_us, 1948867);
-	assert_int_equal(psi.full_total_us, 42);
-	assert_true(psi.have_full);
 	/* Before 5.13 the cpu file had no "full" line. */
 	assert_int_equal(
 	    psi_parse(
 	        S("some avg10=0.00 avg60=0.00 avg300=0.00 total=7\n"), &psi),
 	    0);
-	assert_false(psi.have_full);
 	assert_int_equal(
 	    psi_parse(S("some avg10=0.00 total=\n"), &psi), -EINVAL);
 	assert_int_equal(psi_parse(S("full total=5\n"), &psi), -EINVAL);
