@@ -14,9 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -24,6 +22,7 @@
 #include "fetch.h"
 #include "json.h"
 #include "log.h"
+#include "notify.h"
 #include "parse.h"
 #include "schedule.h"
 #include "timeutil.h"
@@ -116,37 +115,10 @@ install_signals(void)
 	signal(SIGPIPE, SIG_IGN);
 }
 
-/*
- * The systemd notification protocol: one datagram to $NOTIFY_SOCKET
- * (an abstract socket when it starts with '@'). Silent without systemd.
- */
-static void
-sd_notify_msg(const char *msg)
-{
-	const char *path = getenv("NOTIFY_SOCKET");
-	struct sockaddr_un sun = {.sun_family = AF_UNIX};
-	socklen_t len;
-	int fd;
-
-	if (path == NULL || (path[0] != '/' && path[0] != '@') ||
-	    strlen(path) >= sizeof(sun.sun_path))
-		return;
-	memcpy(sun.sun_path, path, strlen(path));
-	if (sun.sun_path[0] == '@')
-		sun.sun_path[0] = '\0';
-	len =
-	    (socklen_t)(offsetof(struct sockaddr_un, sun_path) + strlen(path));
-	if ((fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) < 0)
-		return;
-	(void)sendto(
-	    fd, msg, strlen(msg), MSG_NOSIGNAL, (struct sockaddr *)&sun, len);
-	close(fd);
-}
-
 static void
 notify_ready(void)
 {
-	sd_notify_msg("READY=1");
+	notify_systemd("READY=1");
 }
 
 static void
@@ -174,7 +146,7 @@ cmd_daemon(struct feedcache_conf *conf)
 	o.wake_fd = wake_pipe[0];
 	log_info("%zu feeds, cache %s", conf->nfeeds, conf->cache_dir);
 	rc = sched_run(conf, &o);
-	sd_notify_msg("STOPPING=1");
+	notify_systemd("STOPPING=1");
 	if (rc < 0) {
 		errno = -rc;
 		log_warn("scheduler");

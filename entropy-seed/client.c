@@ -1,0 +1,190 @@
+/*
+ * One server, one request. Nothing a server sends reaches the kernel
+ * unless the whole answer checks out, and the seed never reaches a log.
+ */
+#include <curl/curl.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/random.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/ioctl.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include "client.h"
+#include "response.h"
+#include "timeutil.h"
+
+#define CHALLENGE_BYTES 64
+
+struct body {
+	char data[RESPONSE_MAX + 1];
+	size_t len;
+	bool too_large;
+};
+
+static size_t
+on_body(char *data, size_t size, size_t nmemb, void *arg)
+{
+	struct body *b = arg;
+	size_t n = size * nmemb;
+
+	if (b->len + n > RESPONSE_MAX) {
+		b->too_large = true;
+		return 0;
+	}
+	memcpy(b->data + b->len, data, n);
+	b->len += n;
+	return n;
+}
+
+static void
+hex(const unsigned char *in, size_t n, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = digits[in[i] >> 4];
+		out[2 * i + 1] = digits[in[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
+int
+seed_fetch(const struct seed_conf *c, const char *url, const char *token,
+    uint64_t timeout_ns, unsigned char *seed, size_t len, bool *verified,
+    char *why, size_t why_size)
+{
+	unsigned char nonce[CHALLENGE_BYTES];
+	char challenge[2 * CHALLENGE_BYTES + 1], form[300], auth[600];
+	char errbuf[CURL_ERROR_SIZE] = "";
+	bool https = strncasecmp(url, "https://", 8) == 0;
+	struct curl_slist *headers = NULL;
+	struct body *b;
+	long status = 0;
+	CURLcode code;
+	CURL *e;
+	int rc = -EIO;
+
+	if (!https && !c->allow_plain_http) {
+		snprintf(why, why_size,
+		    "plain http is refused (set allow_plain_http = yes)");
+		return -EPERM;
+	}
+	if (getrandom(nonce, sizeof(nonce), 0) != (ssize_t)sizeof(nonce)) {
+		snprintf(why, why_size, "getrandom: %s", strerror(errno));
+		return -EIO;
+	}
+	hex(nonce, sizeof(nonce), challenge);
+	snprintf(form, sizeof(form), "challenge=%s&bytes=%zu", challenge, len);
+	if ((b = calloc(1, sizeof(*b))) == NULL ||
+	    (e = curl_easy_init()) == NULL) {
+		free(b);
+		snprintf(why, why_size, "out of memory");
+		return -ENOMEM;
+	}
+	if (token != NULL) {
+		snprintf(auth, sizeof(auth), "Authorization: Bearer %s", token);
+		headers = curl_slist_append(headers, auth);
+		explicit_bzero(auth, sizeof(auth));
+	}
+	curl_easy_setopt(e, CURLOPT_URL, url);
+	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, https ? "https" : "http");
+	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
+	curl_easy_setopt(e, CURLOPT_USERAGENT, "entropy-seed/" TK_VERSION);
+	curl_easy_setopt(e, CURLOPT_POSTFIELDS, form);
+	curl_easy_setopt(e, CURLOPT_HTTPHEADER, headers);
+	curl_easy_setopt(
+	    e, CURLOPT_TIMEOUT_MS, (long)(timeout_ns / NSEC_PER_MSEC) + 1);
+	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,
+	    (long)(timeout_ns / NSEC_PER_MSEC) + 1);
+	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(e, CURLOPT_WRITEDATA, b);
+	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, errbuf);
+	curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
+	if (c->ca_file != NULL)
+		curl_easy_setopt(e, CURLOPT_CAINFO, c->ca_file);
+	if (c->pins != NULL) {
+		curl_easy_setopt(e, CURLOPT_PINNEDPUBLICKEY, c->pins);
+		/* A pin without a CA: the pin is the verification (a
+		 * self-signed server); curl still refuses any other key. */
+		if (c->ca_file == NULL)
+			curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
+	}
+	if (c->cert != NULL) {
+		curl_easy_setopt(e, CURLOPT_SSLCERT, c->cert);
+		curl_easy_setopt(e, CURLOPT_SSLKEY, c->key);
+	}
+
+	code = curl_easy_perform(e);
+	curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
+	if (b->too_large)
+		snprintf(why, why_size, "answer over %d bytes", RESPONSE_MAX);
+	else if (code != CURLE_OK)
+		snprintf(why, why_size, "%s",
+		    errbuf[0] ? errbuf : curl_easy_strerror(code));
+	else if (status != 200)
+		snprintf(why, why_size, "HTTP %ld", status);
+	else if (response_check(
+	             b->data, b->len, challenge, len, seed, why, why_size) == 0)
+		rc = 0;
+	if (rc == 0)
+		*verified = https;
+	explicit_bzero(b, sizeof(*b));
+	free(b);
+	curl_slist_free_all(headers);
+	curl_easy_cleanup(e);
+	return rc;
+}
+
+int
+seed_mix(const unsigned char *seed, size_t len, bool credit, const char **how,
+    char *why, size_t why_size)
+{
+	struct {
+		struct rand_pool_info info;
+		uint32_t buf[SEED_MAX / 4];
+	} p;
+	int fd, rc = 0;
+
+	if (len > SEED_MAX) {
+		snprintf(why, why_size, "seed too large");
+		return -EINVAL;
+	}
+	if ((fd = open("/dev/urandom", O_WRONLY | O_CLOEXEC)) < 0) {
+		snprintf(why, why_size, "/dev/urandom: %s", strerror(errno));
+		return -errno;
+	}
+	p.info.entropy_count = credit ? (int)(8 * len) : 0;
+	p.info.buf_size = (int)len;
+	memcpy(p.info.buf, seed, len);
+	if (ioctl(fd, RNDADDENTROPY, &p) == 0) {
+		*how = credit ? "RNDADDENTROPY, credited"
+		              : "RNDADDENTROPY, "
+		                "not credited";
+		/* Rekey now; ENODATA before the pool is ready is expected. */
+		if (ioctl(fd, RNDRESEEDCRNG) < 0 && errno != ENODATA &&
+		    errno != EPERM)
+			snprintf(why, why_size, "RNDRESEEDCRNG: %s",
+			    strerror(errno));
+	} else if (errno == EPERM) {
+		/* No CAP_SYS_ADMIN: mixed in, never credited. */
+		*how = "written to /dev/urandom (no CAP_SYS_ADMIN: not "
+		       "credited)";
+		if (write(fd, seed, len) != (ssize_t)len) {
+			snprintf(
+			    why, why_size, "/dev/urandom: %s", strerror(errno));
+			rc = -EIO;
+		}
+	} else {
+		snprintf(why, why_size, "RNDADDENTROPY: %s", strerror(errno));
+		rc = -errno;
+	}
+	explicit_bzero(&p, sizeof(p));
+	close(fd);
+	return rc;
+}

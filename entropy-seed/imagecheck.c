@@ -1,0 +1,161 @@
+/*
+ * image-check. Every clone of an image starts with the image's files; the
+ * ones below must be unique per machine, or every clone shares a secret
+ * or an identity. --fix removes them so each clone makes its own at first
+ * boot (sshd's keygen, systemd's machine-id setup, the random seed
+ * service, cloud-init).
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "imagecheck.h"
+
+struct finding {
+	const char *path; /* under root */
+	const char *why;
+	enum { FIX_REMOVE, FIX_TRUNCATE, FIX_REMOVE_TREE } fix;
+};
+
+static const struct finding fixed_paths[] = {
+    {"/etc/machine-id",
+        "every clone would have the same machine ID (journald, DHCP "
+        "client IDs, D-Bus); an empty file makes systemd generate one at "
+        "first boot",
+        FIX_TRUNCATE},
+    {"/var/lib/dbus/machine-id", "a second copy of the machine ID", FIX_REMOVE},
+    {"/var/lib/systemd/random-seed",
+        "every clone would credit the same saved seed to its kernel pool "
+        "at boot",
+        FIX_REMOVE},
+    {"/var/cache/pollinate/seeded",
+        "pollinate would never seed a clone: it runs once per disk",
+        FIX_REMOVE},
+    {"/var/lib/cloud/instance",
+        "cloud-init would treat a clone as the same instance and skip "
+        "per-instance setup (host keys, passwords)",
+        FIX_REMOVE_TREE},
+    {"/var/lib/cloud/instances",
+        "cloud-init's per-instance state, including the image builder's",
+        FIX_REMOVE_TREE},
+};
+
+static int
+remove_tree(int parent, const char *name)
+{
+	struct stat st;
+	int fd, rc = 0;
+	DIR *d;
+	struct dirent *de;
+
+	if (fstatat(parent, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return -errno;
+	if (!S_ISDIR(st.st_mode))
+		return unlinkat(parent, name, 0) < 0 ? -errno : 0;
+	if ((fd = openat(parent, name,
+	         O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW)) < 0)
+		return -errno;
+	if ((d = fdopendir(fd)) == NULL) {
+		close(fd);
+		return -errno;
+	}
+	while ((de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0)
+			continue;
+		if ((rc = remove_tree(dirfd(d), de->d_name)) < 0)
+			break;
+	}
+	closedir(d);
+	if (rc == 0 && unlinkat(parent, name, AT_REMOVEDIR) < 0)
+		rc = -errno;
+	return rc;
+}
+
+/* Applies a fix to root-relative path rel (no leading slash). */
+static int
+apply(int rootfd, const char *rel, int fix)
+{
+	int fd;
+
+	switch (fix) {
+	case FIX_TRUNCATE:
+		fd = openat(
+		    rootfd, rel, O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOFOLLOW);
+		if (fd < 0)
+			return -errno;
+		close(fd);
+		return 0;
+	case FIX_REMOVE_TREE:
+		return remove_tree(rootfd, rel);
+	default:
+		return unlinkat(rootfd, rel, 0) < 0 ? -errno : 0;
+	}
+}
+
+static int
+report(FILE *out, int rootfd, const char *root, const char *path,
+    const char *why, int fix, bool do_fix)
+{
+	int rc;
+
+	if (!do_fix) {
+		fprintf(out, "%s%s: %s\n", strcmp(root, "/") ? root : "", path,
+		    why);
+		return 0;
+	}
+	rc = apply(rootfd, path + 1, fix);
+	fprintf(out, "%s%s: %s%s\n", strcmp(root, "/") ? root : "", path,
+	    rc == 0 ? (fix == FIX_TRUNCATE ? "emptied" : "removed")
+	            : "could not fix: ",
+	    rc == 0 ? "" : strerror(-rc));
+	return rc;
+}
+
+int
+image_check(const char *root, bool fix, FILE *out)
+{
+	int rootfd, found = 0;
+	struct stat st;
+	DIR *d;
+	struct dirent *de;
+	char path[512];
+
+	rootfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd < 0)
+		return -errno;
+	for (size_t i = 0; i < sizeof(fixed_paths) / sizeof(fixed_paths[0]);
+	     i++) {
+		const struct finding *f = &fixed_paths[i];
+
+		if (fstatat(rootfd, f->path + 1, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			continue;
+		/* An empty machine-id is the right state for an image. */
+		if (f->fix == FIX_TRUNCATE && st.st_size == 0)
+			continue;
+		found++;
+		report(out, rootfd, root, f->path, f->why, f->fix, fix);
+	}
+	/* SSH host keys: every clone would answer as the same server. */
+	if ((d = fdopendir(openat(rootfd, "etc/ssh",
+	         O_RDONLY | O_DIRECTORY | O_CLOEXEC))) != NULL) {
+		while ((de = readdir(d)) != NULL) {
+			if (strncmp(de->d_name, "ssh_host_", 9) != 0 ||
+			    strstr(de->d_name, "_key") == NULL)
+				continue;
+			snprintf(path, sizeof(path), "/etc/ssh/%s", de->d_name);
+			found++;
+			report(out, rootfd, root, path,
+			    "an SSH host key: every clone would present the "
+			    "same identity and share its private key",
+			    FIX_REMOVE, fix);
+		}
+		closedir(d);
+	}
+	close(rootfd);
+	return found;
+}

@@ -1,0 +1,297 @@
+/*
+ * entropyd configuration, through lib/config. Lists are comma-separated.
+ * Defaults are safe: loopback only, TLS only, 6 seeds a minute a client.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf.h"
+#include "parse.h"
+#include "ratelimit.h"
+#include "timeutil.h"
+
+int
+listen_addr_parse(
+    const char *text, struct sockaddr_storage *out, socklen_t *len)
+{
+	char host[64];
+	const char *colon, *port_text;
+	uint32_t port;
+	size_t n;
+
+	memset(out, 0, sizeof(*out));
+	if (text[0] == '[') {
+		const char *close = strchr(text, ']');
+
+		if (close == NULL || close[1] != ':')
+			return -EINVAL;
+		n = (size_t)(close - text - 1);
+		port_text = close + 2;
+		text++;
+	} else {
+		if ((colon = strrchr(text, ':')) == NULL ||
+		    memchr(text, ':', (size_t)(colon - text)) != NULL)
+			return -EINVAL;
+		n = (size_t)(colon - text);
+		port_text = colon + 1;
+	}
+	if (n == 0 || n >= sizeof(host) ||
+	    parse_u32(port_text, 1, 65535, &port) < 0)
+		return -EINVAL;
+	memcpy(host, text, n);
+	host[n] = '\0';
+	struct sockaddr_in *in4 = (struct sockaddr_in *)out;
+	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)out;
+
+	if (inet_pton(AF_INET, host, &in4->sin_addr) == 1) {
+		in4->sin_family = AF_INET;
+		in4->sin_port = htons((uint16_t)port);
+		*len = sizeof(*in4);
+		return 0;
+	}
+	if (inet_pton(AF_INET6, host, &in6->sin6_addr) == 1) {
+		in6->sin6_family = AF_INET6;
+		in6->sin6_port = htons((uint16_t)port);
+		*len = sizeof(*in6);
+		return 0;
+	}
+	return -EINVAL;
+}
+
+void
+addr_format(const struct sockaddr *sa, char *buf, size_t size)
+{
+	char host[INET6_ADDRSTRLEN];
+
+	if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *in4 = (const struct sockaddr_in *)sa;
+
+		inet_ntop(AF_INET, &in4->sin_addr, host, sizeof(host));
+		snprintf(buf, size, "%s:%u", host, ntohs(in4->sin_port));
+	} else if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *in6 =
+		    (const struct sockaddr_in6 *)sa;
+
+		inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host));
+		snprintf(buf, size, "[%s]:%u", host, ntohs(in6->sin6_port));
+	} else {
+		snprintf(buf, size, "?");
+	}
+}
+
+/* Calls fn on each trimmed, non-empty item of a comma-separated list. */
+static int
+each_item(const char *value, int (*fn)(void *, const char *, char *, size_t),
+    void *field, char *why, size_t why_size)
+{
+	char item[256];
+	const char *p = value;
+	int rc;
+
+	while (*p != '\0') {
+		const char *end = p + strcspn(p, ",");
+		const char *s = p, *e = end;
+
+		while (s < e && (*s == ' ' || *s == '\t'))
+			s++;
+		while (e > s && (e[-1] == ' ' || e[-1] == '\t'))
+			e--;
+		if (e == s || (size_t)(e - s) >= sizeof(item)) {
+			snprintf(why, why_size, "empty or overlong list item");
+			return -EINVAL;
+		}
+		memcpy(item, s, (size_t)(e - s));
+		item[e - s] = '\0';
+		if ((rc = fn(field, item, why, why_size)) < 0)
+			return rc;
+		p = *end == ',' ? end + 1 : end;
+	}
+	return 0;
+}
+
+static int
+add_listen(void *field, const char *item, char *why, size_t why_size)
+{
+	struct listen_addrs *l = field;
+
+	if (l->count == LISTEN_MAX) {
+		snprintf(why, why_size, "more than %d addresses", LISTEN_MAX);
+		return -EINVAL;
+	}
+	if (listen_addr_parse(item, &l->addr[l->count], &l->len[l->count]) <
+	    0) {
+		snprintf(why, why_size,
+		    "'%.64s' is not ADDRESS:PORT or [IPv6]:PORT", item);
+		return -EINVAL;
+	}
+	l->count++;
+	return 0;
+}
+
+static int
+parse_listen(void *field, const char *value, char *why, size_t why_size)
+{
+	return each_item(value, add_listen, field, why, why_size);
+}
+
+static int
+add_cidr(void *field, const char *item, char *why, size_t why_size)
+{
+	struct cidr c;
+
+	if (cidr_parse(item, &c) < 0) {
+		snprintf(why, why_size,
+		    "'%.64s' is not a CIDR range (10.0.0.0/8, fd00::/8) with "
+		    "no host bits set",
+		    item);
+		return -EINVAL;
+	}
+	if (acl_add(field, &c) < 0) {
+		snprintf(why, why_size, "out of memory");
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static int
+parse_allow(void *field, const char *value, char *why, size_t why_size)
+{
+	return each_item(value, add_cidr, field, why, why_size);
+}
+
+static int
+parse_rate(void *field, const char *value, char *why, size_t why_size)
+{
+	if (rate_parse(value, field) < 0) {
+		snprintf(why, why_size, "not a rate like 6/min, 1/s, 100/h");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static const struct conf_key keys[] = {
+    CONF_KEY_CUSTOM(
+        "listen", struct entropyd_conf, listen, parse_listen, false),
+    CONF_KEY_CUSTOM("plain_listen", struct entropyd_conf, plain_listen,
+        parse_listen, false),
+    CONF_KEY_CUSTOM("admin_listen", struct entropyd_conf, admin_listen,
+        parse_listen, false),
+    CONF_KEY("tls_cert", CONF_STRING, struct entropyd_conf, tls_cert),
+    CONF_KEY("tls_key", CONF_STRING, struct entropyd_conf, tls_key),
+    CONF_KEY("client_ca", CONF_STRING, struct entropyd_conf, client_ca),
+    CONF_KEY("tokens_file", CONF_STRING, struct entropyd_conf, tokens_file),
+    CONF_KEY_CUSTOM("allow", struct entropyd_conf, allow, parse_allow, false),
+    CONF_KEY_CUSTOM(
+        "rate", struct entropyd_conf, rate_per_s, parse_rate, false),
+    CONF_KEY_RANGE("burst", CONF_U32, struct entropyd_conf, burst, 1, 1000),
+    CONF_KEY("user", CONF_STRING, struct entropyd_conf, user),
+    CONF_KEY_RANGE("max_connections", CONF_U32, struct entropyd_conf,
+        max_connections, 1, 1000000),
+    CONF_KEY_RANGE(
+        "max_per_ip", CONF_U32, struct entropyd_conf, max_per_ip, 1, 100000),
+    CONF_KEY_RANGE("timeout", CONF_DURATION, struct entropyd_conf, timeout_ns,
+        NSEC_PER_SEC, 3600 * NSEC_PER_SEC),
+    CONF_KEY_RANGE(
+        "clients", CONF_U32, struct entropyd_conf, clients, 16, 100000000),
+    CONF_KEY_END,
+};
+
+static void *
+open_main(void *ctx, const char *instance, char *why, size_t why_size)
+{
+	(void)instance;
+	(void)why;
+	(void)why_size;
+	return ctx;
+}
+
+static const struct conf_section sections[] = {
+    {"entropyd", false, keys, open_main},
+    {NULL, false, NULL, NULL},
+};
+
+static void
+conf_start(struct entropyd_conf *conf, const char *name)
+{
+	memset(conf, 0, sizeof(*conf));
+	snprintf(conf->path, sizeof(conf->path), "%s", name);
+	conf->rate_per_s = 6.0 / 60;
+	conf->burst = 3;
+	conf->max_connections = 1024;
+	conf->max_per_ip = 16;
+	conf->timeout_ns = 10 * NSEC_PER_SEC;
+	conf->clients = 100000;
+}
+
+/* Defaults that need the file's values, and checks across keys. */
+static int
+conf_finish(struct entropyd_conf *conf, struct conf_error *err)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+
+	if (conf->listen.count == 0) {
+		/* Loopback only: a network listener is always a decision. */
+		listen_addr_parse("127.0.0.1:42443", &ss, &len);
+		conf->listen.addr[0] = ss;
+		conf->listen.len[0] = len;
+		listen_addr_parse("[::1]:42443", &ss, &len);
+		conf->listen.addr[1] = ss;
+		conf->listen.len[1] = len;
+		conf->listen.count = 2;
+	}
+	if (conf->tls_cert == NULL || conf->tls_key == NULL) {
+		conf_error_set(err, conf->path, 0,
+		    conf->tls_cert ? "tls_key" : "tls_cert",
+		    "required: entropyd serves seeds over TLS only (see "
+		    "entropyd.conf(5) for making a key and certificate)");
+		return -EINVAL;
+	}
+	if (conf->user == NULL && (conf->user = strdup("entropyd")) == NULL) {
+		conf_error_set(err, conf->path, 0, "", "out of memory");
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+int
+entropyd_conf_load(
+    const char *path, struct entropyd_conf *conf, struct conf_error *err)
+{
+	int rc;
+
+	conf_start(conf, path);
+	if ((rc = conf_parse_file(path, sections, conf, err)) < 0 ||
+	    (rc = conf_finish(conf, err)) < 0)
+		entropyd_conf_free(conf);
+	return rc;
+}
+
+int
+entropyd_conf_load_buf(const char *name, const char *buf, size_t len,
+    struct entropyd_conf *conf, struct conf_error *err)
+{
+	int rc;
+
+	conf_start(conf, name);
+	if ((rc = conf_parse_buf(name, buf, len, sections, conf, err)) < 0 ||
+	    (rc = conf_finish(conf, err)) < 0)
+		entropyd_conf_free(conf);
+	return rc;
+}
+
+void
+entropyd_conf_free(struct entropyd_conf *conf)
+{
+	free(conf->tls_cert);
+	free(conf->tls_key);
+	free(conf->client_ca);
+	free(conf->tokens_file);
+	free(conf->user);
+	acl_free(&conf->allow);
+	memset(conf, 0, sizeof(*conf));
+}

@@ -1,0 +1,211 @@
+/*
+ * entropyd: hands each of the operator's own instances a one-time seed.
+ *
+ * Privileged work happens first and only once: bind the listeners, read
+ * the TLS key (refused if others could read it), then drop to the
+ * unprivileged user before a single request is accepted. Under systemd
+ * it can instead start unprivileged, with the key from LoadCredential=.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <grp.h>
+#include <pthread.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "log.h"
+#include "notify.h"
+#include "seed.h"
+#include "server.h"
+
+#define DEFAULT_CONF "/etc/entropyd.conf"
+#define EXIT_USAGE 2
+
+static _Noreturn void
+usage(int status)
+{
+	fputs("usage: entropyd [-v] [-c FILE] [--check-config]\n"
+	      "  -c, --config FILE  configuration (default " DEFAULT_CONF ")\n"
+	      "      --check-config read everything, report, and exit\n"
+	      "  -v, --verbose      more log output\n"
+	      "  -h, --help, -V, --version\n",
+	    status == 0 ? stdout : stderr);
+	exit(status);
+}
+
+static void
+load_conf(const char *path, struct entropyd_conf *conf)
+{
+	struct conf_error err;
+	int rc = entropyd_conf_load(path, conf, &err);
+
+	if (rc == -EINVAL || rc == -EFBIG) {
+		log_warnx("%s", err.msg);
+		exit(EXIT_USAGE);
+	}
+	if (rc < 0) {
+		errno = -rc;
+		log_warn("%s", path);
+		exit(EXIT_USAGE);
+	}
+}
+
+/*
+ * Drops to user for good: supplementary groups, group, user, in that
+ * order, and checks that root cannot be regained.
+ */
+static void
+drop_privileges(const struct passwd *pw)
+{
+	if (setgroups(0, NULL) < 0 || setgid(pw->pw_gid) < 0 ||
+	    setuid(pw->pw_uid) < 0)
+		fatal("dropping privileges to %s", pw->pw_name);
+	if (pw->pw_uid != 0 && setuid(0) == 0)
+		fatalx("could regain root after dropping privileges");
+}
+
+static void
+reload(struct server *s, const char *path)
+{
+	struct entropyd_conf conf;
+	struct conf_error err;
+	struct policy policy;
+	char why[300];
+	int rc;
+
+	notify_systemd("RELOADING=1");
+	rc = entropyd_conf_load(path, &conf, &err);
+	if (rc < 0) {
+		log_warnx("reload: %s; keeping the running configuration",
+		    rc == -EINVAL ? err.msg : strerror(-rc));
+	} else if (policy_load(&conf, &policy, why, sizeof(why)) < 0) {
+		log_warnx("reload: %s; keeping the running configuration", why);
+		entropyd_conf_free(&conf);
+	} else {
+		server_reload(s, &conf, &policy);
+		log_info("reloaded %s: access rules and rates", path);
+		entropyd_conf_free(&conf);
+	}
+	notify_systemd("READY=1");
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"config", required_argument, NULL, 'c'},
+	    {"check-config", no_argument, NULL, 'C'},
+	    {"verbose", no_argument, NULL, 'v'},
+	    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'},
+	    {NULL, 0, NULL, 0},
+	};
+	const char *path = DEFAULT_CONF;
+	struct entropyd_conf conf;
+	struct server_files files;
+	struct policy policy;
+	struct server server;
+	struct passwd *pw = NULL;
+	int fds[3 * LISTEN_MAX + 1], c, sig;
+	bool check_only = false;
+	int status = 0;
+	unsigned char probe;
+	char why[300];
+	sigset_t sigs;
+
+	log_init("entropyd", LOG_LEVEL_INFO);
+	while ((c = getopt_long(argc, argv, "c:vhV", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			path = optarg;
+			break;
+		case 'C':
+			check_only = true;
+			break;
+		case 'v':
+			log_set_level(LOG_LEVEL_DEBUG);
+			break;
+		case 'h':
+			usage(0);
+		case 'V':
+			printf("entropyd %s\n", TK_VERSION);
+			return 0;
+		default:
+			usage(EXIT_USAGE);
+		}
+	}
+	if (optind != argc)
+		usage(EXIT_USAGE);
+
+	load_conf(path, &conf);
+	memset(&files, 0, sizeof(files));
+	memset(&policy, 0, sizeof(policy));
+	if (policy_load(&conf, &policy, why, sizeof(why)) < 0 ||
+	    server_files_load(&conf, &files, why, sizeof(why)) < 0) {
+		log_warnx("%s", why);
+		status = EXIT_USAGE;
+	} else if (geteuid() == 0 && (pw = getpwnam(conf.user)) == NULL) {
+		log_warnx("%s: user: no user '%s' to run as (create it, or "
+		          "set user =)",
+		    path, conf.user);
+		status = EXIT_USAGE;
+	} else if (check_only) {
+		printf("%s: ok\n", path);
+	}
+	if (status != 0 || check_only) {
+		server_files_free(&files);
+		policy_free(&policy);
+		entropyd_conf_free(&conf);
+		return status;
+	}
+	if (policy.loopback_only)
+		log_warnx("no access rule (allow, tokens_file, client_ca) is "
+		          "configured: serving loopback clients only");
+
+	/* Signals are taken by sigwait below, in this thread only. */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGHUP);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	if (server_bind(&conf, fds, why, sizeof(why)) < 0)
+		fatalx("%s", why);
+	/* Everything privileged is done: sockets bound, key in memory. */
+	if (pw != NULL)
+		drop_privileges(pw);
+	if (server_init(&server, &conf, &policy) < 0)
+		fatalx("out of memory");
+	if (server_start(&server, &conf, &files, fds, why, sizeof(why)) < 0)
+		fatalx("%s", why);
+	server_files_free(&files);
+	if (seed_random(&probe, 1) == -EAGAIN)
+		log_warnx("the kernel RNG is not initialized yet: answering "
+		          "503 until it is");
+	else
+		atomic_store(&server.rng_ready, true);
+	log_info("serving seeds on %u listeners as %s", server.ndaemons,
+	    pw != NULL ? pw->pw_name : "the invoking user");
+	notify_systemd("READY=1");
+
+	for (;;) {
+		if (sigwait(&sigs, &sig) != 0)
+			continue;
+		if (sig == SIGHUP) {
+			reload(&server, path);
+			continue;
+		}
+		break;
+	}
+	notify_systemd("STOPPING=1");
+	log_info("stopping");
+	server_stop(&server);
+	entropyd_conf_free(&conf);
+	return 0;
+}

@@ -1,0 +1,47 @@
+/*
+ * Per-client token buckets in a bounded table: a flood of distinct
+ * clients evicts the least recently seen ones instead of growing
+ * without bound. Not thread-safe: the caller serializes.
+ */
+#ifndef ENTROPYD_RATELIMIT_H
+#define ENTROPYD_RATELIMIT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define RL_KEY_MAX 72 /* 16-byte addresses or "t:"/"c:" + a name */
+
+struct ratelimit;
+
+/*
+ * A table of at most capacity clients, each with a bucket of burst
+ * tokens refilled at rate_per_s. Returns NULL on allocation failure.
+ */
+struct ratelimit *ratelimit_new(
+    size_t capacity, double rate_per_s, unsigned burst);
+void ratelimit_free(struct ratelimit *rl);
+
+/* New rate and burst (SIGHUP); existing buckets are clamped to burst. */
+void ratelimit_configure(
+    struct ratelimit *rl, double rate_per_s, unsigned burst);
+
+/*
+ * Takes one token for the client key (len bytes) at time now_ns
+ * (monotonic). Returns true if allowed; if not, *retry_after_s is the
+ * whole seconds until a token is back (at least 1).
+ */
+bool ratelimit_take(struct ratelimit *rl, const void *key, size_t len,
+    uint64_t now_ns, unsigned *retry_after_s);
+
+size_t ratelimit_size(const struct ratelimit *rl); /* clients held */
+uint64_t ratelimit_evictions(const struct ratelimit *rl);
+
+/*
+ * "6/min", "10/s", "100/h", "0.5/s" (units s, sec, m, min, h, hour):
+ * tokens per second. Pure. Returns 0, -EINVAL for junk or -ERANGE for a
+ * rate of zero.
+ */
+int rate_parse(const char *text, double *per_second);
+
+#endif
