@@ -1,0 +1,123 @@
+/*
+ * entropyd's configuration: listen addresses, defaults, and errors that
+ * name their line and key.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "conf.h"
+#include "timeutil.h"
+
+static int
+load(const char *text, struct entropyd_conf *c, struct conf_error *err)
+{
+	return entropyd_conf_load_buf("e.conf", text, strlen(text), c, err);
+}
+
+static void
+test_listen_addresses(void **state)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	char text[64];
+
+	(void)state;
+	assert_int_equal(listen_addr_parse("127.0.0.1:42443", &ss, &len), 0);
+	assert_int_equal(ss.ss_family, AF_INET);
+	addr_format((struct sockaddr *)&ss, text, sizeof(text));
+	assert_string_equal(text, "127.0.0.1:42443");
+	assert_int_equal(listen_addr_parse("[::1]:443", &ss, &len), 0);
+	assert_int_equal(ss.ss_family, AF_INET6);
+	addr_format((struct sockaddr *)&ss, text, sizeof(text));
+	assert_string_equal(text, "[::1]:443");
+	/* Explicit wildcards are allowed; a host name or a bare port not. */
+	assert_int_equal(listen_addr_parse("0.0.0.0:42443", &ss, &len), 0);
+	assert_int_equal(
+	    listen_addr_parse("example.org:443", &ss, &len), -EINVAL);
+	assert_int_equal(listen_addr_parse(":443", &ss, &len), -EINVAL);
+	assert_int_equal(listen_addr_parse("127.0.0.1", &ss, &len), -EINVAL);
+	assert_int_equal(listen_addr_parse("127.0.0.1:0", &ss, &len), -EINVAL);
+	assert_int_equal(
+	    listen_addr_parse("127.0.0.1:65536", &ss, &len), -EINVAL);
+	assert_int_equal(listen_addr_parse("::1:443", &ss, &len), -EINVAL);
+	assert_int_equal(listen_addr_parse("[::1]443", &ss, &len), -EINVAL);
+}
+
+static void
+test_defaults(void **state)
+{
+	struct entropyd_conf c;
+	struct conf_error err;
+
+	(void)state;
+	assert_int_equal(
+	    load("[entropyd]\ntls_cert = /c.pem\ntls_key = /k.pem\n", &c, &err),
+	    0);
+	/* Loopback only unless told otherwise. */
+	assert_int_equal(c.listen.count, 2);
+	assert_int_equal(c.plain_listen.count, 0);
+	assert_int_equal(c.admin_listen.count, 0);
+	assert_true(c.rate_per_s > 0.0999 && c.rate_per_s < 0.1001);
+	assert_int_equal(c.burst, 3);
+	assert_string_equal(c.user, "entropyd");
+	assert_int_equal(c.clients, 100000);
+	assert_int_equal(c.allow.count, 0);
+	entropyd_conf_free(&c);
+	assert_int_equal(load("[entropyd]\ntls_cert = /c\ntls_key = /k\n"
+	                      "listen = 127.0.0.1:1, [::1]:2\n"
+	                      "allow = 10.0.0.0/8, fd00::/8\nrate = 2/s\n"
+	                      "burst = 9\nclients = 1000\ntimeout = 3s\n",
+	                     &c, &err),
+	    0);
+	assert_int_equal(c.listen.count, 2);
+	assert_int_equal(c.allow.count, 2);
+	assert_true(c.rate_per_s > 1.99 && c.rate_per_s < 2.01);
+	assert_int_equal(c.burst, 9);
+	assert_int_equal(c.timeout_ns, 3 * NSEC_PER_SEC);
+	entropyd_conf_free(&c);
+}
+
+static void
+expect_error(const char *text, unsigned line, const char *key)
+{
+	struct entropyd_conf c;
+	struct conf_error err;
+
+	assert_int_equal(load(text, &c, &err), -EINVAL);
+	assert_int_equal(err.line, line);
+	assert_string_equal(err.key, key);
+}
+
+static void
+test_errors(void **state)
+{
+	(void)state;
+	expect_error("[entropyd]\nlisten = example.org:443\n", 2, "listen");
+	expect_error("[entropyd]\nallow = 10.0.0.1/8\n", 2, "allow");
+	expect_error("[entropyd]\nrate = 0/min\n", 2, "rate");
+	expect_error("[entropyd]\nrate = fast\n", 2, "rate");
+	expect_error("[entropyd]\nburst = 0\n", 2, "burst");
+	expect_error("[entropyd]\nbogus = 1\n", 2, "bogus");
+	expect_error("[entropyd]\ntls_key = /k\n", 0, "tls_cert");
+	expect_error("[entropyd]\ntls_cert = /c\n", 0, "tls_key");
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_listen_addresses),
+	    cmocka_unit_test(test_defaults),
+	    cmocka_unit_test(test_errors),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
