@@ -5,87 +5,16 @@
 # backoff schedule against a failing origin and a closed port.
 #
 #	sh t-counts.sh /abs/path/to/feedcache /abs/path/to/origin.py
-set -u
-FC=${1:?usage: t-counts.sh FEEDCACHE ORIGIN_PY}
-ORIGIN=${2:?usage: t-counts.sh FEEDCACHE ORIGIN_PY}
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/fc-counts.XXXXXX") || exit 1
-origin_pid=
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
 dead_pid=
 daemon_pid=
-fail=0
-cleanup() {
-	for p in $daemon_pid $origin_pid $dead_pid; do
-		kill "$p" 2>/dev/null
-	done
-	for p in $daemon_pid $origin_pid $dead_pid; do
-		wait "$p" 2>/dev/null
-	done
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM HUP
-ok() { echo "ok - $*"; }
-not_ok() {
-	echo "not ok - $*"
-	fail=1
-}
-check() { # check DESCRIPTION 'SHELL CONDITION'
-	if eval "$2"; then ok "$1"; else not_ok "$1"; fi
-}
-mkdir "$tmp/san"
-export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}log_path=$tmp/san/asan"
-export UBSAN_OPTIONS="${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}print_stacktrace=1:log_path=$tmp/san/ubsan"
-sanitizer_check() {
-	if [ -n "$(ls "$tmp/san")" ]; then
-		not_ok "sanitizer reports:"
-		cat "$tmp/san"/* | sed 's/^/# /' | head -60
-	else
-		ok "no sanitizer reports"
-	fi
-}
-start_origin() { # start_origin PORTFILE: sets $started_pid
-	python3 "$ORIGIN" --port 0 --port-file "$1" >"$1.out" 2>"$1.err" &
-	started_pid=$!
-	i=0
-	while [ ! -s "$1" ] && [ $i -lt 200 ]; do
-		sleep 0.05
-		i=$((i + 1))
-	done
-	[ -s "$1" ]
-}
-C() { curl -s --noproxy '*' --max-time 10 "$@"; }
-ctl() { # ctl 'endpoint?query' [curl args]
-	e=$1
-	shift
-	r=$(C -o /dev/null -w '%{http_code}' -X POST "$@" "$B/_ctl/$e")
-	[ "$r" = 200 ] || not_ok "origin control $e answered '$r'"
-}
-count() { C "$B/_ctl/count?path=$1"; }
-fc() { "$FC" -c "$tmp/feedcache.conf" "$@"; }
-jfield() { # jfield KEY < json line
-	python3 -c 'import json, sys
-v = json.loads(sys.stdin.readline())[sys.argv[1]]
-print("" if v is None else (int(v) if isinstance(v, float) else v))' "$1"
-}
+pid_vars="daemon_pid $pid_vars dead_pid"
 meta() { # meta NAME KEY: a value from the meta file
 	sed -n "s/^$2 //p" "$tmp/cache/.$1.meta"
 }
-# until_true BOUND_S 'CONDITION': polls every 0.1 s; false on timeout.
-until_true() {
-	i=0
-	while ! eval "$2"; do
-		[ $i -ge $(($1 * 10)) ] && return 1
-		sleep 0.1
-		i=$((i + 1))
-	done
-}
 
-start_origin "$tmp/port" || {
-	echo "not ok - origin did not start: $(cat "$tmp/port.err")"
-	exit 1
-}
-origin_pid=$started_pid
-B=http://127.0.0.1:$(cat "$tmp/port")
+start_main_origin
 # A port nobody listens on: an origin's, once it has stopped.
 start_origin "$tmp/deadport" || exit 1
 dead_pid=$started_pid
@@ -254,6 +183,4 @@ check "daemon vs Retry-After deadlines: zero requests ($(count /ra) $(count /rad
 check "daemon exits 0 on SIGTERM (got $rc)" '[ $rc = 0 ]'
 grep -q "sanitizer" "$tmp/daemon.err" && not_ok "daemon stderr: $(cat "$tmp/daemon.err")"
 
-sanitizer_check
-if [ $fail = 0 ]; then echo "# all passed"; else echo "# FAILED"; fi
-exit $fail
+finish

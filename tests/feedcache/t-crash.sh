@@ -7,52 +7,12 @@
 # unkilled refresh afterwards brings the copy in line with the origin.
 #
 #	sh t-crash.sh /abs/path/to/feedcache /abs/path/to/origin.py
-set -u
-FC=${1:?usage: t-crash.sh FEEDCACHE ORIGIN_PY}
-ORIGIN=${2:?usage: t-crash.sh FEEDCACHE ORIGIN_PY}
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
 ITERATIONS=${CRASH_ITERATIONS:-200}
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/fc-crash.XXXXXX") || exit 1
-origin_pid=
 refresh_pid=
-fail=0
-cleanup() {
-	for p in $refresh_pid $origin_pid; do
-		kill -9 "$p" 2>/dev/null
-		wait "$p" 2>/dev/null
-	done
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM HUP
-ok() { echo "ok - $*"; }
-not_ok() {
-	echo "not ok - $*"
-	fail=1
-}
-check() { # check DESCRIPTION 'SHELL CONDITION'
-	if eval "$2"; then ok "$1"; else not_ok "$1"; fi
-}
-mkdir "$tmp/san"
-export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}log_path=$tmp/san/asan"
-export UBSAN_OPTIONS="${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}print_stacktrace=1:log_path=$tmp/san/ubsan"
-sanitizer_check() {
-	if [ -n "$(ls "$tmp/san")" ]; then
-		not_ok "sanitizer reports:"
-		cat "$tmp/san"/* | sed 's/^/# /' | head -60
-	else
-		ok "no sanitizer reports"
-	fi
-}
-C() { curl -s --noproxy '*' --max-time 10 "$@"; }
-fc() { "$FC" -c "$tmp/feedcache.conf" "$@"; }
-until_true() { # until_true BOUND_S 'CONDITION': polls every 0.1 s
-	i=0
-	while ! eval "$2"; do
-		[ $i -ge $(($1 * 10)) ] && return 1
-		sleep 0.1
-		i=$((i + 1))
-	done
-}
+pid_vars="refresh_pid $pid_vars"
+kill_signal=KILL
 # serve VERSION: the origin drips VERSION (A or B), 32 KiB every 10 ms.
 serve() {
 	r=$(C -o /dev/null -w '%{http_code}' -X POST --data-binary @"$tmp/$1" \
@@ -83,13 +43,7 @@ strays() { # files in the cache other than the feed's own
 	ls -A "$tmp/cache" | grep -v -x -e c -e .c.meta -e .c.lock -e .c.tmp -e ..c.meta.tmp
 }
 
-python3 "$ORIGIN" --port 0 --port-file "$tmp/port" >/dev/null 2>"$tmp/origin.err" &
-origin_pid=$!
-until_true 10 '[ -s "$tmp/port" ]' || {
-	echo "not ok - origin did not start: $(cat "$tmp/origin.err")"
-	exit 1
-}
-B=http://127.0.0.1:$(cat "$tmp/port")
+start_main_origin
 cat >"$tmp/feedcache.conf" <<EOF
 [feedcache]
 cache_dir = $tmp/cache
@@ -183,6 +137,4 @@ for v in A B A; do
 done
 check "no temporary files after clean refreshes ($(strays | tr '\n' ' '))" \
 	'[ -z "$(strays | grep -v -x .c.tmp)" ] && [ ! -e "$tmp/cache/.c.tmp" ]'
-sanitizer_check
-if [ $fail = 0 ]; then echo "# all passed"; else echo "# FAILED"; fi
-exit $fail
+finish

@@ -6,69 +6,15 @@
 # message naming the file, the line and the key.
 #
 #	sh t-daemon.sh /abs/path/to/feedcache /abs/path/to/origin.py
-set -u
-FC=${1:?usage: t-daemon.sh FEEDCACHE ORIGIN_PY}
-ORIGIN=${2:?usage: t-daemon.sh FEEDCACHE ORIGIN_PY}
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/fc-daemon.XXXXXX") || exit 1
-origin_pid=
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
 daemon_pid=
 notify_pid=
-fail=0
-cleanup() {
-	for p in $daemon_pid $origin_pid $notify_pid; do
-		kill "$p" 2>/dev/null
-	done
-	for p in $daemon_pid $origin_pid $notify_pid; do
-		wait "$p" 2>/dev/null
-	done
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM HUP
-ok() { echo "ok - $*"; }
-not_ok() {
-	echo "not ok - $*"
-	fail=1
-}
-check() { # check DESCRIPTION 'SHELL CONDITION'
-	if eval "$2"; then ok "$1"; else not_ok "$1"; fi
-}
-mkdir "$tmp/san"
-export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}log_path=$tmp/san/asan"
-export UBSAN_OPTIONS="${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}print_stacktrace=1:log_path=$tmp/san/ubsan"
-sanitizer_check() {
-	if [ -n "$(ls "$tmp/san")" ]; then
-		not_ok "sanitizer reports:"
-		cat "$tmp/san"/* | sed 's/^/# /' | head -60
-	else
-		ok "no sanitizer reports"
-	fi
-}
-C() { curl -s --noproxy '*' --max-time 10 "$@"; }
-ctl() { # ctl 'endpoint?query'
-	r=$(C -o /dev/null -w '%{http_code}' -X POST "$B/_ctl/$1")
-	[ "$r" = 200 ] || not_ok "origin control $1 answered '$r'"
-}
-count() { C "$B/_ctl/count?path=$1"; }
-fc() { "$FC" -c "$tmp/feedcache.conf" "$@"; }
-until_true() { # until_true BOUND_S 'CONDITION': polls every 0.1 s
-	i=0
-	while ! eval "$2"; do
-		[ $i -ge $(($1 * 10)) ] && return 1
-		sleep 0.1
-		i=$((i + 1))
-	done
-}
+pid_vars="daemon_pid $pid_vars notify_pid"
 alive() { kill -0 "$daemon_pid" 2>/dev/null; }
 logged() { grep -c -e "$1" "$tmp/daemon.err"; }
 
-python3 "$ORIGIN" --port 0 --port-file "$tmp/port" >/dev/null 2>"$tmp/origin.err" &
-origin_pid=$!
-until_true 10 '[ -s "$tmp/port" ]' || {
-	echo "not ok - origin did not start: $(cat "$tmp/origin.err")"
-	exit 1
-}
-B=http://127.0.0.1:$(cat "$tmp/port")
+start_main_origin
 for p in keep drop add; do
 	ctl "set?path=/$p.xml&mode=normal"
 done
@@ -92,6 +38,7 @@ s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
 s.bind(sys.argv[1])
 s.settimeout(30)
 open(sys.argv[2], "wb").write(s.recv(4096))' "$tmp/notify" "$tmp/notified" &
+# shellcheck disable=SC2034 # cleanup stops it: named in $pid_vars
 notify_pid=$!
 until_true 10 '[ -S "$tmp/notify" ]'
 
@@ -195,6 +142,4 @@ check "a missing configuration file: exit 2, '$(cat "$tmp/err")'" \
 check "no temporary file was left by the refused configurations" \
 	'[ -z "$(ls -A "$tmp/cache" | grep -v -x -e keep -e drop -e add -e "\.[a-z]*\.meta" -e "\.[a-z]*\.lock")" ]'
 
-sanitizer_check
-if [ $fail = 0 ]; then echo "# all passed"; else echo "# FAILED"; fi
-exit $fail
+finish

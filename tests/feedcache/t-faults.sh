@@ -10,78 +10,13 @@
 # validate=json rejects broken JSON, XML external entities are not fetched.
 #
 #	sh t-faults.sh /abs/path/to/feedcache /abs/path/to/origin.py
-set -u
-FC=${1:?usage: t-faults.sh FEEDCACHE ORIGIN_PY}
-ORIGIN=${2:?usage: t-faults.sh FEEDCACHE ORIGIN_PY}
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/fc-faults.XXXXXX") || exit 1
-origin_pid=
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
 origin2_pid=
-fail=0
-cleanup() {
-	for p in $origin_pid $origin2_pid; do
-		kill "$p" 2>/dev/null
-	done
-	for p in $origin_pid $origin2_pid; do
-		wait "$p" 2>/dev/null
-	done
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM HUP
-ok() { echo "ok - $*"; }
-not_ok() {
-	echo "not ok - $*"
-	fail=1
-}
-check() { # check DESCRIPTION 'SHELL CONDITION'
-	if eval "$2"; then ok "$1"; else not_ok "$1"; fi
-}
-# Sanitizer reports go to files, whoever's stderr was redirected where.
-mkdir "$tmp/san"
-export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}log_path=$tmp/san/asan"
-export UBSAN_OPTIONS="${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}print_stacktrace=1:log_path=$tmp/san/ubsan"
-sanitizer_check() {
-	if [ -n "$(ls "$tmp/san")" ]; then
-		not_ok "sanitizer reports:"
-		cat "$tmp/san"/* | sed 's/^/# /' | head -60
-	else
-		ok "no sanitizer reports"
-	fi
-}
-
-# start_origin PORTFILE: sets $started_pid once the port file exists.
-start_origin() {
-	python3 "$ORIGIN" --port 0 --port-file "$1" >"$1.out" 2>"$1.err" &
-	started_pid=$!
-	i=0
-	while [ ! -s "$1" ] && [ $i -lt 200 ]; do
-		sleep 0.05
-		i=$((i + 1))
-	done
-	[ -s "$1" ]
-}
-C() { curl -s --noproxy '*' --max-time 10 "$@"; }
-ctl() { # ctl 'endpoint?query' [curl args]
-	e=$1
-	shift
-	r=$(C -o /dev/null -w '%{http_code}' -X POST "$@" "$B/_ctl/$e")
-	[ "$r" = 200 ] || not_ok "origin control $e answered '$r'"
-}
-count() { C "$B/_ctl/count?path=$1"; }
-fc() { "$FC" -c "$tmp/feedcache.conf" "$@"; }
-jfield() { # jfield KEY < json line: prints the value (strings unquoted)
-	python3 -c 'import json, sys
-v = json.loads(sys.stdin.readline())[sys.argv[1]]
-print("" if v is None else v)' "$1"
-}
+pid_vars="$pid_vars origin2_pid"
 inode_mtime() { stat -c '%i %y' "$1"; }
 
-start_origin "$tmp/port" || {
-	echo "not ok - origin did not start: $(cat "$tmp/port.err")"
-	exit 1
-}
-origin_pid=$started_pid
-B=http://127.0.0.1:$(cat "$tmp/port")
+start_main_origin
 start_origin "$tmp/port2" || {
 	echo "not ok - second origin did not start"
 	exit 1
@@ -303,6 +238,4 @@ fc refresh --force xxe 2>/dev/null
 n=$(count /xxe-target)
 check "validate=xml never fetches an external entity (requests: $n)" '[ "$n" = 0 ]'
 
-sanitizer_check
-if [ $fail = 0 ]; then echo "# all passed"; else echo "# FAILED"; fi
-exit $fail
+finish

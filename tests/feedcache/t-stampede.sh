@@ -6,59 +6,11 @@
 # the new copy, still with that one request.
 #
 #	sh t-stampede.sh /abs/path/to/feedcache /abs/path/to/origin.py
-set -u
-FC=${1:?usage: t-stampede.sh FEEDCACHE ORIGIN_PY}
-ORIGIN=${2:?usage: t-stampede.sh FEEDCACHE ORIGIN_PY}
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
 READERS=200
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/fc-stampede.XXXXXX") || exit 1
-origin_pid=
-fail=0
-cleanup() {
-	# Readers and the refresh they start end once the origin is gone.
-	if [ -n "$origin_pid" ]; then
-		kill "$origin_pid" 2>/dev/null
-		wait "$origin_pid" 2>/dev/null
-	fi
-	wait
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM HUP
-ok() { echo "ok - $*"; }
-not_ok() {
-	echo "not ok - $*"
-	fail=1
-}
-check() { # check DESCRIPTION 'SHELL CONDITION'
-	if eval "$2"; then ok "$1"; else not_ok "$1"; fi
-}
-mkdir "$tmp/san"
-export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}log_path=$tmp/san/asan"
-export UBSAN_OPTIONS="${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}print_stacktrace=1:log_path=$tmp/san/ubsan"
-sanitizer_check() {
-	if [ -n "$(ls "$tmp/san")" ]; then
-		not_ok "sanitizer reports:"
-		cat "$tmp/san"/* | sed 's/^/# /' | head -60
-	else
-		ok "no sanitizer reports"
-	fi
-}
-C() { curl -s --noproxy '*' --max-time 10 "$@"; }
-count() { C "$B/_ctl/count?path=$1"; }
-fc() { "$FC" -c "$tmp/feedcache.conf" "$@"; }
-jfield() { # jfield KEY < json line
-	python3 -c 'import json, sys
-v = json.loads(sys.stdin.readline())[sys.argv[1]]
-print("" if v is None else v)' "$1"
-}
-until_true() { # until_true BOUND_S 'CONDITION': polls every 0.1 s
-	i=0
-	while ! eval "$2"; do
-		[ $i -ge $(($1 * 10)) ] && return 1
-		sleep 0.1
-		i=$((i + 1))
-	done
-}
+# Readers and the refresh they start end once the origin is gone.
+cleanup_more() { wait; }
 # readers N TAG MAX_AGE: starts N readers; each leaves TAG.out.I, TAG.rc.I.
 readers() {
 	i=0
@@ -82,13 +34,7 @@ served() {
 	echo $n
 }
 
-python3 "$ORIGIN" --port 0 --port-file "$tmp/port" >/dev/null 2>"$tmp/origin.err" &
-origin_pid=$!
-until_true 10 '[ -s "$tmp/port" ]' || {
-	echo "not ok - origin did not start: $(cat "$tmp/origin.err")"
-	exit 1
-}
-B=http://127.0.0.1:$(cat "$tmp/port")
+start_main_origin
 cat >"$tmp/feedcache.conf" <<EOF
 [feedcache]
 cache_dir = $tmp/cache
@@ -155,6 +101,4 @@ n=$(served wave3 "$tmp/B")
 check "20 readers of a fresh copy: new copy, no request ($n, $(count /s.xml))" \
 	'[ "$n" = 20 ] && [ "$(count /s.xml)" = 1 ]'
 
-sanitizer_check
-if [ $fail = 0 ]; then echo "# all passed"; else echo "# FAILED"; fi
-exit $fail
+finish
