@@ -53,6 +53,26 @@ hex(const unsigned char *in, size_t n, char *out)
 	out[2 * n] = '\0';
 }
 
+/*
+ * The challenge only has to be unique, not secret, and this runs early
+ * in boot, perhaps before the kernel RNG is ready: never block on it.
+ * /dev/urandom does not block on any kernel.
+ */
+static int
+make_challenge(unsigned char *buf, size_t len)
+{
+	ssize_t n = getrandom(buf, len, GRND_NONBLOCK);
+	int fd;
+
+	if (n == (ssize_t)len)
+		return 0;
+	if ((fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC)) < 0)
+		return -1;
+	n = read(fd, buf, len);
+	close(fd);
+	return n == (ssize_t)len ? 0 : -1;
+}
+
 int
 seed_fetch(const struct seed_conf *c, const char *url, const char *token,
     uint64_t timeout_ns, unsigned char *seed, size_t len, bool *verified,
@@ -74,8 +94,9 @@ seed_fetch(const struct seed_conf *c, const char *url, const char *token,
 		    "plain http is refused (set allow_plain_http = yes)");
 		return -EPERM;
 	}
-	if (getrandom(nonce, sizeof(nonce), 0) != (ssize_t)sizeof(nonce)) {
-		snprintf(why, why_size, "getrandom: %s", strerror(errno));
+	if (make_challenge(nonce, sizeof(nonce)) < 0) {
+		snprintf(why, why_size, "no random bytes for the challenge: %s",
+		    strerror(errno));
 		return -EIO;
 	}
 	hex(nonce, sizeof(nonce), challenge);
@@ -106,8 +127,12 @@ seed_fetch(const struct seed_conf *c, const char *url, const char *token,
 	curl_easy_setopt(e, CURLOPT_WRITEDATA, b);
 	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, errbuf);
 	curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
-	if (c->ca_file != NULL)
+	if (c->ca_file != NULL) {
+		/* Instead of the system store: drop libcurl's default CA
+		 * directory too, or it would still be trusted. */
 		curl_easy_setopt(e, CURLOPT_CAINFO, c->ca_file);
+		curl_easy_setopt(e, CURLOPT_CAPATH, NULL);
+	}
 	if (c->pins != NULL) {
 		curl_easy_setopt(e, CURLOPT_PINNEDPUBLICKEY, c->pins);
 		/* A pin without a CA: the pin is the verification (a
@@ -145,12 +170,14 @@ int
 seed_mix(const unsigned char *seed, size_t len, bool credit, const char **how,
     char *why, size_t why_size)
 {
-	struct {
+	/* struct rand_pool_info ends in a flexible array: room after it. */
+	union {
 		struct rand_pool_info info;
-		uint32_t buf[SEED_MAX / 4];
+		unsigned char room[sizeof(struct rand_pool_info) + SEED_MAX];
 	} p;
 	int fd, rc = 0;
 
+	why[0] = '\0';
 	if (len > SEED_MAX) {
 		snprintf(why, why_size, "seed too large");
 		return -EINVAL;

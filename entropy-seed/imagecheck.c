@@ -8,9 +8,11 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/openat2.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "imagecheck.h"
@@ -19,6 +21,7 @@ struct finding {
 	const char *path; /* under root */
 	const char *why;
 	enum { FIX_REMOVE, FIX_TRUNCATE, FIX_REMOVE_TREE } fix;
+	bool link_ok; /* a symlink here is the distribution's, not a copy */
 };
 
 static const struct finding fixed_paths[] = {
@@ -26,22 +29,24 @@ static const struct finding fixed_paths[] = {
         "every clone would have the same machine ID (journald, DHCP "
         "client IDs, D-Bus); an empty file makes systemd generate one at "
         "first boot",
-        FIX_TRUNCATE},
-    {"/var/lib/dbus/machine-id", "a second copy of the machine ID", FIX_REMOVE},
+        FIX_TRUNCATE, false},
+    /* Debian and Ubuntu make it a symlink to /etc/machine-id. */
+    {"/var/lib/dbus/machine-id", "a second copy of the machine ID", FIX_REMOVE,
+        true},
     {"/var/lib/systemd/random-seed",
         "every clone would credit the same saved seed to its kernel pool "
         "at boot",
-        FIX_REMOVE},
+        FIX_REMOVE, false},
     {"/var/cache/pollinate/seeded",
-        "pollinate would never seed a clone: it runs once per disk",
-        FIX_REMOVE},
+        "pollinate would never seed a clone: it runs once per disk", FIX_REMOVE,
+        false},
     {"/var/lib/cloud/instance",
         "cloud-init would treat a clone as the same instance and skip "
         "per-instance setup (host keys, passwords)",
-        FIX_REMOVE_TREE},
+        FIX_REMOVE_TREE, false},
     {"/var/lib/cloud/instances",
         "cloud-init's per-instance state, including the image builder's",
-        FIX_REMOVE_TREE},
+        FIX_REMOVE_TREE, false},
 };
 
 static int
@@ -76,30 +81,49 @@ remove_tree(int parent, const char *name)
 	return rc;
 }
 
-/* Applies a fix to root-relative path rel (no leading slash). */
+/*
+ * Opens directory rel (no leading slash) of the tree at rootfd, resolving
+ * each symlink on the way as the image itself would: an absolute link in
+ * a mounted image must not lead --fix out of it into this machine's own
+ * files. Returns an fd or -errno.
+ */
 static int
-apply(int rootfd, const char *rel, int fix)
+open_dir_in_root(int rootfd, const char *rel)
+{
+	struct open_how how = {
+	    .flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC,
+	    .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+	};
+	long fd = syscall(SYS_openat2, rootfd, rel, &how, sizeof(how));
+
+	return fd < 0 ? -errno : (int)fd;
+}
+
+/* Applies a fix to name in directory dirfd. */
+static int
+apply(int dirfd, const char *rel, int fix)
 {
 	int fd;
 
 	switch (fix) {
 	case FIX_TRUNCATE:
 		fd = openat(
-		    rootfd, rel, O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOFOLLOW);
+		    dirfd, rel, O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOFOLLOW);
 		if (fd < 0)
 			return -errno;
 		close(fd);
 		return 0;
 	case FIX_REMOVE_TREE:
-		return remove_tree(rootfd, rel);
+		return remove_tree(dirfd, rel);
 	default:
-		return unlinkat(rootfd, rel, 0) < 0 ? -errno : 0;
+		return unlinkat(dirfd, rel, 0) < 0 ? -errno : 0;
 	}
 }
 
+/* path is the finding under root, name its last part, in dirfd. */
 static int
-report(FILE *out, int rootfd, const char *root, const char *path,
-    const char *why, int fix, bool do_fix)
+report(FILE *out, int dirfd, const char *name, const char *root,
+    const char *path, const char *why, int fix, bool do_fix)
 {
 	int rc;
 
@@ -108,7 +132,7 @@ report(FILE *out, int rootfd, const char *root, const char *path,
 		    why);
 		return 0;
 	}
-	rc = apply(rootfd, path + 1, fix);
+	rc = apply(dirfd, name, fix);
 	fprintf(out, "%s%s: %s%s\n", strcmp(root, "/") ? root : "", path,
 	    rc == 0 ? (fix == FIX_TRUNCATE ? "emptied" : "removed")
 	            : "could not fix: ",
@@ -123,7 +147,8 @@ image_check(const char *root, bool fix, FILE *out)
 	struct stat st;
 	DIR *d;
 	struct dirent *de;
-	char path[512];
+	char path[512], dir[512];
+	int dirfd;
 
 	rootfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (rootfd < 0)
@@ -131,30 +156,44 @@ image_check(const char *root, bool fix, FILE *out)
 	for (size_t i = 0; i < sizeof(fixed_paths) / sizeof(fixed_paths[0]);
 	     i++) {
 		const struct finding *f = &fixed_paths[i];
+		const char *name = strrchr(f->path, '/') + 1;
 
-		if (fstatat(rootfd, f->path + 1, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		snprintf(dir, sizeof(dir), "%.*s", (int)(name - f->path - 2),
+		    f->path + 1);
+		if ((dirfd = open_dir_in_root(rootfd, dir)) < 0)
 			continue;
-		/* An empty machine-id is the right state for an image. */
-		if (f->fix == FIX_TRUNCATE && st.st_size == 0)
+		if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+			close(dirfd);
 			continue;
+		}
+		/* An empty machine-id is the right state for an image, and
+		 * a link_ok symlink is not a copy. */
+		if ((f->fix == FIX_TRUNCATE && st.st_size == 0) ||
+		    (f->link_ok && S_ISLNK(st.st_mode))) {
+			close(dirfd);
+			continue;
+		}
 		found++;
-		report(out, rootfd, root, f->path, f->why, f->fix, fix);
+		report(out, dirfd, name, root, f->path, f->why, f->fix, fix);
+		close(dirfd);
 	}
 	/* SSH host keys: every clone would answer as the same server. */
-	if ((d = fdopendir(openat(rootfd, "etc/ssh",
-	         O_RDONLY | O_DIRECTORY | O_CLOEXEC))) != NULL) {
-		while ((de = readdir(d)) != NULL) {
+	if ((dirfd = open_dir_in_root(rootfd, "etc/ssh")) >= 0) {
+		if ((d = fdopendir(dirfd)) == NULL)
+			close(dirfd);
+		while (d != NULL && (de = readdir(d)) != NULL) {
 			if (strncmp(de->d_name, "ssh_host_", 9) != 0 ||
 			    strstr(de->d_name, "_key") == NULL)
 				continue;
 			snprintf(path, sizeof(path), "/etc/ssh/%s", de->d_name);
 			found++;
-			report(out, rootfd, root, path,
+			report(out, dirfd, de->d_name, root, path,
 			    "an SSH host key: every clone would present the "
 			    "same identity and share its private key",
 			    FIX_REMOVE, fix);
 		}
-		closedir(d);
+		if (d != NULL)
+			closedir(d);
 	}
 	close(rootfd);
 	return found;

@@ -64,7 +64,9 @@ cmd_image_check(int argc, char **argv)
 	    {"fix", no_argument, NULL, 'f'},
 	    {NULL, 0, NULL, 0},
 	};
+	const char *root;
 	bool fix = false;
+	FILE *devnull;
 	int c, n;
 
 	optind = 0;
@@ -75,15 +77,34 @@ cmd_image_check(int argc, char **argv)
 	}
 	if (argc - optind > 1)
 		usage(EXIT_USAGE);
-	n = image_check(optind < argc ? argv[optind] : "/", fix, stdout);
+	root = optind < argc ? argv[optind] : "/";
+	n = image_check(root, fix, stdout);
 	if (n < 0) {
 		errno = -n;
-		log_warn("image-check %s", optind < argc ? argv[optind] : "/");
+		log_warn("image-check %s", root);
 		return EXIT_USAGE;
 	}
 	if (n == 0)
 		printf("nothing that clones would share\n");
-	return n > 0 && !fix ? 1 : 0;
+	if (n == 0 || !fix)
+		return n > 0 ? 1 : 0;
+	/* Each failed fix was named above; the tree as left decides. */
+	fflush(stdout);
+	if ((devnull = fopen("/dev/null", "we")) == NULL)
+		fatal("/dev/null");
+	n = image_check(root, false, devnull);
+	fclose(devnull);
+	if (n < 0) {
+		errno = -n;
+		log_warn("image-check %s", root);
+		return EXIT_USAGE;
+	}
+	if (n > 0) {
+		log_warnx("image-check %s: %d finding%s could not be fixed",
+		    root, n, n == 1 ? "" : "s");
+		return 1;
+	}
+	return 0;
 }
 
 int
@@ -196,6 +217,8 @@ main(int argc, char **argv)
 			break;
 		}
 		left = conf.deadline_ns - spent;
+		log_debug("asking %s (%.1f s of the deadline left)",
+		    conf.servers[i], (double)left / NSEC_PER_SEC);
 		rc = seed_fetch(&conf, conf.servers[i],
 		    conf.token_file ? token : NULL,
 		    left < conf.timeout_ns ? left : conf.timeout_ns, seed,
@@ -215,6 +238,8 @@ main(int argc, char **argv)
 		} else {
 			log_info("seeded %u bytes from %s: %s", conf.bytes,
 			    conf.servers[i], how);
+			if (why[0] != '\0')
+				log_warnx("%s", why);
 			seeded = true;
 		}
 		explicit_bzero(seed, sizeof(seed));
