@@ -173,7 +173,7 @@ main(int argc, char **argv)
 	rc = seed_conf_load(path, !path_given && nservers > 0, &conf, &err);
 	if (rc < 0) {
 		if (rc == -EINVAL)
-			log_warnx("%s", err.msg);
+			log_errorx("%s", err.msg);
 		else
 			log_warnx("%s: %s", path, strerror(-rc));
 		return EXIT_USAGE;

@@ -45,7 +45,7 @@ load_conf(const char *path, struct entropyd_conf *conf)
 	int rc = entropyd_conf_load(path, conf, &err);
 
 	if (rc == -EINVAL || rc == -EFBIG) {
-		log_warnx("%s", err.msg);
+		log_errorx("%s", err.msg);
 		exit(EXIT_USAGE);
 	}
 	if (rc < 0) {
@@ -69,8 +69,55 @@ drop_privileges(const struct passwd *pw)
 		fatalx("could regain root after dropping privileges");
 }
 
+static bool
+str_differs(const char *a, const char *b)
+{
+	return (a == NULL) != (b == NULL) || (a != NULL && strcmp(a, b) != 0);
+}
+
+static bool
+listen_differs(const struct listen_addrs *a, const struct listen_addrs *b)
+{
+	return a->count != b->count ||
+	       memcmp(a->addr, b->addr, a->count * sizeof(a->addr[0])) != 0;
+}
+
+/*
+ * SIGHUP applies access rules and rates. Sockets, TLS files, the user
+ * and the connection limits were set up once, with privileges: say which
+ * of them changed and need a restart, rather than ignore them silently.
+ * The client CA is one of them: libmicrohttpd loaded it at start.
+ */
 static void
-reload(struct server *s, const char *path)
+warn_restart_keys(
+    const struct entropyd_conf *run, const struct entropyd_conf *fresh)
+{
+	static const char *const names[] = {"listen", "plain_listen",
+	    "admin_listen", "tls_cert", "tls_key", "client_ca", "user",
+	    "max_connections", "max_per_ip", "timeout", "clients"};
+	bool changed[] = {
+	    listen_differs(&run->listen, &fresh->listen),
+	    listen_differs(&run->plain_listen, &fresh->plain_listen),
+	    listen_differs(&run->admin_listen, &fresh->admin_listen),
+	    str_differs(run->tls_cert, fresh->tls_cert),
+	    str_differs(run->tls_key, fresh->tls_key),
+	    str_differs(run->client_ca, fresh->client_ca),
+	    str_differs(run->user, fresh->user),
+	    run->max_connections != fresh->max_connections,
+	    run->max_per_ip != fresh->max_per_ip,
+	    run->timeout_ns != fresh->timeout_ns,
+	    run->clients != fresh->clients,
+	};
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (changed[i])
+			log_warnx("reload: %s changed: it takes effect at the "
+			          "next restart",
+			    names[i]);
+}
+
+static void
+reload(struct server *s, const char *path, const struct entropyd_conf *run)
 {
 	struct entropyd_conf conf;
 	struct conf_error err;
@@ -87,6 +134,11 @@ reload(struct server *s, const char *path)
 		log_warnx("reload: %s; keeping the running configuration", why);
 		entropyd_conf_free(&conf);
 	} else {
+		warn_restart_keys(run, &conf);
+		policy.client_certs = run->client_ca != NULL;
+		policy.loopback_only = !policy.allow_set &&
+		                       !policy.tokens_set &&
+		                       !policy.client_certs;
 		server_reload(s, &conf, &policy);
 		log_info("reloaded %s: access rules and rates", path);
 		entropyd_conf_free(&conf);
@@ -147,11 +199,11 @@ main(int argc, char **argv)
 	memset(&policy, 0, sizeof(policy));
 	if (policy_load(&conf, &policy, why, sizeof(why)) < 0 ||
 	    server_files_load(&conf, &files, why, sizeof(why)) < 0) {
-		log_warnx("%s", why);
+		log_errorx("%s", why);
 		status = EXIT_USAGE;
 	} else if (geteuid() == 0 && (pw = getpwnam(conf.user)) == NULL) {
-		log_warnx("%s: user: no user '%s' to run as (create it, or "
-		          "set user =)",
+		log_errorx("%s: user: no user '%s' to run as (create it, or "
+		           "set user =)",
 		    path, conf.user);
 		status = EXIT_USAGE;
 	} else if (check_only) {
@@ -198,7 +250,7 @@ main(int argc, char **argv)
 		if (sigwait(&sigs, &sig) != 0)
 			continue;
 		if (sig == SIGHUP) {
-			reload(&server, path);
+			reload(&server, path, &conf);
 			continue;
 		}
 		break;

@@ -207,7 +207,10 @@ server_init(
 struct request {
 	char body[BODY_MAX + 1];
 	size_t len;
+	char query[BODY_MAX + 1]; /* as sent, not yet URL-decoded */
+	size_t query_len;
 	bool too_large;
+	bool started;
 	bool admitted;
 	char who[160]; /* for the log: address and identity */
 	uint8_t key[RL_KEY_MAX];
@@ -369,7 +372,7 @@ serve(struct server *s, struct MHD_Connection *c, const char *method,
 {
 	struct seed_request req;
 	unsigned char seed[SEED_BYTES_MAX];
-	char why[128], form[2 * CHALLENGE_MAX + 64], retry[16];
+	char why[128], retry[16];
 	struct MHD_Response *resp;
 	struct secret *sec;
 	unsigned wait;
@@ -377,21 +380,13 @@ serve(struct server *s, struct MHD_Connection *c, const char *method,
 	enum MHD_Result ret;
 	int n, rc;
 
-	if (strcmp(method, MHD_HTTP_METHOD_GET) == 0) {
-		const char *ch = MHD_lookup_connection_value(
-		    c, MHD_GET_ARGUMENT_KIND, "challenge");
-		const char *bytes = MHD_lookup_connection_value(
-		    c, MHD_GET_ARGUMENT_KIND, "bytes");
-
-		n = snprintf(form, sizeof(form), "challenge=%.*s%s%.8s",
-		    CHALLENGE_MAX + 1, ch ? ch : "", bytes ? "&bytes=" : "",
-		    bytes ? bytes : "");
-		rc =
-		    seed_request_parse(form, (size_t)n, &req, why, sizeof(why));
-	} else {
-		rc =
-		    seed_request_parse(r->body, r->len, &req, why, sizeof(why));
-	}
+	/* One byte of why is kept for the newline added below. */
+	if (strcmp(method, MHD_HTTP_METHOD_GET) == 0)
+		rc = seed_request_parse(
+		    r->query, r->query_len, &req, why, sizeof(why) - 1);
+	else
+		rc = seed_request_parse(
+		    r->body, r->len, &req, why, sizeof(why) - 1);
 	if (rc < 0) {
 		char *msg = why;
 
@@ -455,6 +450,32 @@ serve(struct server *s, struct MHD_Connection *c, const char *method,
 	return ret;
 }
 
+/*
+ * Called with the request's URI as sent, before libmicrohttpd splits and
+ * decodes its query. Keeping the raw query lets a GET form go through
+ * the same parser as a POST body, so that a repeated field or an escaped
+ * '&' is seen as the client sent it, and nothing is decoded twice. The
+ * state made here becomes the request's *req_cls, freed in on_completed;
+ * NULL (out of memory) makes on_request drop the connection.
+ */
+static void *
+on_uri(void *cls, const char *uri, struct MHD_Connection *c)
+{
+	struct request *r = calloc(1, sizeof(*r));
+	const char *q = strchr(uri, '?');
+
+	(void)cls;
+	(void)c;
+	if (r == NULL || q == NULL)
+		return r;
+	r->query_len = strlen(q + 1);
+	if (r->query_len > BODY_MAX)
+		r->too_large = true;
+	else
+		memcpy(r->query, q + 1, r->query_len + 1);
+	return r;
+}
+
 static enum MHD_Result
 on_request(void *cls, struct MHD_Connection *c, const char *url,
     const char *method, const char *version, const char *upload,
@@ -465,11 +486,11 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
 	bool post = strcmp(method, MHD_HTTP_METHOD_POST) == 0;
 
 	(void)version;
-	if (r == NULL) {
+	if (r == NULL)
+		return MHD_NO;
+	if (!r->started) {
 		/* Headers are in, no body yet: route, method and access. */
-		if ((r = calloc(1, sizeof(*r))) == NULL)
-			return MHD_NO;
-		*req_cls = r;
+		r->started = true;
 		if (strcmp(url, "/") != 0)
 			return refuse(s, c, OUT_NOT_FOUND, "not found\n");
 		if (!post && strcmp(method, MHD_HTTP_METHOD_GET) != 0)
@@ -480,8 +501,12 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
 			return refuse(s, c, OUT_FORBIDDEN, "forbidden\n");
 		}
 		r->admitted = true;
-		if (post)
-			return MHD_YES;
+		/*
+		 * Answer on the next call, GET included: libmicrohttpd closes
+		 * the connection after a response queued from this first
+		 * call, which would end keep-alive for every GET.
+		 */
+		return MHD_YES;
 	} else if (*upload_size > 0) {
 		if (r->len + *upload_size > BODY_MAX)
 			r->too_large = true;
@@ -495,7 +520,7 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
 	if (!r->admitted)
 		return MHD_NO;
 	if (r->too_large)
-		return refuse(s, c, OUT_TOO_LARGE, "request body over 1 KiB\n");
+		return refuse(s, c, OUT_TOO_LARGE, "request form over 1 KiB\n");
 	r->body[r->len] = '\0';
 	return serve(s, c, method, r);
 }
@@ -675,6 +700,8 @@ common_options(struct MHD_OptionItem *o, struct server *s,
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, 32768, NULL};
 	o[n++] = (struct MHD_OptionItem){
 	    MHD_OPTION_THREAD_POOL_SIZE, (intptr_t)threads(), NULL};
+	o[n++] = (struct MHD_OptionItem){
+	    MHD_OPTION_URI_LOG_CALLBACK, (intptr_t)on_uri, s};
 	o[n++] = (struct MHD_OptionItem){
 	    MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, s};
 	o[n++] = (struct MHD_OptionItem){

@@ -62,7 +62,7 @@ load_conf(const char *path, struct feedcache_conf *conf)
 	int rc = feedcache_conf_load(path, conf, &err);
 
 	if (rc == -EINVAL || rc == -EFBIG) {
-		log_warnx("%s", err.msg);
+		log_errorx("%s", err.msg);
 		exit(EXIT_USAGE);
 	}
 	if (rc < 0) {

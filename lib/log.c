@@ -223,6 +223,18 @@ log_warnx(const char *fmt, ...)
 }
 
 void
+log_errorx(const char *fmt, ...)
+{
+	int saved_errno = errno;
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vmsg(LOG_LEVEL_ERROR, 0, fmt, ap);
+	va_end(ap);
+	errno = saved_errno;
+}
+
+void
 log_info(const char *fmt, ...)
 {
 	int saved_errno = errno;

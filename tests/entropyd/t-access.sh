@@ -1,0 +1,309 @@
+#!/bin/sh
+# t-access: who gets a seed. The allow list (IPv4 and IPv6), bearer
+# tokens (reloaded on SIGHUP), client certificates, every configured rule
+# at once, and the loopback-only default; no refusal carries seed bytes.
+#
+# usage: sh t-access.sh /abs/path/entropyd
+set -u
+ENTROPYD=${1:?usage: t-access.sh ENTROPYD}
+[ -x "$ENTROPYD" ] || { echo "FAIL: $ENTROPYD: not executable" >&2; exit 1; }
+for tool in openssl curl python3 xxd sha256sum; do
+	command -v $tool >/dev/null || { echo "FAIL: $tool missing" >&2; exit 1; }
+done
+# /tmp, not $TMPDIR: the daemon drops to nobody and must reach its files.
+T=$(mktemp -d /tmp/entropyd-access.XXXXXX) || exit 1
+chmod 755 "$T"
+PIDS=
+cleanup() {
+	for p in $PIDS; do kill "$p" 2>/dev/null; done
+	for p in $PIDS; do wait "$p" 2>/dev/null; done
+	rm -rf "$T"
+}
+trap cleanup EXIT
+trap 'exit 1' HUP INT TERM
+
+fail() {
+	echo "FAIL: $*" >&2
+	for f in "$T"/*.log; do
+		[ -f "$f" ] && { echo "--- $f" >&2; tail -n 20 "$f" >&2; }
+	done
+	exit 1
+}
+pass() { echo "ok - $*"; }
+
+# A port free on both 127.0.0.1 and ::1.
+free_port() {
+	python3 -c '
+import socket
+for _ in range(100):
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    try:
+        s6 = socket.socket(socket.AF_INET6)
+        s6.bind(("::1", port))
+    except OSError:
+        continue
+    print(port)
+    break
+'
+}
+
+# make_ca NAME: a self-signed ECDSA P-256 CA in NAME.key, NAME.pem.
+make_ca() {
+	openssl ecparam -name prime256v1 -genkey -noout -out "$T/$1.key" &&
+	openssl req -x509 -new -key "$T/$1.key" -subj "/CN=$1" -days 2 \
+	    -addext basicConstraints=critical,CA:TRUE \
+	    -addext keyUsage=critical,keyCertSign,cRLSign \
+	    -out "$T/$1.pem" 2>/dev/null || fail "make_ca $1"
+}
+
+# make_cert NAME CA CN EXTENSIONS: NAME.key, NAME.pem signed by CA.
+make_cert() {
+	printf '%s\n' "$4" >"$T/$1.ext"
+	openssl ecparam -name prime256v1 -genkey -noout -out "$T/$1.key" &&
+	openssl req -new -key "$T/$1.key" -subj "/CN=$3" -out "$T/$1.csr" &&
+	openssl x509 -req -in "$T/$1.csr" -CA "$T/$2.pem" -CAkey "$T/$2.key" \
+	    -set_serial "0x$(head -c 8 /dev/urandom | xxd -p)" -days 2 \
+	    -extfile "$T/$1.ext" -out "$T/$1.pem" 2>/dev/null ||
+	    fail "make_cert $1"
+	chmod 600 "$T/$1.key"
+}
+
+# start_daemon NAME: runs entropyd -c NAME.conf, log in NAME.log, until
+# it says it serves. Sets DPID.
+start_daemon() {
+	"$ENTROPYD" -c "$T/$1.conf" >"$T/$1.log" 2>&1 &
+	DPID=$!
+	PIDS="$PIDS $DPID"
+	i=0
+	until grep -q 'serving seeds' "$T/$1.log"; do
+		kill -0 "$DPID" 2>/dev/null || fail "$1: entropyd exited"
+		i=$((i + 1))
+		[ $i -le 200 ] || fail "$1: entropyd did not start"
+		sleep 0.1
+	done
+}
+
+make_ca ca
+make_cert server ca 127.0.0.1 'subjectAltName=IP:127.0.0.1,IP:::1
+basicConstraints=CA:FALSE
+extendedKeyUsage=serverAuth'
+make_ca clientca
+make_ca rogueca
+CLIENT_EXT='basicConstraints=CA:FALSE
+extendedKeyUsage=clientAuth'
+make_cert alice clientca alice "$CLIENT_EXT"
+# Same name, wrong issuer: only the CA may make the difference.
+make_cert mallory rogueca alice "$CLIENT_EXT"
+
+# write_conf NAME PORT EXTRA: a daemon on 127.0.0.1 and ::1.
+write_conf() {
+	cat >"$T/$1.conf" <<EOC
+[entropyd]
+listen = 127.0.0.1:$2, [::1]:$2
+tls_cert = $T/server.pem
+tls_key = $T/server.key
+rate = 1000/s
+burst = 1000
+user = nobody
+$3
+EOC
+	chmod 644 "$T/$1.conf"
+}
+
+CH=$(head -c 32 /dev/urandom | xxd -p -c 64)
+N=0
+# get PORT [CURL OPTIONS...]: prints the HTTP status of a seed request
+# to 127.0.0.1:PORT (000 if there was no HTTP answer). The body is kept
+# in $T/body.N; every non-200 body is checked for seed-like hex.
+get() {
+	port=$1
+	shift
+	N=$((N + 1))
+	code=$(curl -s -g --cacert "$T/ca.pem" --capath /dev/null \
+	    -o "$T/body.$N" -w '%{http_code}' "$@" \
+	    "https://${HOST:-127.0.0.1}:$port/?challenge=$CH")
+	[ -n "$code" ] || code=000
+	if [ "$code" = 200 ]; then
+		[ "$(sed -n 2p "$T/body.$N" | tr -d '\n' | wc -c)" -eq 128 ] ||
+		    fail "200 without a 64-byte seed: $(cat "$T/body.$N")"
+	elif [ -f "$T/body.$N" ] &&
+	    grep -Eqi '[0-9a-f]{32}' "$T/body.$N"; then
+		fail "refusal $code carries hex: $(cat "$T/body.$N")"
+	fi
+	echo "$code"
+}
+# expect WHAT WANT GOT
+expect() {
+	[ "$3" = "$2" ] || fail "$1: want $2, got $3"
+	pass "$1: $3"
+}
+# refused WHAT GOT: a 403, or no HTTP answer at all (TLS refused).
+refused() {
+	case $2 in
+	403 | 000) pass "$1: refused ($2)" ;;
+	*) fail "$1: want 403 or no answer, got $2" ;;
+	esac
+}
+
+# 1. No rule: loopback only, with a warning; IPv4 and IPv6 listeners.
+P1=$(free_port)
+write_conf dflt "$P1" ''
+start_daemon dflt
+grep -q 'warning: no access rule' "$T/dflt.log" ||
+    fail "no warning about the loopback-only default"
+pass "default: warns that only loopback is served"
+expect "default, 127.0.0.1" 200 "$(get "$P1")"
+expect "default, 127.0.0.9" 200 "$(get "$P1" --interface 127.0.0.9)"
+expect "default, ::1" 200 "$(HOST='[::1]' get "$P1")"
+
+# 2. allow list, IPv4 and IPv6.
+P2=$(free_port)
+PP=$(free_port)
+write_conf allow "$P2" "allow = 127.0.0.2/32, 127.0.1.0/24, ::1/128
+plain_listen = 127.0.0.1:$PP"
+start_daemon allow
+ALLOWPID=$DPID
+grep -q 'no access rule' "$T/allow.log" &&
+    fail "allow: warned about a missing access rule"
+expect "allow, 127.0.0.2 (listed)" 200 "$(get "$P2" --interface 127.0.0.2)"
+expect "allow, 127.0.1.77 (in range)" 200 "$(get "$P2" --interface 127.0.1.77)"
+expect "allow, ::1 (listed)" 200 "$(HOST='[::1]' get "$P2")"
+expect "allow, 127.0.0.3 (not listed)" 403 "$(get "$P2" --interface 127.0.0.3)"
+expect "allow, 127.0.0.1 (not listed)" 403 "$(get "$P2")"
+expect "allow, 127.0.2.1 (not listed)" 403 "$(get "$P2" --interface 127.0.2.1)"
+# The plain-HTTP listener, off unless configured, applies the same rules.
+plain() {
+	N=$((N + 1))
+	code=$(curl -s -o "$T/body.$N" -w '%{http_code}' "$@" \
+	    "http://127.0.0.1:$PP/?challenge=$CH")
+	echo "${code:-000}"
+}
+expect "allow, plain HTTP, 127.0.0.2" 200 "$(plain --interface 127.0.0.2)"
+expect "allow, plain HTTP, 127.0.0.3" 403 "$(plain --interface 127.0.0.3)"
+grep -Eqi '[0-9a-f]{32}' "$T/body.$N" && fail "plain refusal carries hex"
+expect "default: no plain-HTTP listener" 000 \
+    "$(curl -s -o /dev/null -w '%{http_code}' \
+    "http://127.0.0.1:$P1/?challenge=$CH")"
+# SIGHUP reloads the allow list.
+write_conf allow "$P2" "allow = 127.0.0.3/32
+plain_listen = 127.0.0.1:$PP"
+kill -HUP "$ALLOWPID"
+i=0
+until grep -q 'reloaded' "$T/allow.log"; do
+	i=$((i + 1))
+	[ $i -le 100 ] || fail "allow: no reload after SIGHUP"
+	sleep 0.1
+done
+expect "after SIGHUP, allow 127.0.0.3 (added)" 200 \
+    "$(get "$P2" --interface 127.0.0.3)"
+expect "after SIGHUP, allow 127.0.0.2 (removed)" 403 \
+    "$(get "$P2" --interface 127.0.0.2)"
+expect "after SIGHUP, plain HTTP, 127.0.0.3" 200 \
+    "$(plain --interface 127.0.0.3)"
+
+# 3. Bearer tokens: the file holds only name:sha256(token).
+ALICE_TOKEN=$(head -c 24 /dev/urandom | xxd -p -c 64)
+BOB_TOKEN=$(head -c 24 /dev/urandom | xxd -p -c 64)
+hash() { printf '%s' "$1" | sha256sum | cut -d' ' -f1; }
+{
+	echo "# test tokens"
+	echo "alice:$(hash "$ALICE_TOKEN")"
+	echo "bob:$(hash "$BOB_TOKEN")"
+} >"$T/tokens"
+chmod 644 "$T/tokens"
+P3=$(free_port)
+write_conf tok "$P3" "tokens_file = $T/tokens"
+start_daemon tok
+TOKPID=$DPID
+expect "token alice" 200 \
+    "$(get "$P3" -H "Authorization: Bearer $ALICE_TOKEN")"
+expect "token bob, scheme in lower case" 200 \
+    "$(get "$P3" -H "Authorization: bearer $BOB_TOKEN")"
+expect "token wrong" 403 \
+    "$(get "$P3" -H "Authorization: Bearer x$ALICE_TOKEN")"
+expect "token: the stored hash itself" 403 \
+    "$(get "$P3" -H "Authorization: Bearer $(hash "$ALICE_TOKEN")")"
+expect "token missing" 403 "$(get "$P3")"
+expect "token as Basic" 403 \
+    "$(get "$P3" -H "Authorization: Basic $ALICE_TOKEN")"
+expect "token empty" 403 "$(get "$P3" -H "Authorization: Bearer ")"
+# SIGHUP reloads the tokens: bob goes, carol comes.
+CAROL_TOKEN=$(head -c 24 /dev/urandom | xxd -p -c 64)
+{
+	echo "alice:$(hash "$ALICE_TOKEN")"
+	echo "carol:$(hash "$CAROL_TOKEN")"
+} >"$T/tokens"
+kill -HUP "$TOKPID"
+i=0
+until grep -q 'reloaded' "$T/tok.log"; do
+	i=$((i + 1))
+	[ $i -le 100 ] || fail "tokens: no reload after SIGHUP"
+	sleep 0.1
+done
+expect "after SIGHUP, token bob (removed)" 403 \
+    "$(get "$P3" -H "Authorization: Bearer $BOB_TOKEN")"
+expect "after SIGHUP, token carol (added)" 200 \
+    "$(get "$P3" -H "Authorization: Bearer $CAROL_TOKEN")"
+expect "after SIGHUP, token alice (kept)" 200 \
+    "$(get "$P3" -H "Authorization: Bearer $ALICE_TOKEN")"
+# A broken tokens file on SIGHUP keeps the running set.
+echo "not a token line" >"$T/tokens"
+kill -HUP "$TOKPID"
+i=0
+until grep -q 'reload:.*keeping' "$T/tok.log"; do
+	i=$((i + 1))
+	[ $i -le 100 ] || fail "tokens: a broken file was not reported"
+	sleep 0.1
+done
+expect "after a bad SIGHUP, token carol (kept)" 200 \
+    "$(get "$P3" -H "Authorization: Bearer $CAROL_TOKEN")"
+kill -0 "$TOKPID" || fail "tokens: entropyd died on a bad reload"
+
+# 4. Client certificates verified against client_ca.
+P4=$(free_port)
+write_conf cert "$P4" "client_ca = $T/clientca.pem"
+start_daemon cert
+expect "client cert from client_ca" 200 \
+    "$(get "$P4" --cert "$T/alice.pem" --key "$T/alice.key")"
+expect "client cert from client_ca, over ::1" 200 \
+    "$(HOST='[::1]' get "$P4" --cert "$T/alice.pem" --key "$T/alice.key")"
+refused "client cert from another CA, same name" \
+    "$(get "$P4" --cert "$T/mallory.pem" --key "$T/mallory.key")"
+refused "no client cert" "$(get "$P4")"
+
+# 5. Every configured rule must pass.
+P5=$(free_port)
+write_conf all "$P5" "allow = 127.0.0.2/32
+tokens_file = $T/tokens.all
+client_ca = $T/clientca.pem"
+echo "alice:$(hash "$ALICE_TOKEN")" >"$T/tokens.all"
+chmod 644 "$T/tokens.all"
+start_daemon all
+AUTH="Authorization: Bearer $ALICE_TOKEN"
+CERT="--cert $T/alice.pem --key $T/alice.key"
+expect "all rules met" 200 \
+    "$(get "$P5" --interface 127.0.0.2 -H "$AUTH" $CERT)"
+refused "all but the address" "$(get "$P5" -H "$AUTH" $CERT)"
+refused "all but the token" "$(get "$P5" --interface 127.0.0.2 $CERT)"
+refused "all but the certificate" \
+    "$(get "$P5" --interface 127.0.0.2 -H "$AUTH")"
+refused "all but the right CA" "$(get "$P5" --interface 127.0.0.2 \
+    -H "$AUTH" --cert "$T/mallory.pem" --key "$T/mallory.key")"
+
+# A refused POST carries no seed either, and denials are logged.
+N=$((N + 1))
+code=$(curl -s --cacert "$T/ca.pem" --capath /dev/null -o "$T/body.$N" \
+    -w '%{http_code}' -d "challenge=$CH" "https://127.0.0.1:$P2/")
+expect "POST from a refused address" 403 "$code"
+grep -Eqi '[0-9a-f]{32}' "$T/body.$N" && fail "POST refusal carries hex"
+grep -q 'access denied' "$T/allow.log" || fail "allow: denial not logged"
+pass "denials are logged"
+
+for name in dflt allow tok cert all; do
+	grep -Eqi '[0-9a-f]{64}' "$T/$name.log" &&
+	    fail "$name: the log holds something seed-like"
+done
+pass "no seed-like hex in any log"
+echo "PASS t-access"

@@ -1,0 +1,239 @@
+#!/bin/sh
+# t-pollinate: Debian's pollinate client, unmodified, gets a seed from
+# entropyd over HTTPS with the test CA pinned (its own challenge check
+# passes); TLS 1.0 and 1.1 are refused, 1.2 and 1.3 accepted.
+#
+# usage: sh t-pollinate.sh /abs/path/entropyd
+set -u
+ENTROPYD=${1:?usage: t-pollinate.sh ENTROPYD}
+[ -x "$ENTROPYD" ] || { echo "FAIL: $ENTROPYD: not executable" >&2; exit 1; }
+for tool in openssl curl python3 pollinate xxd; do
+	command -v $tool >/dev/null || { echo "FAIL: $tool missing" >&2; exit 1; }
+done
+# /tmp, not $TMPDIR: the daemon drops to nobody and must reach its files.
+T=$(mktemp -d /tmp/entropyd-pollinate.XXXXXX) || exit 1
+chmod 755 "$T"
+PIDS=
+cleanup() {
+	for p in $PIDS; do kill "$p" 2>/dev/null; done
+	for p in $PIDS; do wait "$p" 2>/dev/null; done
+	rm -rf "$T"
+}
+trap cleanup EXIT
+trap 'exit 1' HUP INT TERM
+
+fail() {
+	echo "FAIL: $*" >&2
+	for f in "$T"/*.log; do
+		[ -f "$f" ] && { echo "--- $f" >&2; tail -n 20 "$f" >&2; }
+	done
+	exit 1
+}
+pass() { echo "ok - $*"; }
+
+# A port free on both 127.0.0.1 and ::1.
+free_port() {
+	python3 -c '
+import socket
+for _ in range(100):
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    try:
+        s6 = socket.socket(socket.AF_INET6)
+        s6.bind(("::1", port))
+    except OSError:
+        continue
+    print(port)
+    break
+'
+}
+
+# make_ca NAME: a self-signed ECDSA P-256 CA in NAME.key, NAME.pem.
+make_ca() {
+	openssl ecparam -name prime256v1 -genkey -noout -out "$T/$1.key" &&
+	openssl req -x509 -new -key "$T/$1.key" -subj "/CN=$1" -days 2 \
+	    -addext basicConstraints=critical,CA:TRUE \
+	    -addext keyUsage=critical,keyCertSign,cRLSign \
+	    -out "$T/$1.pem" 2>/dev/null || fail "make_ca $1"
+}
+
+# make_cert NAME CA CN EXTENSIONS: NAME.key, NAME.pem signed by CA.
+make_cert() {
+	printf '%s\n' "$4" >"$T/$1.ext"
+	openssl ecparam -name prime256v1 -genkey -noout -out "$T/$1.key" &&
+	openssl req -new -key "$T/$1.key" -subj "/CN=$3" -out "$T/$1.csr" &&
+	openssl x509 -req -in "$T/$1.csr" -CA "$T/$2.pem" -CAkey "$T/$2.key" \
+	    -set_serial "0x$(head -c 8 /dev/urandom | xxd -p)" -days 2 \
+	    -extfile "$T/$1.ext" -out "$T/$1.pem" 2>/dev/null ||
+	    fail "make_cert $1"
+	chmod 600 "$T/$1.key"
+}
+
+# start_daemon NAME: runs entropyd -c NAME.conf, log in NAME.log, until
+# it says it serves. Sets DPID.
+start_daemon() {
+	"$ENTROPYD" -c "$T/$1.conf" >"$T/$1.log" 2>&1 &
+	DPID=$!
+	PIDS="$PIDS $DPID"
+	i=0
+	until grep -q 'serving seeds' "$T/$1.log"; do
+		kill -0 "$DPID" 2>/dev/null || fail "$1: entropyd exited"
+		i=$((i + 1))
+		[ $i -le 200 ] || fail "$1: entropyd did not start"
+		sleep 0.1
+	done
+}
+
+make_ca ca
+make_cert server ca 127.0.0.1 'subjectAltName=IP:127.0.0.1,IP:::1
+basicConstraints=CA:FALSE
+extendedKeyUsage=serverAuth'
+PORT=$(free_port)
+CPORT=$(free_port)
+APORT=$(free_port)
+[ -n "$PORT" ] && [ -n "$CPORT" ] && [ -n "$APORT" ] || fail "no free port"
+
+cat >"$T/d.conf" <<EOF
+[entropyd]
+listen = 127.0.0.1:$PORT, [::1]:$PORT
+admin_listen = 127.0.0.1:$APORT
+tls_cert = $T/server.pem
+tls_key = $T/server.key
+rate = 100/s
+burst = 100
+user = nobody
+EOF
+chmod 644 "$T/d.conf"
+start_daemon d
+
+CURL="curl -s --cacert $T/ca.pem --capath /dev/null"
+seeds_served() {
+	curl -s "http://127.0.0.1:$APORT/metrics" |
+	    sed -n 's/^entropyd_requests_total{result="seed"} //p'
+}
+
+# pollinate as shipped: --testing writes the hashed response to stdout
+# (binary, per /etc/default/pollinate, or hex without it); --strict makes
+# a failed exchange or challenge check exit non-zero. It logs through
+# logger(1), which copes without a syslog daemon.
+mkdir -p "$T/home"
+before=$(seeds_served)
+HOME="$T/home" TMPDIR="$T" pollinate --testing --strict \
+    -s "https://127.0.0.1:$PORT/" \
+    -c "--cacert $T/ca.pem --capath /dev/null" \
+    >"$T/pollinate.out" 2>"$T/pollinate.err" ||
+    fail "pollinate exit $?: $(cat "$T/pollinate.err")"
+size=$(wc -c <"$T/pollinate.out")
+if [ "$size" -eq 64 ]; then
+	hex=$(xxd -p -c 64 "$T/pollinate.out")
+else
+	hex=$(cat "$T/pollinate.out")
+fi
+echo "$hex" | grep -Eqx '[0-9a-f]{128}' ||
+    fail "pollinate printed no seed: $(xxd "$T/pollinate.out" | head -3)"
+after=$(seeds_served)
+[ "$after" -eq $((before + 1)) ] ||
+    fail "entropyd served $before then $after seeds: pollinate not served"
+pass "pollinate --strict seeded from entropyd ($hex)"
+
+# Control: pollinate's challenge check is live. A 404 body fails it.
+if HOME="$T/home" TMPDIR="$T" pollinate --testing --strict \
+    -s "https://127.0.0.1:$PORT/nowhere" \
+    -c "--cacert $T/ca.pem --capath /dev/null" \
+    >"$T/pollinate2.out" 2>"$T/pollinate2.err"; then
+	fail "pollinate accepted a response without a challenge answer"
+fi
+pass "pollinate --strict rejects a bad answer (its check is live)"
+
+# Control: pollinate refuses an entropyd whose CA is not pinned.
+make_ca otherca
+if HOME="$T/home" TMPDIR="$T" pollinate --testing --strict \
+    -s "https://127.0.0.1:$PORT/" \
+    -c "--cacert $T/otherca.pem --capath /dev/null" \
+    >"$T/pollinate3.out" 2>"$T/pollinate3.err"; then
+	fail "pollinate trusted a certificate from another CA"
+fi
+pass "pollinate refuses a server its pinned CA did not sign"
+
+# TLS versions. OpenSSL 3 clients refuse TLS 1.0/1.1 themselves at the
+# default security level, so lower it; a control server that speaks
+# TLS 1.0 shows that these clients really offer it.
+openssl s_server -accept "127.0.0.1:$CPORT" -cert "$T/server.pem" \
+    -key "$T/server.key" -cipher 'DEFAULT@SECLEVEL=0' -tls1 -www -quiet \
+    >"$T/control.out" 2>&1 </dev/null &
+CTL=$!
+PIDS="$PIDS $CTL"
+i=0
+until echo | openssl s_client -tls1 -cipher 'DEFAULT@SECLEVEL=0' \
+    -connect "127.0.0.1:$CPORT" -CAfile "$T/ca.pem" \
+    >"$T/control.s_client" 2>&1; do
+	i=$((i + 1))
+	[ $i -le 50 ] || fail "control: openssl s_client -tls1 cannot speak TLS 1.0"
+	sleep 0.1
+done
+grep -q 'New, TLSv1.0, Cipher is' "$T/control.s_client" ||
+    fail "control: no TLS 1.0 session: $(cat "$T/control.s_client")"
+code=$($CURL --tlsv1.0 --tls-max 1.0 --ciphers 'DEFAULT@SECLEVEL=0' \
+    -o /dev/null -w '%{http_code}' "https://127.0.0.1:$CPORT/") ||
+    fail "control: curl --tls-max 1.0 cannot speak TLS 1.0"
+[ "$code" = 200 ] || fail "control: curl TLS 1.0 got $code"
+kill "$CTL"
+pass "control: these clients do speak TLS 1.0 when a server accepts it"
+
+for v in tls1 tls1_1; do
+	if echo | openssl s_client -$v -cipher 'DEFAULT@SECLEVEL=0' \
+	    -connect "127.0.0.1:$PORT" -CAfile "$T/ca.pem" \
+	    >"$T/s_client.$v" 2>&1; then
+		fail "openssl s_client -$v: handshake accepted"
+	fi
+	grep -q 'New, TLSv' "$T/s_client.$v" &&
+	    fail "openssl s_client -$v: a session was made"
+	pass "openssl s_client -$v refused"
+done
+for v in 1.0 1.1; do
+	if $CURL --tlsv$v --tls-max $v --ciphers 'DEFAULT@SECLEVEL=0' \
+	    -o "$T/curl.body" "https://127.0.0.1:$PORT/?challenge=$hex"; then
+		fail "curl --tls-max $v: served"
+	fi
+	pass "curl --tls-max $v refused"
+done
+for v in 1.2 1.3; do
+	s=$(echo "$v" | tr . _)
+	echo | openssl s_client -tls$s -connect "127.0.0.1:$PORT" \
+	    -CAfile "$T/ca.pem" -verify_return_error >"$T/s_client.$s" 2>&1 ||
+	    fail "openssl s_client -tls$s: refused: $(tail -5 "$T/s_client.$s")"
+	grep -q "New, TLSv$v, Cipher is" "$T/s_client.$s" ||
+	    fail "openssl s_client -tls$s: no TLS $v session"
+	code=$($CURL --tlsv$v --tls-max $v -o "$T/curl.body" \
+	    -w '%{http_code}' "https://127.0.0.1:$PORT/?challenge=$hex")
+	[ "$code" = 200 ] || fail "curl TLS $v: got $code"
+	pass "TLS $v accepted (openssl s_client and curl)"
+done
+
+# Started as root with user = nobody: serving as nobody.
+if [ "$(id -u)" = 0 ]; then
+	uid=$(awk '/^Uid:/ { print $2, $3, $4, $5 }' "/proc/$DPID/status")
+	want=$(id -u nobody)
+	[ "$uid" = "$want $want $want $want" ] ||
+	    fail "privileges not dropped: Uid $uid"
+	pass "privileges dropped to nobody (Uid $uid)"
+fi
+# The admin listener.
+code=$(curl -s -o "$T/healthz" -w '%{http_code}' \
+    "http://127.0.0.1:$APORT/healthz")
+[ "$code" = 200 ] && grep -qx ok "$T/healthz" ||
+    fail "/healthz: $code $(cat "$T/healthz")"
+curl -s "http://127.0.0.1:$APORT/metrics" |
+    grep -q '^entropyd_rng_ready 1$' ||
+    fail "/metrics: kernel RNG not reported ready"
+code=$(curl -s -o /dev/null -w '%{http_code}' \
+    "http://127.0.0.1:$APORT/nothing")
+[ "$code" = 404 ] || fail "admin /nothing: $code"
+code=$(curl -s -o /dev/null -w '%{http_code}' -d x=1 \
+    "http://127.0.0.1:$APORT/metrics")
+[ "$code" = 405 ] || fail "admin POST /metrics: $code"
+pass "admin listener: /healthz ok, rng_ready 1, 404 and 405 elsewhere"
+
+kill -0 "$DPID" 2>/dev/null || fail "entropyd died"
+echo "PASS t-pollinate"

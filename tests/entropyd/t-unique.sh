@@ -1,0 +1,207 @@
+#!/bin/sh
+# t-unique: at least 200,000 seeds over real TLS, no 64-byte seed ever
+# repeated, and ent(1) finds about 8 bits of entropy per byte in them.
+#
+# usage: sh t-unique.sh /abs/path/entropyd
+set -u
+ENTROPYD=${1:?usage: t-unique.sh ENTROPYD}
+[ -x "$ENTROPYD" ] || { echo "FAIL: $ENTROPYD: not executable" >&2; exit 1; }
+for tool in openssl curl python3 xxd ent sort uniq; do
+	command -v $tool >/dev/null || { echo "FAIL: $tool missing" >&2; exit 1; }
+done
+# /tmp, not $TMPDIR: the daemon drops to nobody and must reach its files.
+T=$(mktemp -d /tmp/entropyd-unique.XXXXXX) || exit 1
+chmod 755 "$T"
+PIDS=
+cleanup() {
+	for p in $PIDS; do kill "$p" 2>/dev/null; done
+	for p in $PIDS; do wait "$p" 2>/dev/null; done
+	rm -rf "$T"
+}
+trap cleanup EXIT
+trap 'exit 1' HUP INT TERM
+
+fail() {
+	echo "FAIL: $*" >&2
+	for f in "$T"/*.log; do
+		[ -f "$f" ] && { echo "--- $f" >&2; tail -n 20 "$f" >&2; }
+	done
+	exit 1
+}
+pass() { echo "ok - $*"; }
+
+# A port free on both 127.0.0.1 and ::1.
+free_port() {
+	python3 -c '
+import socket
+for _ in range(100):
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    try:
+        s6 = socket.socket(socket.AF_INET6)
+        s6.bind(("::1", port))
+    except OSError:
+        continue
+    print(port)
+    break
+'
+}
+
+# make_ca NAME: a self-signed ECDSA P-256 CA in NAME.key, NAME.pem.
+make_ca() {
+	openssl ecparam -name prime256v1 -genkey -noout -out "$T/$1.key" &&
+	openssl req -x509 -new -key "$T/$1.key" -subj "/CN=$1" -days 2 \
+	    -addext basicConstraints=critical,CA:TRUE \
+	    -addext keyUsage=critical,keyCertSign,cRLSign \
+	    -out "$T/$1.pem" 2>/dev/null || fail "make_ca $1"
+}
+
+# make_cert NAME CA CN EXTENSIONS: NAME.key, NAME.pem signed by CA.
+make_cert() {
+	printf '%s\n' "$4" >"$T/$1.ext"
+	openssl ecparam -name prime256v1 -genkey -noout -out "$T/$1.key" &&
+	openssl req -new -key "$T/$1.key" -subj "/CN=$3" -out "$T/$1.csr" &&
+	openssl x509 -req -in "$T/$1.csr" -CA "$T/$2.pem" -CAkey "$T/$2.key" \
+	    -set_serial "0x$(head -c 8 /dev/urandom | xxd -p)" -days 2 \
+	    -extfile "$T/$1.ext" -out "$T/$1.pem" 2>/dev/null ||
+	    fail "make_cert $1"
+	chmod 600 "$T/$1.key"
+}
+
+# start_daemon NAME: runs entropyd -c NAME.conf, log in NAME.log, until
+# it says it serves. Sets DPID.
+start_daemon() {
+	"$ENTROPYD" -c "$T/$1.conf" >"$T/$1.log" 2>&1 &
+	DPID=$!
+	PIDS="$PIDS $DPID"
+	i=0
+	until grep -q 'serving seeds' "$T/$1.log"; do
+		kill -0 "$DPID" 2>/dev/null || fail "$1: entropyd exited"
+		i=$((i + 1))
+		[ $i -le 200 ] || fail "$1: entropyd did not start"
+		sleep 0.1
+	done
+}
+
+make_ca ca
+make_cert server ca 127.0.0.1 'subjectAltName=IP:127.0.0.1,IP:::1
+basicConstraints=CA:FALSE
+extendedKeyUsage=serverAuth'
+PORT=$(free_port)
+APORT=$(free_port)
+cat >"$T/d.conf" <<EOC
+[entropyd]
+listen = 127.0.0.1:$PORT
+admin_listen = 127.0.0.1:$APORT
+tls_cert = $T/server.pem
+tls_key = $T/server.key
+rate = 1000000/s
+burst = 1000
+user = nobody
+EOC
+chmod 644 "$T/d.conf"
+start_daemon d
+
+WANT=200000
+CLIENTS=4
+# One keep-alive TLS connection per client, requests pipelined in
+# batches; every answer's first line is checked against the SHA-512 of
+# the challenge (as pollinate does), the seed lines are written out.
+cat >"$T/collect.py" <<'EOC'
+import hashlib, os, socket, ssl, sys, time
+port, cafile, source, count, out = sys.argv[1:6]
+count = int(count)
+ctx = ssl.create_default_context(cafile=cafile)
+raw = socket.create_connection(("127.0.0.1", int(port)), timeout=30,
+                               source_address=(source, 0))
+# No Nagle: a small request must not wait for an ACK.
+raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+s = ctx.wrap_socket(raw, server_hostname="127.0.0.1")
+challenge = os.urandom(32).hex()
+want_hash = hashlib.sha512(challenge.encode()).hexdigest().encode()
+req = ("GET /?challenge=%s HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+       % challenge).encode()
+BATCH = 100
+seeds = []
+buf = b""
+deadline = time.monotonic() + 150
+while len(seeds) < count and time.monotonic() < deadline:
+    s.sendall(req * BATCH)
+    got = 0
+    while got < BATCH:
+        end = buf.find(b"\r\n\r\n")
+        if end < 0:
+            data = s.recv(1 << 16)
+            if not data:
+                sys.exit("FAIL: connection closed after %d" % len(seeds))
+            buf += data
+            continue
+        head = buf[:end + 2]
+        if not head.startswith(b"HTTP/1.1 200 "):
+            sys.exit("FAIL: %r" % head[:200])
+        i = head.find(b"Content-Length: ")
+        length = int(head[i + 16:head.index(b"\r\n", i)])
+        while len(buf) < end + 4 + length:
+            data = s.recv(1 << 16)
+            if not data:
+                sys.exit("FAIL: connection closed mid-answer")
+            buf += data
+        body = buf[end + 4:end + 4 + length]
+        buf = buf[end + 4 + length:]
+        lines = body.split(b"\n")
+        if lines[0] != want_hash:
+            sys.exit("FAIL: wrong challenge answer %r" % lines[0])
+        seeds.append(lines[1])
+        got += 1
+with open(out, "wb") as f:
+    f.write(b"\n".join(seeds) + b"\n")
+print(len(seeds))
+EOC
+start=$(date +%s)
+per=$(((WANT + CLIENTS - 1) / CLIENTS))
+CPIDS=
+c=1
+while [ $c -le $CLIENTS ]; do
+	python3 "$T/collect.py" "$PORT" "$T/ca.pem" "127.0.0.$((10 + c))" \
+	    "$per" "$T/seeds.$c" >"$T/collect.$c.out" 2>&1 &
+	CPIDS="$CPIDS $!"
+	c=$((c + 1))
+done
+PIDS="$PIDS $CPIDS"
+for p in $CPIDS; do
+	wait "$p" || fail "collector: $(cat "$T"/collect.*.out)"
+done
+secs=$(($(date +%s) - start))
+
+cat "$T"/seeds.* >"$T/seeds"
+total=$(wc -l <"$T/seeds")
+[ "$total" -ge $WANT ] || fail "collected $total seeds, want $WANT"
+pass "collected $total seeds in ${secs}s over $CLIENTS keep-alive connections"
+bad=$(grep -Evc '^[0-9a-f]{128}$' "$T/seeds")
+[ "$bad" -eq 0 ] || fail "$bad answers are not 64 bytes of lowercase hex"
+pass "every seed is 64 bytes of lowercase hex"
+dups=$(sort "$T/seeds" | uniq -d | wc -l)
+[ "$dups" -eq 0 ] || fail "$dups seeds were handed out more than once"
+pass "no seed repeated among $total"
+served=$(curl -s "http://127.0.0.1:$APORT/metrics" |
+    sed -n 's/^entropyd_requests_total{result="seed"} //p')
+[ "$served" -ge "$total" ] || fail "/metrics counts $served seeds"
+pass "/metrics counts $served seeds"
+
+# ent on 4 MiB of seed bytes (65,536 seeds).
+head -n 65536 "$T/seeds" | xxd -r -p >"$T/seeds.bin"
+[ "$(wc -c <"$T/seeds.bin")" -eq 4194304 ] || fail "xxd made no 4 MiB"
+ent "$T/seeds.bin" >"$T/ent.out"
+entropy=$(sed -n 's/^Entropy = \([0-9.]*\) bits per byte.*/\1/p' "$T/ent.out")
+[ -n "$entropy" ] || fail "no entropy from ent: $(cat "$T/ent.out")"
+awk -v e="$entropy" 'BEGIN { exit !(e > 7.9) }' ||
+    fail "ent: $entropy bits per byte"
+# Control: ent tells a patterned file from a random one.
+head -c 4194304 /dev/zero | tr '\0' 'A' >"$T/control.bin"
+ctl=$(ent "$T/control.bin" |
+    sed -n 's/^Entropy = \([0-9.]*\) bits per byte.*/\1/p')
+awk -v e="$ctl" 'BEGIN { exit !(e < 1) }' || fail "ent control: $ctl"
+pass "ent: $entropy bits per byte (control: $ctl)"
+kill -0 "$DPID" || fail "entropyd died"
+echo "PASS t-unique"
