@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <grp.h>
 #include <pthread.h>
 #include <pwd.h>
@@ -171,6 +172,9 @@ main(int argc, char **argv)
 	sigset_t sigs;
 
 	log_init("entropyd", LOG_LEVEL_INFO);
+	/* One malloc arena for all threads: a seed server needs little
+	 * memory, and per-thread arenas would multiply its peak. */
+	mallopt(M_ARENA_MAX, 1);
 	while ((c = getopt_long(argc, argv, "c:vhV", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c':

@@ -26,6 +26,8 @@
 #include "timeutil.h"
 
 #define BODY_MAX 1024
+/* Per connection: request line, headers and a 1 KiB body fit easily. */
+#define CONNECTION_MEMORY 8192
 #define TLS_PRIORITIES "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
 #define LOG_TABLE 10000
 
@@ -697,7 +699,7 @@ common_options(struct MHD_OptionItem *o, struct server *s,
 	o[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_TIMEOUT,
 	    (intptr_t)(conf->timeout_ns / NSEC_PER_SEC), NULL};
 	o[n++] = (struct MHD_OptionItem){
-	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, 32768, NULL};
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, CONNECTION_MEMORY, NULL};
 	o[n++] = (struct MHD_OptionItem){
 	    MHD_OPTION_THREAD_POOL_SIZE, (intptr_t)threads(), NULL};
 	o[n++] = (struct MHD_OptionItem){
