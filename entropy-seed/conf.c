@@ -43,36 +43,6 @@ seed_conf_add_server(
 	return 0;
 }
 
-/* Splits a comma-separated list, calling fn on each trimmed item. */
-static int
-each_item(const char *value, int (*fn)(void *, const char *, char *, size_t),
-    void *ctx, char *why, size_t why_size)
-{
-	char item[1024];
-	const char *p = value;
-	int rc;
-
-	while (*p != '\0') {
-		const char *end = p + strcspn(p, ",");
-		const char *s = p, *e = end;
-
-		while (s < e && (*s == ' ' || *s == '\t'))
-			s++;
-		while (e > s && (e[-1] == ' ' || e[-1] == '\t'))
-			e--;
-		if (e == s || (size_t)(e - s) >= sizeof(item)) {
-			snprintf(why, why_size, "empty or overlong list item");
-			return -EINVAL;
-		}
-		memcpy(item, s, (size_t)(e - s));
-		item[e - s] = '\0';
-		if ((rc = fn(ctx, item, why, why_size)) < 0)
-			return rc;
-		p = *end == ',' ? end + 1 : end;
-	}
-	return 0;
-}
-
 static int
 add_server(void *ctx, const char *item, char *why, size_t why_size)
 {
@@ -83,7 +53,7 @@ add_server(void *ctx, const char *item, char *why, size_t why_size)
 static int
 parse_servers(void *field, const char *value, char *why, size_t why_size)
 {
-	return each_item(value, add_server, field, why, why_size);
+	return conf_each_item(value, add_server, field, why, why_size);
 }
 
 /* A base64 SHA-256 is 44 characters ending in '='. */
@@ -117,7 +87,7 @@ add_pin(void *ctx, const char *item, char *why, size_t why_size)
 static int
 parse_pins(void *field, const char *value, char *why, size_t why_size)
 {
-	return each_item(value, add_pin, field, why, why_size);
+	return conf_each_item(value, add_pin, field, why, why_size);
 }
 
 static const struct conf_key keys[] = {

@@ -83,36 +83,6 @@ addr_format(const struct sockaddr *sa, char *buf, size_t size)
 	}
 }
 
-/* Calls fn on each trimmed, non-empty item of a comma-separated list. */
-static int
-each_item(const char *value, int (*fn)(void *, const char *, char *, size_t),
-    void *field, char *why, size_t why_size)
-{
-	char item[256];
-	const char *p = value;
-	int rc;
-
-	while (*p != '\0') {
-		const char *end = p + strcspn(p, ",");
-		const char *s = p, *e = end;
-
-		while (s < e && (*s == ' ' || *s == '\t'))
-			s++;
-		while (e > s && (e[-1] == ' ' || e[-1] == '\t'))
-			e--;
-		if (e == s || (size_t)(e - s) >= sizeof(item)) {
-			snprintf(why, why_size, "empty or overlong list item");
-			return -EINVAL;
-		}
-		memcpy(item, s, (size_t)(e - s));
-		item[e - s] = '\0';
-		if ((rc = fn(field, item, why, why_size)) < 0)
-			return rc;
-		p = *end == ',' ? end + 1 : end;
-	}
-	return 0;
-}
-
 static int
 add_listen(void *field, const char *item, char *why, size_t why_size)
 {
@@ -135,7 +105,7 @@ add_listen(void *field, const char *item, char *why, size_t why_size)
 static int
 parse_listen(void *field, const char *value, char *why, size_t why_size)
 {
-	return each_item(value, add_listen, field, why, why_size);
+	return conf_each_item(value, add_listen, field, why, why_size);
 }
 
 static int
@@ -160,7 +130,7 @@ add_cidr(void *field, const char *item, char *why, size_t why_size)
 static int
 parse_allow(void *field, const char *value, char *why, size_t why_size)
 {
-	return each_item(value, add_cidr, field, why, why_size);
+	return conf_each_item(value, add_cidr, field, why, why_size);
 }
 
 static int

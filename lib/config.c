@@ -854,3 +854,32 @@ conf_parse_file(const char *path, const struct conf_section *sections,
 	free(buf);
 	return r;
 }
+
+int
+conf_each_item(const char *value, conf_parse_fn *fn, void *field, char *why,
+    size_t why_size)
+{
+	char item[2048];
+	const char *p = value;
+	int rc;
+
+	while (*p != '\0') {
+		const char *end = p + strcspn(p, ",");
+		const char *s = p, *e = end;
+
+		while (s < e && (*s == ' ' || *s == '\t'))
+			s++;
+		while (e > s && (e[-1] == ' ' || e[-1] == '\t'))
+			e--;
+		if (e == s || (size_t)(e - s) >= sizeof(item)) {
+			snprintf(why, why_size, "empty or overlong list item");
+			return -EINVAL;
+		}
+		memcpy(item, s, (size_t)(e - s));
+		item[e - s] = '\0';
+		if ((rc = fn(field, item, why, why_size)) < 0)
+			return rc;
+		p = *end == ',' ? end + 1 : end;
+	}
+	return 0;
+}

@@ -136,6 +136,14 @@ int conf_parse_buf(const char *name, const char *buf, size_t len,
  * the formatted text, without LINE when line is 0 and without KEY when
  * key is NULL or "". The text should be a sentence ending in ".".
  */
+/*
+ * For CONF_CUSTOM keys that hold a comma-separated list: calls fn on each
+ * item, blanks trimmed, with the same field. An empty item (",,") or one
+ * over 2 KiB is an error. Returns 0 or fn's first error.
+ */
+int conf_each_item(const char *value, conf_parse_fn *fn, void *field, char *why,
+    size_t why_size);
+
 void conf_error_set(struct conf_error *err, const char *file, unsigned line,
     const char *key, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));

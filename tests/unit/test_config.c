@@ -516,6 +516,43 @@ test_parse_file(void **state)
 	assert_int_equal(conf_parse_file(dir, sections, &conf, &err), -EISDIR);
 }
 
+/* Collects list items into a '|'-joined string; refuses "bad". */
+static int
+collect(void *field, const char *value, char *why, size_t why_size)
+{
+	char *out = field;
+
+	if (strcmp(value, "bad") == 0) {
+		snprintf(why, why_size, "refused");
+		return -EINVAL;
+	}
+	if (out[0] != '\0')
+		strcat(out, "|");
+	strcat(out, value);
+	return 0;
+}
+
+static void
+test_each_item(void **state)
+{
+	char out[128] = "", why[64];
+
+	(void)state;
+	assert_int_equal(
+	    conf_each_item(" a, b ,c\t", collect, out, why, sizeof(why)), 0);
+	assert_string_equal(out, "a|b|c");
+	out[0] = '\0';
+	assert_int_equal(
+	    conf_each_item("a,,b", collect, out, why, sizeof(why)), -EINVAL);
+	assert_non_null(strstr(why, "empty"));
+	out[0] = '\0';
+	assert_int_equal(
+	    conf_each_item("a, bad, c", collect, out, why, sizeof(why)),
+	    -EINVAL);
+	assert_string_equal(why, "refused");
+	assert_string_equal(out, "a");
+}
+
 int
 main(void)
 {
@@ -534,6 +571,7 @@ main(void)
 	    cmocka_unit_test_teardown(test_stops_at_first_error, reset),
 	    cmocka_unit_test_teardown(test_error_set, reset),
 	    cmocka_unit_test_teardown(test_parse_file, reset),
+	    cmocka_unit_test(test_each_item),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
