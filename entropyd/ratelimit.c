@@ -26,6 +26,8 @@ struct rl_entry {
 	uint32_t newer, older; /* LRU neighbours */
 	double tokens;
 	uint64_t refilled_ns;
+	uint64_t shunned_until_ns; /* see ratelimit_shun */
+	uint32_t strikes; /* 429s within that time */
 };
 
 struct ratelimit {
@@ -263,6 +265,8 @@ lookup_or_insert(
 	e->key_len = (uint8_t)len;
 	e->tokens = rl->burst;
 	e->refilled_ns = now_ns;
+	e->shunned_until_ns = 0;
+	e->strikes = 0;
 	e->chain = *bucket;
 	*bucket = i;
 	lru_push_head(rl, i);
@@ -373,4 +377,36 @@ rate_parse(const char *text, double *per_second)
 		return 0;
 	}
 	return -EINVAL;
+}
+
+void
+ratelimit_shun(struct ratelimit *rl, const void *key, size_t len,
+    uint64_t now_ns, uint64_t until_ns)
+{
+	struct rl_entry *e;
+
+	if (len > RL_KEY_MAX)
+		len = RL_KEY_MAX;
+	e = lookup_or_insert(rl, key, len, now_ns);
+	e->strikes = now_ns < e->shunned_until_ns ? e->strikes + 1 : 1;
+	e->shunned_until_ns = until_ns;
+}
+
+bool
+ratelimit_shunned(
+    const struct ratelimit *rl, const void *key, size_t len, uint64_t now_ns)
+{
+	const uint32_t *bucket;
+
+	if (len > RL_KEY_MAX)
+		len = RL_KEY_MAX;
+	bucket = &rl->buckets[siphash24(rl->sip_key, key, len) & rl->hash_mask];
+	for (uint32_t i = *bucket; i != NONE; i = rl->entries[i].chain) {
+		const struct rl_entry *e = &rl->entries[i];
+
+		if (e->key_len == len && memcmp(e->key, key, len) == 0)
+			return now_ns < e->shunned_until_ns &&
+			       e->strikes >= RL_SHUN_STRIKES;
+	}
+	return false;
 }

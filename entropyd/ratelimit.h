@@ -34,6 +34,20 @@ void ratelimit_configure(
 bool ratelimit_take(struct ratelimit *rl, const void *key, size_t len,
     uint64_t now_ns, unsigned *retry_after_s);
 
+/*
+ * A client told to come back at until_ns that keeps coming back sooner
+ * can be turned away before any work is done for it (at TCP accept,
+ * before the TLS handshake). ratelimit_shun records each 429 and its
+ * deadline; ratelimit_shunned, without touching the table, is true once
+ * RL_SHUN_STRIKES 429s came within one deadline: an impatient client
+ * still gets its 429s, a flood gets dropped connections.
+ */
+#define RL_SHUN_STRIKES 3
+void ratelimit_shun(struct ratelimit *rl, const void *key, size_t len,
+    uint64_t now_ns, uint64_t until_ns);
+bool ratelimit_shunned(
+    const struct ratelimit *rl, const void *key, size_t len, uint64_t now_ns);
+
 size_t ratelimit_size(const struct ratelimit *rl); /* clients held */
 uint64_t ratelimit_evictions(const struct ratelimit *rl);
 

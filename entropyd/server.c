@@ -200,7 +200,8 @@ server_init(
 	memset(policy, 0, sizeof(*policy));
 	s->limits = ratelimit_new(conf->clients, conf->rate_per_s, conf->burst);
 	s->log_limits = ratelimit_new(LOG_TABLE, 1.0 / 60, 1);
-	if (s->limits == NULL || s->log_limits == NULL)
+	s->shunned = ratelimit_new(conf->clients, 1, 1);
+	if (s->limits == NULL || s->log_limits == NULL || s->shunned == NULL)
 		return -ENOMEM;
 	return 0;
 }
@@ -216,6 +217,7 @@ struct request {
 	bool admitted;
 	char who[160]; /* for the log: address and identity */
 	uint8_t key[RL_KEY_MAX];
+	uint8_t addr_key[16]; /* its address, IPv6 by /64 */
 	size_t keylen;
 };
 
@@ -319,6 +321,7 @@ admit(struct server *s, struct MHD_Connection *c, struct request *r)
 		return false;
 	addr_format(sa, addr, sizeof(addr));
 	acl_client_key(sa, r->key);
+	memcpy(r->addr_key, r->key, sizeof(r->addr_key));
 	r->keylen = 16;
 	snprintf(r->who, sizeof(r->who), "%s", addr);
 
@@ -411,6 +414,11 @@ serve(struct server *s, struct MHD_Connection *c, const char *method,
 	pthread_mutex_unlock(&s->limit_lock);
 	if (!allowed) {
 		log_refusal(s, r, "rate limited");
+		pthread_mutex_lock(&s->limit_lock);
+		ratelimit_shun(s->shunned, r->addr_key, sizeof(r->addr_key),
+		    time_mono_ns(),
+		    time_mono_ns() + (uint64_t)wait * NSEC_PER_SEC);
+		pthread_mutex_unlock(&s->limit_lock);
 		atomic_fetch_add(&s->requests[OUT_RATE_LIMITED], 1);
 		snprintf(retry, sizeof(retry), "%u", wait);
 		return respond_text(c, 429, "rate limited\n", retry);
@@ -527,6 +535,31 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
 	return serve(s, c, method, r);
 }
 
+/*
+ * A client that was told 429 and comes back before its Retry-After is
+ * turned away at accept, before the TLS handshake: the costly part of
+ * a request. So a flood from one address costs the server one handshake
+ * per Retry-After, not one per connection, and allowed clients keep
+ * their share of the CPU.
+ */
+static enum MHD_Result
+on_accept(void *cls, const struct sockaddr *addr, socklen_t len)
+{
+	struct server *s = cls;
+	uint8_t key[16];
+	bool shunned;
+
+	(void)len;
+	acl_client_key(addr, key);
+	pthread_mutex_lock(&s->limit_lock);
+	shunned =
+	    ratelimit_shunned(s->shunned, key, sizeof(key), time_mono_ns());
+	pthread_mutex_unlock(&s->limit_lock);
+	if (shunned)
+		atomic_fetch_add(&s->shunned_connections, 1);
+	return shunned ? MHD_NO : MHD_YES;
+}
+
 static void
 on_completed(void *cls, struct MHD_Connection *c, void **req_cls,
     enum MHD_RequestTerminationCode toe)
@@ -604,11 +637,16 @@ on_admin(void *cls, struct MHD_Connection *c, const char *url,
 	    "# HELP entropyd_rate_limit_evictions_total Clients evicted "
 	    "from the full table.\n"
 	    "# TYPE entropyd_rate_limit_evictions_total counter\n"
-	    "entropyd_rate_limit_evictions_total %llu\n",
+	    "entropyd_rate_limit_evictions_total %llu\n"
+	    "# HELP entropyd_shunned_connections_total Connections refused "
+	    "at accept from clients back before their Retry-After.\n"
+	    "# TYPE entropyd_shunned_connections_total counter\n"
+	    "entropyd_shunned_connections_total %llu\n",
 	    (unsigned long long)atomic_load(&s->seed_bytes),
 	    (long long)atomic_load(&s->connections),
 	    atomic_load(&s->rng_ready) ? 1 : 0, clients,
-	    (unsigned long long)evicted);
+	    (unsigned long long)evicted,
+	    (unsigned long long)atomic_load(&s->shunned_connections));
 	if (len >= sizeof(text))
 		return MHD_NO;
 	r = MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_COPY);
@@ -732,7 +770,7 @@ start_seed_listener(struct server *s, const struct entropyd_conf *conf,
 			    MHD_OPTION_HTTPS_MEM_TRUST, 0, files->client_ca};
 	}
 	o[n++] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
-	return MHD_start_daemon(flags, 0, NULL, NULL, on_request, s,
+	return MHD_start_daemon(flags, 0, on_accept, s, on_request, s,
 	    MHD_OPTION_ARRAY, o, MHD_OPTION_END);
 }
 
@@ -799,6 +837,7 @@ server_stop(struct server *s)
 	s->ndaemons = 0;
 	ratelimit_free(s->limits);
 	ratelimit_free(s->log_limits);
-	s->limits = s->log_limits = NULL;
+	ratelimit_free(s->shunned);
+	s->limits = s->log_limits = s->shunned = NULL;
 	policy_free(&s->policy);
 }

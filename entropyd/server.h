@@ -44,8 +44,10 @@ struct server {
 	pthread_mutex_t limit_lock;
 	struct ratelimit *limits; /* seeds per client */
 	struct ratelimit *log_limits; /* log lines per client */
+	struct ratelimit *shunned; /* addresses told to wait */
 	atomic_uint_fast64_t requests[OUT_MAX];
 	atomic_uint_fast64_t seed_bytes;
+	atomic_uint_fast64_t shunned_connections;
 	atomic_int_fast64_t connections;
 	atomic_bool rng_ready;
 	struct MHD_Daemon *daemons[3 * LISTEN_MAX];

@@ -6,91 +6,9 @@
 # 429; SIGTERM stops the daemon cleanly.
 #
 # usage: sh t-ratelimit.sh /abs/path/entropyd
-set -u
-ENTROPYD=${1:?usage: t-ratelimit.sh ENTROPYD}
-[ -x "$ENTROPYD" ] || { echo "FAIL: $ENTROPYD: not executable" >&2; exit 1; }
-for tool in openssl curl python3 xxd; do
-	command -v $tool >/dev/null || { echo "FAIL: $tool missing" >&2; exit 1; }
-done
-# /tmp, not $TMPDIR: the daemon drops to nobody and must reach its files.
-T=$(mktemp -d /tmp/entropyd-ratelimit.XXXXXX) || exit 1
-chmod 755 "$T"
-PIDS=
-cleanup() {
-	for p in $PIDS; do kill "$p" 2>/dev/null; done
-	for p in $PIDS; do wait "$p" 2>/dev/null; done
-	rm -rf "$T"
-}
-trap cleanup EXIT
-trap 'exit 1' HUP INT TERM
-
-fail() {
-	echo "FAIL: $*" >&2
-	for f in "$T"/*.log; do
-		[ -f "$f" ] && { echo "--- $f" >&2; tail -n 20 "$f" >&2; }
-	done
-	exit 1
-}
-pass() { echo "ok - $*"; }
-
-# A port free on both 127.0.0.1 and ::1.
-free_port() {
-	python3 -c '
-import socket
-for _ in range(100):
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    try:
-        s6 = socket.socket(socket.AF_INET6)
-        s6.bind(("::1", port))
-    except OSError:
-        continue
-    print(port)
-    break
-'
-}
-
-# make_ca NAME: a self-signed ECDSA P-256 CA in NAME.key, NAME.pem.
-make_ca() {
-	openssl ecparam -name prime256v1 -genkey -noout -out "$T/$1.key" &&
-	openssl req -x509 -new -key "$T/$1.key" -subj "/CN=$1" -days 2 \
-	    -addext basicConstraints=critical,CA:TRUE \
-	    -addext keyUsage=critical,keyCertSign,cRLSign \
-	    -out "$T/$1.pem" 2>/dev/null || fail "make_ca $1"
-}
-
-# make_cert NAME CA CN EXTENSIONS: NAME.key, NAME.pem signed by CA.
-make_cert() {
-	printf '%s\n' "$4" >"$T/$1.ext"
-	openssl ecparam -name prime256v1 -genkey -noout -out "$T/$1.key" &&
-	openssl req -new -key "$T/$1.key" -subj "/CN=$3" -out "$T/$1.csr" &&
-	openssl x509 -req -in "$T/$1.csr" -CA "$T/$2.pem" -CAkey "$T/$2.key" \
-	    -set_serial "0x$(head -c 8 /dev/urandom | xxd -p)" -days 2 \
-	    -extfile "$T/$1.ext" -out "$T/$1.pem" 2>/dev/null ||
-	    fail "make_cert $1"
-	chmod 600 "$T/$1.key"
-}
-
-# start_daemon NAME: runs entropyd -c NAME.conf, log in NAME.log, until
-# it says it serves. Sets DPID.
-start_daemon() {
-	"$ENTROPYD" -c "$T/$1.conf" >"$T/$1.log" 2>&1 &
-	DPID=$!
-	PIDS="$PIDS $DPID"
-	i=0
-	until grep -q 'serving seeds' "$T/$1.log"; do
-		kill -0 "$DPID" 2>/dev/null || fail "$1: entropyd exited"
-		i=$((i + 1))
-		[ $i -le 200 ] || fail "$1: entropyd did not start"
-		sleep 0.1
-	done
-}
-
-make_ca ca
-make_cert server ca 127.0.0.1 'subjectAltName=IP:127.0.0.1,IP:::1
-basicConstraints=CA:FALSE
-extendedKeyUsage=serverAuth'
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
+make_server_cert
 PORT=$(free_port)
 APORT=$(free_port)
 
