@@ -281,6 +281,30 @@ test_rate_parse(void **state)
 	assert_true(r == 42);
 }
 
+static void
+test_shun_after_strikes(void **state)
+{
+	struct ratelimit *rl = ratelimit_new(16, 1, 1);
+	const uint64_t s = 1000000000ULL, t0 = 100 * s;
+
+	(void)state;
+	assert_non_null(rl);
+	assert_false(ratelimit_shunned(rl, "a", 1, t0));
+	/* Impatient but not flooding: two 429s in one deadline. */
+	ratelimit_shun(rl, "a", 1, t0, t0 + 10 * s);
+	ratelimit_shun(rl, "a", 1, t0 + s, t0 + 10 * s);
+	assert_false(ratelimit_shunned(rl, "a", 1, t0 + 2 * s));
+	/* The third within the deadline: turned away until it passes. */
+	ratelimit_shun(rl, "a", 1, t0 + 2 * s, t0 + 10 * s);
+	assert_true(ratelimit_shunned(rl, "a", 1, t0 + 3 * s));
+	assert_false(ratelimit_shunned(rl, "b", 1, t0 + 3 * s));
+	assert_false(ratelimit_shunned(rl, "a", 1, t0 + 10 * s));
+	/* After the deadline the count starts again. */
+	ratelimit_shun(rl, "a", 1, t0 + 11 * s, t0 + 20 * s);
+	assert_false(ratelimit_shunned(rl, "a", 1, t0 + 12 * s));
+	ratelimit_free(rl);
+}
+
 int
 main(void)
 {
@@ -295,6 +319,7 @@ main(void)
 	    cmocka_unit_test(test_reconfigure),
 	    cmocka_unit_test(test_capacity_one),
 	    cmocka_unit_test(test_rate_parse),
+	    cmocka_unit_test(test_shun_after_strikes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
