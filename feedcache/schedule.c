@@ -498,6 +498,9 @@ sched_run(struct feedcache_conf *conf, const struct sched_opts *o)
 		return -ENOMEM;
 	if ((rc = sched_build(&s, now, NULL, NULL)) < 0)
 		goto out;
+	/* The daemon's metrics exist from the start, not from the first
+	 * refresh, which may be an interval away. */
+	s.metrics_dirty = o->daemon;
 	if (o->on_ready != NULL)
 		o->on_ready();
 
