@@ -107,7 +107,8 @@ seed_fetch(const struct seed_conf *c, const char *url, const char *token,
 		snprintf(why, why_size, "out of memory");
 		return -ENOMEM;
 	}
-	if (token != NULL) {
+	/* A bearer token never travels in clear text. */
+	if (token != NULL && https) {
 		snprintf(auth, sizeof(auth), "Authorization: Bearer %s", token);
 		headers = curl_slist_append(headers, auth);
 		explicit_bzero(auth, sizeof(auth));
@@ -161,6 +162,9 @@ seed_fetch(const struct seed_conf *c, const char *url, const char *token,
 		*verified = https;
 	explicit_bzero(b, sizeof(*b));
 	free(b);
+	/* libcurl's list holds its own copy of the token header. */
+	for (struct curl_slist *l = headers; l != NULL; l = l->next)
+		explicit_bzero(l->data, strlen(l->data));
 	curl_slist_free_all(headers);
 	curl_easy_cleanup(e);
 	return rc;

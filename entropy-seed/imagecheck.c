@@ -106,13 +106,25 @@ apply(int dirfd, const char *rel, int fix)
 	int fd;
 
 	switch (fix) {
-	case FIX_TRUNCATE:
+	case FIX_TRUNCATE: {
+		/* Only a regular file with no other name: a hard link to a
+		 * host file, or a FIFO swapped in, is left alone. */
+		struct stat st;
+		int rc = 0;
+
 		fd = openat(
-		    dirfd, rel, O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOFOLLOW);
+		    dirfd, rel, O_WRONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
 		if (fd < 0)
 			return -errno;
+		if (fstat(fd, &st) < 0)
+			rc = -errno;
+		else if (!S_ISREG(st.st_mode) || st.st_nlink != 1)
+			rc = -EPERM;
+		else if (ftruncate(fd, 0) < 0)
+			rc = -errno;
 		close(fd);
-		return 0;
+		return rc;
+	}
 	case FIX_REMOVE_TREE:
 		return remove_tree(dirfd, rel);
 	default:
@@ -160,8 +172,13 @@ image_check(const char *root, bool fix, FILE *out)
 
 		snprintf(dir, sizeof(dir), "%.*s", (int)(name - f->path - 2),
 		    f->path + 1);
-		if ((dirfd = open_dir_in_root(rootfd, dir)) < 0)
-			continue;
+		if ((dirfd = open_dir_in_root(rootfd, dir)) < 0) {
+			/* Absent is clean; anything else is not "clean". */
+			if (dirfd == -ENOENT || dirfd == -ENOTDIR)
+				continue;
+			close(rootfd);
+			return dirfd;
+		}
 		if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
 			close(dirfd);
 			continue;
@@ -178,7 +195,12 @@ image_check(const char *root, bool fix, FILE *out)
 		close(dirfd);
 	}
 	/* SSH host keys: every clone would answer as the same server. */
-	if ((dirfd = open_dir_in_root(rootfd, "etc/ssh")) >= 0) {
+	if ((dirfd = open_dir_in_root(rootfd, "etc/ssh")) < 0 &&
+	    dirfd != -ENOENT && dirfd != -ENOTDIR) {
+		close(rootfd);
+		return dirfd;
+	}
+	if (dirfd >= 0) {
 		if ((d = fdopendir(dirfd)) == NULL)
 			close(dirfd);
 		while (d != NULL && (de = readdir(d)) != NULL) {

@@ -205,7 +205,12 @@ main(int argc, char **argv)
 	    server_files_load(&conf, &files, why, sizeof(why)) < 0) {
 		log_errorx("%s", why);
 		status = EXIT_USAGE;
-	} else if (geteuid() == 0 && (pw = getpwnam(conf.user)) == NULL) {
+	} else if (geteuid() == 0 && (pw = getpwnam(conf.user)) != NULL &&
+	           pw->pw_uid == 0) {
+		log_errorx("%s: user: '%s' is root: name an unprivileged user",
+		    path, conf.user);
+		status = EXIT_USAGE;
+	} else if (geteuid() == 0 && pw == NULL) {
 		log_errorx("%s: user: no user '%s' to run as (create it, or "
 		           "set user =)",
 		    path, conf.user);

@@ -85,6 +85,9 @@ form_decode(const char *s, size_t len, char *out, size_t size)
 				return -EINVAL;
 			c = (char)(hi << 4 | lo);
 			i += 2;
+			/* A NUL would cut the value short unseen. */
+			if (c == '\0')
+				return -EINVAL;
 		}
 		if (n + 1 >= size)
 			return -ENOBUFS;

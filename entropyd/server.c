@@ -6,6 +6,7 @@
  * response, never logged, and wiped when the response is freed.
  */
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <gnutls/gnutls.h>
@@ -143,8 +144,8 @@ int
 policy_load(const struct entropyd_conf *conf, struct policy *p, char *why,
     size_t why_size)
 {
-	char reason[128];
-	unsigned line;
+	char reason[128] = "out of memory";
+	unsigned line = 0;
 	struct stat st;
 	size_t len;
 	char *text;
@@ -294,9 +295,15 @@ client_cert_name(struct MHD_Connection *c, char *name, size_t size)
 	if (gnutls_x509_crt_import(crt, &certs[0], GNUTLS_X509_FMT_DER) >= 0 &&
 	    gnutls_x509_crt_get_dn_by_oid(
 	        crt, GNUTLS_OID_X520_COMMON_NAME, 0, 0, name, &len) >= 0 &&
-	    len > 0)
+	    len > 0 && len < size)
 		ok = true;
 	gnutls_x509_crt_deinit(crt);
+	/* The name keys the rate limit and goes into the log: only the
+	 * characters a token name may have, so no log line can be forged. */
+	for (size_t i = 0; ok && name[i] != '\0'; i++)
+		if (!isalnum((unsigned char)name[i]) &&
+		    strchr("_.-", name[i]) == NULL)
+			ok = false;
 	return ok;
 }
 

@@ -99,7 +99,10 @@ test_challenge_refused(void **state)
 	expect_bad("challenge=0123456789abcdef0123456789abcdeg", "not hex");
 	expect_bad("challenge=0123456789abcdef+0123456789abcdef", "not hex");
 	expect_bad("challenge=0123456789abcdef%200123456789abcdef", "not hex");
-	expect_bad("challenge=0123456789abcdef%000123456789abcdef", "not hex");
+	/* A %00 is refused as it is decoded, before it could cut a value. */
+	expect_bad("challenge=0123456789abcdef%000123456789abcdef", "%-escape");
+	expect_bad("challenge=0123456789abcdef0123456789abcdef&bytes=64%00junk",
+	    "bytes:");
 	expect_bad("challenge=0x23456789abcdef0123456789abcdef", "not hex");
 	expect_bad("challenge=" MIXED_CASE "%", "bad %-escape");
 	expect_bad("challenge=" MIXED_CASE "%4", "bad %-escape");
