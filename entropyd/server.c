@@ -286,7 +286,13 @@ client_cert_name(struct MHD_Connection *c, char *name, size_t size)
 	if (ci == NULL || ci->tls_session == NULL)
 		return false;
 	session = ci->tls_session;
-	if (gnutls_certificate_verify_peers2(session, &status) < 0 ||
+	/* Verified against client_ca, and fit for TLS client auth: a server
+	 * certificate from the same CA is not a client's (a certificate
+	 * without the extended key usage extension passes, as in RFC 5280). */
+	gnutls_typed_vdata_st purpose = {GNUTLS_DT_KEY_PURPOSE_OID,
+	    (unsigned char *)(uintptr_t)GNUTLS_KP_TLS_WWW_CLIENT, 0};
+	if (gnutls_certificate_verify_peers(session, &purpose, 1, &status) <
+	        0 ||
 	    status != 0)
 		return false;
 	certs = gnutls_certificate_get_peers(session, &ncerts);
