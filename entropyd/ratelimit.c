@@ -28,6 +28,7 @@ struct rl_entry {
 	uint64_t refilled_ns;
 	uint64_t shunned_until_ns; /* see ratelimit_shun */
 	uint32_t strikes; /* 429s within that time */
+	uint32_t conns; /* see ratelimit_conns_add */
 };
 
 struct ratelimit {
@@ -267,6 +268,7 @@ lookup_or_insert(
 	e->refilled_ns = now_ns;
 	e->shunned_until_ns = 0;
 	e->strikes = 0;
+	e->conns = 0;
 	e->chain = *bucket;
 	*bucket = i;
 	lru_push_head(rl, i);
@@ -409,4 +411,20 @@ ratelimit_shunned(
 			       e->strikes >= RL_SHUN_STRIKES;
 	}
 	return false;
+}
+
+unsigned
+ratelimit_conns_add(struct ratelimit *rl, const void *key, size_t len,
+    int delta, uint64_t now_ns)
+{
+	struct rl_entry *e;
+
+	if (len > RL_KEY_MAX)
+		len = RL_KEY_MAX;
+	e = lookup_or_insert(rl, key, len, now_ns);
+	if (delta < 0 && e->conns < (uint32_t)-delta)
+		e->conns = 0;
+	else
+		e->conns += (uint32_t)delta;
+	return e->conns;
 }

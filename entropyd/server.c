@@ -202,7 +202,10 @@ server_init(
 	s->limits = ratelimit_new(conf->clients, conf->rate_per_s, conf->burst);
 	s->log_limits = ratelimit_new(LOG_TABLE, 1.0 / 60, 1);
 	s->shunned = ratelimit_new(conf->clients, 1, 1);
-	if (s->limits == NULL || s->log_limits == NULL || s->shunned == NULL)
+	s->conns = ratelimit_new(conf->clients, 1, 1);
+	s->max_per_client = conf->max_per_ip;
+	if (s->limits == NULL || s->log_limits == NULL || s->shunned == NULL ||
+	    s->conns == NULL)
 		return -ENOMEM;
 	return 0;
 }
@@ -566,7 +569,9 @@ on_accept(void *cls, const struct sockaddr *addr, socklen_t len)
 	acl_client_key(addr, key);
 	pthread_mutex_lock(&s->limit_lock);
 	shunned =
-	    ratelimit_shunned(s->shunned, key, sizeof(key), time_mono_ns());
+	    ratelimit_shunned(s->shunned, key, sizeof(key), time_mono_ns()) ||
+	    ratelimit_conns_add(s->conns, key, sizeof(key), 0,
+	        time_mono_ns()) >= s->max_per_client;
 	pthread_mutex_unlock(&s->limit_lock);
 	if (shunned)
 		atomic_fetch_add(&s->shunned_connections, 1);
@@ -584,16 +589,29 @@ on_completed(void *cls, struct MHD_Connection *c, void **req_cls,
 	*req_cls = NULL;
 }
 
+/*
+ * Counts open connections per client /64: libmicrohttpd's own per-IP
+ * limit counts exact addresses, and an IPv6 host has a whole /64 to
+ * open connections from.
+ */
 static void
 on_connection(void *cls, struct MHD_Connection *c, void **socket_ctx,
     enum MHD_ConnectionNotificationCode code)
 {
 	struct server *s = cls;
+	const union MHD_ConnectionInfo *ci =
+	    MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	int delta = code == MHD_CONNECTION_NOTIFY_STARTED ? 1 : -1;
+	uint8_t key[16];
 
-	(void)c;
 	(void)socket_ctx;
-	atomic_fetch_add(
-	    &s->connections, code == MHD_CONNECTION_NOTIFY_STARTED ? 1 : -1);
+	atomic_fetch_add(&s->connections, delta);
+	if (ci == NULL || ci->client_addr == NULL)
+		return;
+	acl_client_key(ci->client_addr, key);
+	pthread_mutex_lock(&s->limit_lock);
+	ratelimit_conns_add(s->conns, key, sizeof(key), delta, time_mono_ns());
+	pthread_mutex_unlock(&s->limit_lock);
 }
 
 /* /metrics and /healthz on the admin listener. */
@@ -851,6 +869,7 @@ server_stop(struct server *s)
 	ratelimit_free(s->limits);
 	ratelimit_free(s->log_limits);
 	ratelimit_free(s->shunned);
-	s->limits = s->log_limits = s->shunned = NULL;
+	ratelimit_free(s->conns);
+	s->limits = s->log_limits = s->shunned = s->conns = NULL;
 	policy_free(&s->policy);
 }

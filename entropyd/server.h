@@ -45,6 +45,8 @@ struct server {
 	struct ratelimit *limits; /* seeds per client */
 	struct ratelimit *log_limits; /* log lines per client */
 	struct ratelimit *shunned; /* addresses told to wait */
+	struct ratelimit *conns; /* open connections per /64 */
+	unsigned max_per_client; /* max_per_ip, counted per /64 */
 	atomic_uint_fast64_t requests[OUT_MAX];
 	atomic_uint_fast64_t seed_bytes;
 	atomic_uint_fast64_t shunned_connections;
