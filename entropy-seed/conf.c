@@ -106,23 +106,16 @@ static const struct conf_key keys[] = {
     CONF_KEY_END,
 };
 
-static void *
-open_main(void *ctx, const char *instance, char *why, size_t why_size)
-{
-	(void)instance;
-	(void)why;
-	(void)why_size;
-	return ctx;
-}
-
 static const struct conf_section sections[] = {
-    {"entropy-seed", false, keys, open_main},
+    {"entropy-seed", false, keys, NULL},
     {NULL, false, NULL, NULL},
 };
 
 static void
-conf_start(struct seed_conf *c, const char *name)
+conf_start(void *conf, const char *name)
 {
+	struct seed_conf *c = conf;
+
 	memset(c, 0, sizeof(*c));
 	snprintf(c->path, sizeof(c->path), "%s", name);
 	c->timeout_ns = 3 * NSEC_PER_SEC;
@@ -131,8 +124,10 @@ conf_start(struct seed_conf *c, const char *name)
 }
 
 static int
-conf_finish(struct seed_conf *c, struct conf_error *err)
+conf_finish(void *conf, struct conf_error *err)
 {
+	struct seed_conf *c = conf;
+
 	if ((c->cert == NULL) != (c->key == NULL)) {
 		conf_error_set(err, c->path, 0, c->cert ? "key" : "cert",
 		    "cert and key go together");
@@ -141,18 +136,25 @@ conf_finish(struct seed_conf *c, struct conf_error *err)
 	return 0;
 }
 
+static void
+conf_release(void *c)
+{
+	seed_conf_free(c);
+}
+
+static const struct conf_loader loader = {
+    sections, conf_start, conf_finish, conf_release};
+
 int
 seed_conf_load(const char *path, bool missing_ok, struct seed_conf *c,
     struct conf_error *err)
 {
-	int rc;
+	int rc = conf_load(&loader, path, NULL, 0, c, err);
 
-	conf_start(c, path);
-	rc = conf_parse_file(path, sections, c, err);
-	if (rc == -ENOENT && missing_ok)
+	if (rc == -ENOENT && missing_ok) {
+		conf_start(c, path); /* no file: the defaults */
 		return 0;
-	if (rc < 0 || (rc = conf_finish(c, err)) < 0)
-		seed_conf_free(c);
+	}
 	return rc;
 }
 
@@ -160,13 +162,7 @@ int
 seed_conf_load_buf(const char *name, const char *buf, size_t len,
     struct seed_conf *c, struct conf_error *err)
 {
-	int rc;
-
-	conf_start(c, name);
-	if ((rc = conf_parse_buf(name, buf, len, sections, c, err)) < 0 ||
-	    (rc = conf_finish(c, err)) < 0)
-		seed_conf_free(c);
-	return rc;
+	return conf_load(&loader, name, buf, len, c, err);
 }
 
 void

@@ -170,23 +170,16 @@ static const struct conf_key keys[] = {
     CONF_KEY_END,
 };
 
-static void *
-open_main(void *ctx, const char *instance, char *why, size_t why_size)
-{
-	(void)instance;
-	(void)why;
-	(void)why_size;
-	return ctx;
-}
-
 static const struct conf_section sections[] = {
-    {"entropyd", false, keys, open_main},
+    {"entropyd", false, keys, NULL},
     {NULL, false, NULL, NULL},
 };
 
 static void
-conf_start(struct entropyd_conf *conf, const char *name)
+conf_start(void *c, const char *name)
 {
+	struct entropyd_conf *conf = c;
+
 	memset(conf, 0, sizeof(*conf));
 	snprintf(conf->path, sizeof(conf->path), "%s", name);
 	conf->rate_per_s = 6.0 / 60;
@@ -199,8 +192,9 @@ conf_start(struct entropyd_conf *conf, const char *name)
 
 /* Defaults that need the file's values, and checks across keys. */
 static int
-conf_finish(struct entropyd_conf *conf, struct conf_error *err)
+conf_finish(void *c, struct conf_error *err)
 {
+	struct entropyd_conf *conf = c;
 	struct sockaddr_storage ss;
 	socklen_t len;
 
@@ -228,30 +222,27 @@ conf_finish(struct entropyd_conf *conf, struct conf_error *err)
 	return 0;
 }
 
+static void
+conf_release(void *c)
+{
+	entropyd_conf_free(c);
+}
+
+static const struct conf_loader loader = {
+    sections, conf_start, conf_finish, conf_release};
+
 int
 entropyd_conf_load(
     const char *path, struct entropyd_conf *conf, struct conf_error *err)
 {
-	int rc;
-
-	conf_start(conf, path);
-	if ((rc = conf_parse_file(path, sections, conf, err)) < 0 ||
-	    (rc = conf_finish(conf, err)) < 0)
-		entropyd_conf_free(conf);
-	return rc;
+	return conf_load(&loader, path, NULL, 0, conf, err);
 }
 
 int
 entropyd_conf_load_buf(const char *name, const char *buf, size_t len,
     struct entropyd_conf *conf, struct conf_error *err)
 {
-	int rc;
-
-	conf_start(conf, name);
-	if ((rc = conf_parse_buf(name, buf, len, sections, conf, err)) < 0 ||
-	    (rc = conf_finish(conf, err)) < 0)
-		entropyd_conf_free(conf);
-	return rc;
+	return conf_load(&loader, name, buf, len, conf, err);
 }
 
 void

@@ -203,15 +203,6 @@ static const struct conf_key feed_keys[] = {
 };
 
 static void *
-open_main(void *ctx, const char *instance, char *why, size_t why_size)
-{
-	(void)instance;
-	(void)why;
-	(void)why_size;
-	return ctx;
-}
-
-static void *
 open_feed(void *ctx, const char *instance, char *why, size_t why_size)
 {
 	struct feedcache_conf *conf = ctx;
@@ -250,15 +241,16 @@ open_feed(void *ctx, const char *instance, char *why, size_t why_size)
 }
 
 static const struct conf_section sections[] = {
-    {"feedcache", false, main_keys, open_main},
+    {"feedcache", false, main_keys, NULL},
     {"feed", true, feed_keys, open_feed},
     {NULL, false, NULL, NULL},
 };
 
 /* Defaults and the checks that span keys, after the file was read. */
 static int
-conf_finish(struct feedcache_conf *conf, struct conf_error *err)
+conf_finish(void *c, struct conf_error *err)
 {
+	struct feedcache_conf *conf = c;
 	char why[128];
 
 	if (conf->cache_dir == NULL &&
@@ -278,37 +270,36 @@ nomem:
 }
 
 static void
-conf_start(struct feedcache_conf *conf, const char *name)
+conf_start(void *c, const char *name)
 {
+	struct feedcache_conf *conf = c;
+
 	memset(conf, 0, sizeof(*conf));
 	snprintf(conf->path, sizeof(conf->path), "%s", name);
 	conf->max_parallel = 16;
 }
 
+static void
+conf_release(void *c)
+{
+	feedcache_conf_free(c);
+}
+
+static const struct conf_loader loader = {
+    sections, conf_start, conf_finish, conf_release};
+
 int
 feedcache_conf_load(
     const char *path, struct feedcache_conf *conf, struct conf_error *err)
 {
-	int rc;
-
-	conf_start(conf, path);
-	if ((rc = conf_parse_file(path, sections, conf, err)) < 0 ||
-	    (rc = conf_finish(conf, err)) < 0)
-		feedcache_conf_free(conf);
-	return rc;
+	return conf_load(&loader, path, NULL, 0, conf, err);
 }
 
 int
 feedcache_conf_load_buf(const char *name, const char *buf, size_t len,
     struct feedcache_conf *conf, struct conf_error *err)
 {
-	int rc;
-
-	conf_start(conf, name);
-	if ((rc = conf_parse_buf(name, buf, len, sections, conf, err)) < 0 ||
-	    (rc = conf_finish(conf, err)) < 0)
-		feedcache_conf_free(conf);
-	return rc;
+	return conf_load(&loader, name, buf, len, conf, err);
 }
 
 static void

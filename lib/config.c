@@ -381,7 +381,9 @@ conf_section_begin(struct conf_parser *p, unsigned line)
 	}
 
 	why[0] = '\0';
-	obj = s->open(p->ctx, instance, why, sizeof(why));
+	/* No open(): a singleton section stored in the context itself. */
+	obj = s->open != NULL ? s->open(p->ctx, instance, why, sizeof(why))
+	                      : p->ctx;
 	if (obj == NULL) {
 		conf_fail(p, -EINVAL, line, NULL, "section [%s] refused: %s.",
 		    p->cur_label, why[0] != '\0' ? why : "no reason given");
@@ -726,11 +728,14 @@ conf_parse_buf(const char *name, const char *buf, size_t len,
 		return -EINVAL;
 	}
 	while (sections[p.nsections].name != NULL) {
-		if (sections[p.nsections].open == NULL ||
-		    sections[p.nsections].keys == NULL) {
+		const struct conf_section *s = &sections[p.nsections];
+
+		/* A named section needs open(): instances cannot share ctx. */
+		if (s->keys == NULL || (s->named && s->open == NULL)) {
 			conf_error_set(p.err, p.name, 0, NULL,
-			    "section [%s] has no open function or no keys.",
-			    sections[p.nsections].name);
+			    "section [%s] has no keys, or is named and has no "
+			    "open function.",
+			    s->name);
 			return -EINVAL;
 		}
 		p.nsections++;
@@ -882,4 +887,21 @@ conf_each_item(const char *value, conf_parse_fn *fn, void *field, char *why,
 		p = *end == ',' ? end + 1 : end;
 	}
 	return 0;
+}
+
+int
+conf_load(const struct conf_loader *l, const char *name, const char *buf,
+    size_t len, void *conf, struct conf_error *err)
+{
+	int rc;
+
+	l->start(conf, name);
+	rc = buf == NULL
+	         ? conf_parse_file(name, l->sections, conf, err)
+	         : conf_parse_buf(name, buf, len, l->sections, conf, err);
+	if (rc == 0 && l->finish != NULL)
+		rc = l->finish(conf, err);
+	if (rc < 0)
+		l->free(conf);
+	return rc;
 }

@@ -101,7 +101,7 @@ struct conf_section {
 	const char *name; /* "feedcache", or "feed" for "[feed NAME]" */
 	bool named;
 	const struct conf_key *keys; /* ends with CONF_KEY_END */
-	conf_open_fn *open;
+	conf_open_fn *open; /* NULL (unnamed only): keys go into ctx */
 };
 
 struct conf_error {
@@ -131,11 +131,27 @@ int conf_parse_buf(const char *name, const char *buf, size_t len,
     const struct conf_section *sections, void *ctx, struct conf_error *err);
 
 /*
- * Fills *err the way the parser does, for checks a program makes after
- * parsing (one key against another): msg becomes "FILE:LINE: KEY: " and
- * the formatted text, without LINE when line is 0 and without KEY when
- * key is NULL or "". The text should be a sentence ending in ".".
+ * How a program loads its configuration struct: start() clears it and
+ * sets the defaults (name is the file, for messages), finish() (may be
+ * NULL) fills what depends on the file and checks across keys, free()
+ * releases it and must accept a half-filled struct.
  */
+struct conf_loader {
+	const struct conf_section *sections;
+	void (*start)(void *conf, const char *name);
+	int (*finish)(void *conf, struct conf_error *err);
+	void (*free)(void *conf);
+};
+
+/*
+ * start, parse the file name (or, when buf is not NULL, len bytes of
+ * text named name), finish; on any failure free, so *conf holds nothing
+ * to release. Returns 0, -errno when the file cannot be read, or
+ * -EINVAL with err filled.
+ */
+int conf_load(const struct conf_loader *l, const char *name, const char *buf,
+    size_t len, void *conf, struct conf_error *err);
+
 /*
  * For CONF_CUSTOM keys that hold a comma-separated list: calls fn on each
  * item, blanks trimmed, with the same field. An empty item (",,") or one
@@ -144,6 +160,12 @@ int conf_parse_buf(const char *name, const char *buf, size_t len,
 int conf_each_item(const char *value, conf_parse_fn *fn, void *field, char *why,
     size_t why_size);
 
+/*
+ * Fills *err the way the parser does, for checks a program makes after
+ * parsing (one key against another): msg becomes "FILE:LINE: KEY: " and
+ * the formatted text, without LINE when line is 0 and without KEY when
+ * key is NULL or "". The text should be a sentence ending in ".".
+ */
 void conf_error_set(struct conf_error *err, const char *file, unsigned line,
     const char *key, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));

@@ -553,6 +553,89 @@ test_each_item(void **state)
 	assert_string_equal(out, "a");
 }
 
+/* conf_load: defaults, a singleton section with no open(), finish, free. */
+struct loaded {
+	uint32_t workers;
+	char name[32];
+	int freed;
+};
+
+static const struct conf_key loaded_keys[] = {
+    CONF_KEY("workers", CONF_U32, struct loaded, workers),
+    CONF_KEY_END,
+};
+
+static const struct conf_section loaded_sections[] = {
+    {"main", false, loaded_keys, NULL},
+    {0},
+};
+
+static void
+loaded_start(void *c, const char *name)
+{
+	struct loaded *l = c;
+
+	memset(l, 0, sizeof(*l));
+	snprintf(l->name, sizeof(l->name), "%s", name);
+	l->workers = 4;
+}
+
+static int
+loaded_finish(void *c, struct conf_error *e)
+{
+	struct loaded *l = c;
+
+	if (l->workers % 2 == 0)
+		return 0;
+	conf_error_set(e, l->name, 0, "workers", "must be even.");
+	return -EINVAL;
+}
+
+static void
+loaded_free(void *c)
+{
+	((struct loaded *)c)->freed++;
+}
+
+static void
+test_load(void **state)
+{
+	static const struct conf_loader loader = {
+	    loaded_sections, loaded_start, loaded_finish, loaded_free};
+	static const struct conf_section named_without_open[] = {
+	    {"feed", true, loaded_keys, NULL},
+	    {0},
+	};
+	struct loaded l;
+
+	(void)state;
+	assert_int_equal(conf_load(&loader, "a.conf", "", 0, &l, &err), 0);
+	assert_int_equal(l.workers, 4);
+	assert_string_equal(l.name, "a.conf");
+
+	assert_int_equal(
+	    conf_load(&loader, "b.conf", "[main]\nworkers = 8\n", 19, &l, &err),
+	    0);
+	assert_int_equal(l.workers, 8);
+	assert_int_equal(l.freed, 0);
+
+	assert_int_equal(
+	    conf_load(&loader, "c.conf", "[main]\nworkers = 7\n", 19, &l, &err),
+	    -EINVAL);
+	assert_string_equal(err.msg, "c.conf: workers: must be even.");
+	assert_int_equal(l.freed, 1);
+
+	assert_int_equal(
+	    conf_load(&loader, "/nonexistent/d.conf", NULL, 0, &l, &err),
+	    -ENOENT);
+	assert_int_equal(l.freed, 1);
+
+	assert_int_equal(conf_parse_buf("e.conf", "[feed a]\n", 9,
+	                     named_without_open, &l, &err),
+	    -EINVAL);
+	assert_non_null(strstr(err.msg, "named and has no open function"));
+}
+
 int
 main(void)
 {
@@ -572,6 +655,7 @@ main(void)
 	    cmocka_unit_test_teardown(test_error_set, reset),
 	    cmocka_unit_test_teardown(test_parse_file, reset),
 	    cmocka_unit_test(test_each_item),
+	    cmocka_unit_test(test_load),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
