@@ -100,20 +100,26 @@ expect 413 "a 1 KiB + 1 body" \
 pad 200000 >"$T/big"
 expect 413 "a 200 KB body" --data-binary "@$T/big" "$URL/"
 expect 413 "a 2 KB query" "$URL/?challenge=$CH&x=$(pad 2000)"
-code=$(req "$URL/?challenge=$CH&x=$(pad 40000)")
-case $code in
-4??) ;;
-*) fail "a 40 KB URI: got $code" ;;
-esac
-still_serving "a 40 KB URI"
-pass "a 40 KB URI: $code"
-code=$(req -H "X-Padding: $(pad 40000)" "$URL/?challenge=$CH")
-case $code in
-4??) ;;
-*) fail "a 40 KB header: got $code" ;;
-esac
-still_serving "a 40 KB header"
-pass "a 40 KB header: $code"
+# big WHAT CURL-ARGS...: the status of a request past the daemon's
+# connection memory. The daemon answers 4xx and closes with the rest of
+# the request unread, so the kernel may reset the connection before curl
+# reads the answer (000): ask again, up to 3 times, for the status.
+big() {
+	what=$1
+	shift
+	for _ in 1 2 3; do
+		code=$(req "$@")
+		[ "$code" = 000 ] || break
+	done
+	case $code in
+	4??) ;;
+	*) fail "$what: got $code" ;;
+	esac
+	still_serving "$what"
+	pass "$what: $code"
+}
+big "a 40 KB URI" "$URL/?challenge=$CH&x=$(pad 40000)"
+big "a 40 KB header" -H "X-Padding: $(pad 40000)" "$URL/?challenge=$CH"
 # Methods and paths.
 for m in PUT DELETE PATCH OPTIONS TRACE; do
 	expect 405 "$m" -X $m "$URL/?challenge=$CH"
