@@ -172,10 +172,7 @@ main(int argc, char **argv)
 	/* The default file may be absent when --server names the servers. */
 	rc = seed_conf_load(path, !path_given && nservers > 0, &conf, &err);
 	if (rc < 0) {
-		if (rc == -EINVAL)
-			log_errorx("%s", err.msg);
-		else
-			log_warnx("%s: %s", path, strerror(-rc));
+		log_errorx("%s", err.msg);
 		return EXIT_USAGE;
 	}
 	/* --server replaces the configured list. */

@@ -39,23 +39,6 @@ usage(int status)
 	exit(status);
 }
 
-static void
-load_conf(const char *path, struct entropyd_conf *conf)
-{
-	struct conf_error err;
-	int rc = entropyd_conf_load(path, conf, &err);
-
-	if (rc == -EINVAL || rc == -EFBIG) {
-		log_errorx("%s", err.msg);
-		exit(EXIT_USAGE);
-	}
-	if (rc < 0) {
-		errno = -rc;
-		log_warn("%s", path);
-		exit(EXIT_USAGE);
-	}
-}
-
 /*
  * Drops to user for good: supplementary groups, group, user, in that
  * order, and checks that root cannot be regained.
@@ -160,6 +143,7 @@ main(int argc, char **argv)
 	};
 	const char *path = DEFAULT_CONF;
 	struct entropyd_conf conf;
+	struct conf_error err;
 	struct server_files files;
 	struct policy policy;
 	struct server server;
@@ -198,7 +182,10 @@ main(int argc, char **argv)
 	if (optind != argc)
 		usage(EXIT_USAGE);
 
-	load_conf(path, &conf);
+	if (entropyd_conf_load(path, &conf, &err) < 0) {
+		log_errorx("%s", err.msg);
+		return EXIT_USAGE;
+	}
 	memset(&files, 0, sizeof(files));
 	memset(&policy, 0, sizeof(policy));
 	if (policy_load(&conf, &policy, why, sizeof(why)) < 0 ||

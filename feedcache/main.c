@@ -55,23 +55,6 @@ usage(int status)
 	exit(status);
 }
 
-static void
-load_conf(const char *path, struct feedcache_conf *conf)
-{
-	struct conf_error err;
-	int rc = feedcache_conf_load(path, conf, &err);
-
-	if (rc == -EINVAL || rc == -EFBIG) {
-		log_errorx("%s", err.msg);
-		exit(EXIT_USAGE);
-	}
-	if (rc < 0) {
-		errno = -rc;
-		log_warn("%s", path);
-		exit(EXIT_USAGE);
-	}
-}
-
 static const struct feed *
 conf_feed(const struct feedcache_conf *conf, const char *name)
 {
@@ -466,6 +449,7 @@ main(int argc, char **argv)
 {
 	const char *conf_path = DEFAULT_CONF;
 	struct feedcache_conf conf;
+	struct conf_error err;
 	enum log_level level = LOG_LEVEL_INFO;
 	const char *cmd;
 	int c, rc;
@@ -500,7 +484,10 @@ main(int argc, char **argv)
 		log_warnx("unknown command '%s'", cmd);
 		usage(EXIT_USAGE);
 	}
-	load_conf(conf_path, &conf);
+	if (feedcache_conf_load(conf_path, &conf, &err) < 0) {
+		log_errorx("%s", err.msg);
+		return EXIT_USAGE;
+	}
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
 		fatalx("libcurl failed to initialise");
 	validate_init();
