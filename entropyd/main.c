@@ -112,8 +112,8 @@ reload(struct server *s, const char *path, const struct entropyd_conf *run)
 	notify_systemd("RELOADING=1");
 	rc = entropyd_conf_load(path, &conf, &err);
 	if (rc < 0) {
-		log_warnx("reload: %s; keeping the running configuration",
-		    rc == -EINVAL ? err.msg : strerror(-rc));
+		log_warnx(
+		    "reload: %s; keeping the running configuration", err.msg);
 	} else if (policy_load(&conf, &policy, why, sizeof(why)) < 0) {
 		log_warnx("reload: %s; keeping the running configuration", why);
 		entropyd_conf_free(&conf);

@@ -22,6 +22,7 @@
 #include "idlepoll.h"
 #include "probe.h"
 #include "procstat.h"
+#include "snapshot.h"
 #include "timeutil.h"
 
 #define PROBE_DEFAULT_NS (5 * NSEC_PER_SEC)
@@ -116,7 +117,7 @@ struct probe {
 	int stat_fd;
 	char *stat_buf;
 	size_t stat_cap;
-	struct procstat snap[2];
+	struct snapshot snap[2];
 	uint64_t busy_ns; /* /proc/stat elapsed over busy windows */
 	uint64_t idle_ns;
 	unsigned busy_windows;
@@ -480,36 +481,17 @@ stat_read(struct probe *p, size_t *len)
 	return 0;
 }
 
-/* Reads and parses /proc/stat into ps, growing its cpu[] as needed. */
+/* Reads and parses /proc/stat into snap, growing its cpu[] as needed. */
 static int
-stat_sample(struct probe *p, struct procstat *ps)
+stat_sample(struct probe *p, struct snapshot *snap)
 {
-	struct procstat_cpu *cpu = ps->cpu, *bigger;
-	unsigned cap = ps->cpu_cap;
-	size_t len = 0;
+	struct raw_snapshot raw = {.stat = p->stat_buf};
+	const char *what;
 	int rc;
 
-	if ((rc = stat_read(p, &len)) < 0)
+	if ((rc = stat_read(p, &raw.stat_len)) < 0)
 		return rc;
-	for (;;) {
-		memset(ps, 0, sizeof(*ps));
-		ps->cpu = cpu;
-		ps->cpu_cap = cap;
-		rc = procstat_parse(p->stat_buf, len, ps);
-		if (rc != -ENOSPC)
-			break;
-		if (cap >= 65536)
-			return -EFBIG;
-		bigger = realloc(cpu, (size_t)cap * 2 * sizeof(*cpu));
-		if (bigger == NULL)
-			return -ENOMEM;
-		cpu = bigger;
-		cap *= 2;
-	}
-	/* Keep the (maybe grown) array even if the text was bad. */
-	ps->cpu = cpu;
-	ps->cpu_cap = cap;
-	return rc < 0 ? rc : 0;
+	return snapshot_parse(&raw, snap, &what);
 }
 
 static const struct cpu_times *
@@ -535,8 +517,8 @@ tally_stat(struct probe *p, bool busy)
 	for (unsigned i = 0; i < p->ncpu; i++) {
 		struct cpu_tally *t = &p->tally[i];
 		struct phase_cpu *ph = busy ? &t->busy : &t->idle;
-		const struct cpu_times *a = stat_find(&p->snap[0], t->cpu);
-		const struct cpu_times *b = stat_find(&p->snap[1], t->cpu);
+		const struct cpu_times *a = stat_find(&p->snap[0].stat, t->cpu);
+		const struct cpu_times *b = stat_find(&p->snap[1].stat, t->cpu);
 
 		if (a == NULL || b == NULL) {
 			ph->missing++;
@@ -730,11 +712,8 @@ probe_setup(struct probe *p, const struct probe_opts *opts, FILE *out)
 	if ((rc = probe_cpus(p)) < 0)
 		return rc;
 	for (int i = 0; i < 2; i++) {
-		p->snap[i].cpu_cap = p->ncpu < 64 ? 64 : p->ncpu;
-		p->snap[i].cpu_detail = true;
-		p->snap[i].cpu =
-		    calloc(p->snap[i].cpu_cap, sizeof(*p->snap[i].cpu));
-		if (p->snap[i].cpu == NULL)
+		if (snapshot_init(
+		        &p->snap[i], p->ncpu < 64 ? 64 : p->ncpu, true) < 0)
 			return -ENOMEM;
 	}
 
@@ -758,8 +737,8 @@ probe_free(struct probe *p)
 	if (p->stat_fd >= 0)
 		close(p->stat_fd);
 	free(p->stat_buf);
-	free(p->snap[0].cpu);
-	free(p->snap[1].cpu);
+	snapshot_free(&p->snap[0]);
+	snapshot_free(&p->snap[1]);
 	free(p->tally);
 	free(p->spinner);
 	free(p->canary.lateness_ns);
