@@ -52,10 +52,6 @@ grep -q 'connection 1 held' "$T/hung.log" ||
     fail "the hung server was never connected to" "$T/hung.log"
 grep -q 'connection 1: garbage sent' "$T/garbage.log" ||
     fail "the garbage server was never connected to" "$T/garbage.log"
-# The hung server costs its timeout (2 s), no more; the whole run stays
-# well inside the 10 s deadline.
-[ "$MS" -lt 6000 ] && pass "four servers: ${MS} ms, under timeout + 4 s" ||
-    fail "four servers took ${MS} ms"
 
 # 2. Every server hung: the deadline (3 s) ends the run, with a warning.
 H1=$(free_port)
@@ -74,9 +70,13 @@ if [ $RC = 0 ] && has hung "no seed from any server"; then
 else
 	fail "all hung: exit $RC, want 0" "$T/hung.out"
 fi
-[ "$MS" -lt 8000 ] && pass "all hung: ${MS} ms, within the 3 s deadline + margin" ||
-    fail "all hung: ${MS} ms, over 3 s + 5 s margin"
-[ "$MS" -ge 2500 ] || fail "all hung: gave up after ${MS} ms, before the deadline"
+# No clock in the test: the first server costs its 2 s timeout, the
+# second is cut off by the 3 s deadline, the third is never tried.
+grep -q 'connection 1 held' "$T/hung2.log" ||
+    fail "all hung: gave up before trying the second server" "$T/hung.out"
+grep -q '^connection' "$T/hung3.log" &&
+    fail "all hung: the third server was tried past the deadline" \
+        "$T/hung.out"
 has hung "deadline of 3.0 s reached" &&
     pass "all hung: says the deadline was reached" ||
     fail "all hung: no word of the deadline" "$T/hung.out"
@@ -87,5 +87,4 @@ if [ $RC = 1 ] && has hung "no seed from any server"; then
 else
 	fail "all hung, --strict: exit $RC, want 1" "$T/hung.out"
 fi
-[ "$MS" -lt 8000 ] || fail "all hung, --strict: ${MS} ms"
 finish
