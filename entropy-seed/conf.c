@@ -158,13 +158,6 @@ seed_conf_load(const char *path, bool missing_ok, struct seed_conf *c,
 	return rc;
 }
 
-int
-seed_conf_load_buf(const char *name, const char *buf, size_t len,
-    struct seed_conf *c, struct conf_error *err)
-{
-	return conf_load(&loader, name, buf, len, c, err);
-}
-
 void
 seed_conf_free(struct seed_conf *c)
 {

@@ -27,12 +27,10 @@ struct seed_conf {
 
 /*
  * Loads path; a missing file is fine when missing_ok (servers may come
- * from --server). Returns 0, -errno, or -EINVAL with err filled.
+ * from --server). Returns 0 or -errno, with err filled.
  */
 int seed_conf_load(const char *path, bool missing_ok, struct seed_conf *c,
     struct conf_error *err);
-int seed_conf_load_buf(const char *name, const char *buf, size_t len,
-    struct seed_conf *c, struct conf_error *err);
 
 /* Adds a server URL (--server). Returns 0, -EINVAL (scheme) or -ENOSPC. */
 int seed_conf_add_server(

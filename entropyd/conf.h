@@ -28,7 +28,6 @@ struct entropyd_conf {
 	char *client_ca; /* NULL: no client certificates */
 	char *tokens_file; /* NULL: no tokens */
 	struct acl allow;
-	bool allow_set;
 	double rate_per_s;
 	uint32_t burst;
 	char *user;

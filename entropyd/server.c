@@ -330,7 +330,7 @@ admit(struct server *s, struct MHD_Connection *c, struct request *r)
 	const struct sockaddr *sa = ci != NULL ? ci->client_addr : NULL;
 	const char *auth, *token, *name = NULL;
 	char addr[64], cn[TOKEN_NAME_MAX + 1];
-	bool ok = sa != NULL, have_cn = false;
+	bool ok = true;
 	size_t len;
 
 	if (sa == NULL)
@@ -360,7 +360,7 @@ admit(struct server *s, struct MHD_Connection *c, struct request *r)
 		}
 	}
 	if (ok && s->policy.client_certs) {
-		ok = have_cn = client_cert_name(c, cn, sizeof(cn));
+		ok = client_cert_name(c, cn, sizeof(cn));
 		if (ok) {
 			r->keylen = (size_t)snprintf(
 			    (char *)r->key, sizeof(r->key), "c:%.64s", cn);
@@ -369,7 +369,6 @@ admit(struct server *s, struct MHD_Connection *c, struct request *r)
 		}
 	}
 	pthread_rwlock_unlock(&s->policy_lock);
-	(void)have_cn;
 	return ok;
 }
 

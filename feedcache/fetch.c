@@ -356,14 +356,11 @@ fetch_release(struct fetch *f)
 
 int
 fetch_start(struct fetch *f, const struct feedcache_conf *conf,
-    const struct feed *feed, int lock_fd, int64_t now, char *why,
-    size_t why_size)
+    const struct feed *feed, int lock_fd, char *why, size_t why_size)
 {
 	int rc;
 
-	(void)now;
 	memset(f, 0, sizeof(*f));
-	f->conf = conf;
 	f->feed = feed;
 	f->lock_fd = lock_fd;
 	if (feed_body_path(

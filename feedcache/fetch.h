@@ -17,7 +17,6 @@
 #include "meta.h"
 
 struct fetch {
-	const struct feedcache_conf *conf;
 	const struct feed *feed;
 	CURL *easy;
 	struct curl_slist *request_headers;
@@ -66,8 +65,7 @@ int feed_lock(const struct feedcache_conf *conf, const char *name);
  * reason in why.
  */
 int fetch_start(struct fetch *f, const struct feedcache_conf *conf,
-    const struct feed *feed, int lock_fd, int64_t now, char *why,
-    size_t why_size);
+    const struct feed *feed, int lock_fd, char *why, size_t why_size);
 
 /*
  * Completes a refresh after libcurl reported code for f->easy (already

@@ -257,8 +257,7 @@ background_refresh(
 		dup2(null, STDOUT_FILENO);
 		dup2(null, STDERR_FILENO);
 	}
-	if (fetch_start(&fx, conf, f, lock_fd, (int64_t)time(NULL), why,
-	        sizeof(why)) < 0)
+	if (fetch_start(&fx, conf, f, lock_fd, why, sizeof(why)) < 0)
 		_exit(1);
 	/* Checked again under the lock, where the meta file is current. */
 	if (!may_refresh(&fx.meta, (int64_t)time(NULL))) {

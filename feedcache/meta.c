@@ -275,7 +275,6 @@ meta_save(const char *path, const struct feed_meta *m)
 void
 meta_stats(const struct feed_meta *m, struct feed_stats *s)
 {
-	s->fetched = m->fetched;
 	s->checked = m->checked;
 	s->failures = m->failures;
 	s->have_copy = m->hash[0] != '\0';

@@ -58,7 +58,7 @@ struct feed_meta {
 
 /* What metrics need of a feed's meta, kept in memory for every feed. */
 struct feed_stats {
-	int64_t fetched, checked;
+	int64_t checked;
 	uint32_t failures;
 	bool have_copy;
 	uint64_t size, bytes;

@@ -84,6 +84,8 @@ replace_locked(const struct feedcache_conf *conf, const char *buf, size_t len)
 		return rc;
 	}
 	if ((rc = atomic_file_open_fixed(&af, conf->metrics_file, 0644)) == 0) {
+		af.sync =
+		    ATOMIC_SYNC_NONE; /* regenerated: loss costs nothing */
 		if ((rc = atomic_file_write(&af, buf, len)) < 0)
 			atomic_file_abort(&af);
 		else

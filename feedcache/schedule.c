@@ -297,8 +297,7 @@ start_feed(struct sched *s, int i, int64_t now)
 		reschedule(s, i, now + 60);
 		return false;
 	}
-	if ((rc = fetch_start(fx, s->conf, f, lock, now, why, sizeof(why))) <
-	    0) {
+	if ((rc = fetch_start(fx, s->conf, f, lock, why, sizeof(why))) < 0) {
 		log_warnx("feed %s: %s", f->name, why);
 		free(fx);
 		s->failed = 1;

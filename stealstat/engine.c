@@ -209,8 +209,8 @@ cpu_delta(const struct engine *e, const struct cpu_times *a,
 static void
 fill_shares(struct cpu_interval *ci, const uint64_t *d)
 {
-	uint64_t total = busy_of(d) + idle_of(d) + d[COL_STEAL];
 	uint64_t b = busy_of(d), i = idle_of(d), s = d[COL_STEAL];
+	uint64_t total = b + i + s;
 
 	ci->pct_user = 100.0 * ratio(d[COL_USER] + d[COL_NICE], total);
 	ci->pct_system =
@@ -219,8 +219,6 @@ fill_shares(struct cpu_interval *ci, const uint64_t *d)
 	ci->pct_iowait = 100.0 * ratio(d[COL_IOWAIT], total);
 	ci->pct_steal = 100.0 * ratio(s, total);
 	ci->steal_ticks = s;
-	ci->busy_ticks = b;
-	ci->idle_ticks = i;
 	/* A vCPU stolen for the whole interval wanted to run all of it. */
 	ci->u = b + i == 0 ? (s > 0 ? 1.0 : 0.0) : ratio(b, b + i);
 	ci->r = ratio(s, b + s);

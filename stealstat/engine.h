@@ -63,7 +63,7 @@ struct cpu_interval {
 	int cpu; /* -1 for the aggregate */
 	/* Shares of all ticks in the interval, as vmstat/mpstat show. */
 	double pct_user, pct_system, pct_idle, pct_iowait, pct_steal;
-	uint64_t steal_ticks, busy_ticks, idle_ticks;
+	uint64_t steal_ticks;
 	double u; /* B / (B + I): how busy the vCPU wanted to be */
 	double r; /* S / (B + S): share of wanted time stolen */
 	double wake_delay_us; /* S / interrupts, < 0 when unknown */

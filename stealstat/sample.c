@@ -72,6 +72,7 @@ static bool
 cgroup_is_limited(struct sampler *s)
 {
 	char dir[PATH_MAX], path[PATH_MAX + 32], a[64], b[64];
+	double quota_cpus;
 	ssize_t na, nb;
 	size_t dlen = strlen(s->cgroup_path);
 	int rc;
@@ -81,7 +82,7 @@ cgroup_is_limited(struct sampler *s)
 	snprintf(dir, sizeof(dir), "%.*s", (int)(dlen - 9), s->cgroup_path);
 	snprintf(path, sizeof(path), "%s/cpu.max", dir);
 	if ((na = slurp(path, a, sizeof(a))) >= 0) {
-		rc = cgroup_quota_v2(a, (size_t)na, &s->quota_cpus);
+		rc = cgroup_quota_v2(a, (size_t)na, &quota_cpus);
 	} else {
 		snprintf(path, sizeof(path), "%s/cpu.cfs_quota_us", dir);
 		na = slurp(path, a, sizeof(a));
@@ -89,8 +90,7 @@ cgroup_is_limited(struct sampler *s)
 		nb = slurp(path, b, sizeof(b));
 		if (na < 0 || nb < 0)
 			return true;
-		rc = cgroup_quota_v1(
-		    a, (size_t)na, b, (size_t)nb, &s->quota_cpus);
+		rc = cgroup_quota_v1(a, (size_t)na, b, (size_t)nb, &quota_cpus);
 	}
 	return rc != 0;
 }

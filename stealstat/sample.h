@@ -18,7 +18,6 @@ struct sampler {
 	char cgroup_buf[1024];
 	char stat_path[PATH_MAX];
 	char cgroup_path[PATH_MAX]; /* "" when no cgroup is watched */
-	double quota_cpus; /* the cgroup's CPU quota in CPUs, 0: none */
 };
 
 /*
