@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "client.h"
+#include "hex.h"
 #include "response.h"
 #include "timeutil.h"
 
@@ -39,18 +40,6 @@ on_body(char *data, size_t size, size_t nmemb, void *arg)
 	memcpy(b->data + b->len, data, n);
 	b->len += n;
 	return n;
-}
-
-static void
-hex(const unsigned char *in, size_t n, char *out)
-{
-	static const char digits[] = "0123456789abcdef";
-
-	for (size_t i = 0; i < n; i++) {
-		out[2 * i] = digits[in[i] >> 4];
-		out[2 * i + 1] = digits[in[i] & 15];
-	}
-	out[2 * n] = '\0';
 }
 
 /*
@@ -99,7 +88,7 @@ seed_fetch(const struct seed_conf *c, const char *url, const char *token,
 		    strerror(errno));
 		return -EIO;
 	}
-	hex(nonce, sizeof(nonce), challenge);
+	*hex_encode(challenge, nonce, sizeof(nonce)) = '\0';
 	snprintf(form, sizeof(form), "challenge=%s&bytes=%zu", challenge, len);
 	if ((b = calloc(1, sizeof(*b))) == NULL ||
 	    (e = curl_easy_init()) == NULL) {

@@ -9,33 +9,19 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "hex.h"
 #include "response.h"
 
 int
 sha512_hex(const void *data, size_t len, char out[129])
 {
-	static const char digits[] = "0123456789abcdef";
 	unsigned char md[64];
 	unsigned int n = 0;
 
 	if (EVP_Digest(data, len, md, &n, EVP_sha512(), NULL) != 1 || n != 64)
 		return -EIO;
-	for (unsigned i = 0; i < 64; i++) {
-		out[2 * i] = digits[md[i] >> 4];
-		out[2 * i + 1] = digits[md[i] & 15];
-	}
-	out[128] = '\0';
+	*hex_encode(out, md, 64) = '\0';
 	return 0;
-}
-
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1; /* uppercase too: the protocol is lowercase */
 }
 
 int
@@ -76,14 +62,15 @@ response_check(const char *body, size_t len, const char *challenge,
 		return -EINVAL;
 	}
 	for (size_t i = 0; i < l2; i++) {
-		if (hexval(line2[i]) < 0) {
+		/* The protocol is lowercase: A-F is not a seed. */
+		if (hex_digit(line2[i], false) < 0) {
 			snprintf(
 			    why, why_size, "second line is not lowercase hex");
 			return -EINVAL;
 		}
 	}
 	for (size_t i = 0; i < seed_len; i++)
-		seed[i] = (unsigned char)(hexval(line2[2 * i]) << 4 |
-		                          hexval(line2[2 * i + 1]));
+		seed[i] = (unsigned char)(hex_digit(line2[2 * i], false) << 4 |
+		                          hex_digit(line2[2 * i + 1], false));
 	return 0;
 }

@@ -35,6 +35,7 @@
 #include <gnutls/gnutls.h>
 #include <gnutls/crypto.h>
 
+#include "hex.h"
 #include "parse.h"
 #include "seed.h"
 
@@ -42,25 +43,11 @@
 #define FIELD_NAME_MAX 16 /* longer names are none of ours */
 #define BYTES_TEXT_MAX 16
 
-static const char hex_digits[] = "0123456789abcdef";
-
 static void
 set_why(char *why, size_t why_size, const char *reason)
 {
 	if (why != NULL && why_size > 0)
 		snprintf(why, why_size, "%s", reason);
-}
-
-static int
-hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
 }
 
 /*
@@ -80,8 +67,9 @@ form_decode(const char *s, size_t len, char *out, size_t size)
 		if (c == '+')
 			c = ' ';
 		else if (c == '%') {
-			if (len - i < 3 || (hi = hex_value(s[i + 1])) < 0 ||
-			    (lo = hex_value(s[i + 2])) < 0)
+			if (len - i < 3 ||
+			    (hi = hex_digit(s[i + 1], true)) < 0 ||
+			    (lo = hex_digit(s[i + 2], true)) < 0)
 				return -EINVAL;
 			c = (char)(hi << 4 | lo);
 			i += 2;
@@ -109,7 +97,7 @@ check_challenge(const char *c, size_t len, char *why, size_t why_size)
 		return -EINVAL;
 	}
 	for (i = 0; i < len; i++) {
-		if (hex_value(c[i]) < 0) {
+		if (hex_digit(c[i], true) < 0) {
 			set_why(why, why_size, "challenge: not hex");
 			return -EINVAL;
 		}
@@ -218,18 +206,6 @@ seed_request_parse(const char *form, size_t len, struct seed_request *out,
 	return 0;
 }
 
-static char *
-put_hex(char *p, const unsigned char *bytes, size_t len)
-{
-	size_t i;
-
-	for (i = 0; i < len; i++) {
-		*p++ = hex_digits[bytes[i] >> 4];
-		*p++ = hex_digits[bytes[i] & 0xf];
-	}
-	return p;
-}
-
 int
 seed_response_format(const struct seed_request *req, const unsigned char *seed,
     char *out, size_t size)
@@ -248,9 +224,9 @@ seed_response_format(const struct seed_request *req, const unsigned char *seed,
 	if (gnutls_hash_fast(GNUTLS_DIG_SHA512, req->challenge,
 	        req->challenge_len, digest) < 0)
 		return -EIO;
-	p = put_hex(out, digest, sizeof(digest));
+	p = hex_encode(out, digest, sizeof(digest));
 	*p++ = '\n';
-	p = put_hex(p, seed, req->bytes);
+	p = hex_encode(p, seed, req->bytes);
 	*p++ = '\n';
 	*p = '\0';
 	return (int)need;

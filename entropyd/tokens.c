@@ -10,6 +10,7 @@
 #include <gnutls/gnutls.h>
 #include <gnutls/crypto.h>
 
+#include "hex.h"
 #include "tokens.h"
 
 #define HASH_HEX_LEN 64
@@ -32,18 +33,6 @@ is_name_char(char c)
 {
 	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
 	       (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-';
-}
-
-static int
-hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
 }
 
 static bool
@@ -90,7 +79,8 @@ parse_entry(
 		return -EINVAL;
 	}
 	for (i = 0; i < sizeof(e->hash); i++) {
-		int hi = hex_value(hex[2 * i]), lo = hex_value(hex[2 * i + 1]);
+		int hi = hex_digit(hex[2 * i], true),
+		    lo = hex_digit(hex[2 * i + 1], true);
 
 		if (hi < 0 || lo < 0) {
 			*reason = "hash is not hex";

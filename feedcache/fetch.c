@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "fetch.h"
+#include "hex.h"
 #include "timeutil.h"
 #include "validate.h"
 
@@ -401,18 +402,6 @@ fail:
 	return rc;
 }
 
-static void
-hex(const unsigned char *in, size_t n, char *out)
-{
-	static const char digits[] = "0123456789abcdef";
-
-	for (size_t i = 0; i < n; i++) {
-		out[2 * i] = digits[in[i] >> 4];
-		out[2 * i + 1] = digits[in[i] & 15];
-	}
-	out[2 * n] = '\0';
-}
-
 /* Reads the received body back for validation; NULL on failure. */
 static char *
 read_body(struct fetch *f)
@@ -444,17 +433,19 @@ take_body(struct fetch *f, char *msg, size_t size)
 	unsigned int dlen = 0;
 	char hash[65], why[200];
 	struct stat st;
-	char *body;
+	char *body = NULL;
 	int rc;
 
 	EVP_DigestFinal_ex(f->sha, digest, &dlen);
-	hex(digest, 32, hash);
+	*hex_encode(hash, digest, 32) = '\0';
 	if (f->body_known && strcmp(hash, f->meta.hash) == 0) {
 		snprintf(msg, size, "unchanged (%llu bytes)",
 		    (unsigned long long)f->received);
 		return RESULT_UNCHANGED;
 	}
-	if ((body = read_body(f)) == NULL) {
+	/* Read back only for a check that parses it; most only count. */
+	if (validate_reads_body(f->feed->validate) &&
+	    (body = read_body(f)) == NULL) {
 		snprintf(
 		    msg, size, "reading the body back: %s", strerror(errno));
 		return RESULT_LOCAL;

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "atomicfile.h"
+#include "hex.h"
 #include "meta.h"
 #include "parse.h"
 
@@ -69,7 +70,7 @@ is_hex_hash(const char *s)
 	if (strlen(s) != 64)
 		return false;
 	for (; *s != '\0'; s++)
-		if (!((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'f')))
+		if (hex_digit(*s, false) < 0)
 			return false;
 	return true;
 }

@@ -82,6 +82,12 @@ validate_json(const char *body, size_t len, char *why, size_t why_size)
 	return 0;
 }
 
+bool
+validate_reads_body(int kind)
+{
+	return kind == VALIDATE_XML || kind == VALIDATE_JSON;
+}
+
 int
 validate_body(
     int kind, const char *body, size_t len, char *why, size_t why_size)
