@@ -19,7 +19,7 @@
 #define SEED_BYTES_DEFAULT 64
 #define SEED_BYTES_MIN 16
 #define SEED_BYTES_MAX 1024
-#define SEED_FORM_MAX 4096 /* longer requests are refused unread */
+#define SEED_FORM_MAX 1024 /* longer requests are refused unread (413) */
 #define SEED_RESPONSE_MAX (128 + 1 + 2 * SEED_BYTES_MAX + 1 + 1)
 
 struct seed_request {

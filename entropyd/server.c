@@ -6,7 +6,6 @@
  * response, never logged, and wiped when the response is freed.
  */
 #include <arpa/inet.h>
-#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <gnutls/gnutls.h>
@@ -26,7 +25,6 @@
 #include "server.h"
 #include "timeutil.h"
 
-#define BODY_MAX 1024
 /* Per connection: request line, headers and a 1 KiB body fit easily. */
 #define CONNECTION_MEMORY 8192
 #define TLS_PRIORITIES "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
@@ -212,9 +210,9 @@ server_init(
 
 /* One request's state across libmicrohttpd's calls. */
 struct request {
-	char body[BODY_MAX + 1];
+	char body[SEED_FORM_MAX + 1];
 	size_t len;
-	char query[BODY_MAX + 1]; /* as sent, not yet URL-decoded */
+	char query[SEED_FORM_MAX + 1]; /* as sent, not yet URL-decoded */
 	size_t query_len;
 	bool too_large;
 	bool started;
@@ -225,12 +223,13 @@ struct request {
 	size_t keylen;
 };
 
+/* text may live on the stack: libmicrohttpd copies it (a few bytes). */
 static enum MHD_Result
 respond_text(struct MHD_Connection *c, unsigned status, const char *text,
     const char *retry_after)
 {
 	struct MHD_Response *r = MHD_create_response_from_buffer(
-	    strlen(text), (void *)(uintptr_t)text, MHD_RESPMEM_PERSISTENT);
+	    strlen(text), (void *)(uintptr_t)text, MHD_RESPMEM_MUST_COPY);
 	enum MHD_Result ret;
 
 	if (r == NULL)
@@ -247,11 +246,18 @@ respond_text(struct MHD_Connection *c, unsigned status, const char *text,
 }
 
 static enum MHD_Result
+refuse_after(struct server *s, struct MHD_Connection *c, enum outcome o,
+    const char *text, const char *retry_after)
+{
+	atomic_fetch_add(&s->requests[o], 1);
+	return respond_text(c, outcome_status[o], text, retry_after);
+}
+
+static enum MHD_Result
 refuse(struct server *s, struct MHD_Connection *c, enum outcome o,
     const char *text)
 {
-	atomic_fetch_add(&s->requests[o], 1);
-	return respond_text(c, outcome_status[o], text, NULL);
+	return refuse_after(s, c, o, text, NULL);
 }
 
 /*
@@ -307,12 +313,13 @@ client_cert_name(struct MHD_Connection *c, char *name, size_t size)
 	    len > 0 && len < size)
 		ok = true;
 	gnutls_x509_crt_deinit(crt);
-	/* The name keys the rate limit and goes into the log: only the
-	 * characters a token name may have, so no log line can be forged. */
-	for (size_t i = 0; ok && name[i] != '\0'; i++)
-		if (!isalnum((unsigned char)name[i]) &&
-		    strchr("_.-", name[i]) == NULL)
-			ok = false;
+	/*
+	 * The name keys the rate limit and goes into the log: only the
+	 * characters a token name may have, so no log line can be forged,
+	 * and all len of them (a NUL inside would cut "alice\0x" to alice).
+	 */
+	for (size_t i = 0; ok && i < len; i++)
+		ok = token_name_char(name[i]);
 	return ok;
 }
 
@@ -395,6 +402,7 @@ serve(struct server *s, struct MHD_Connection *c, const char *method,
 	char why[128], retry[16];
 	struct MHD_Response *resp;
 	struct secret *sec;
+	uint64_t now;
 	unsigned wait;
 	bool allowed;
 	enum MHD_Result ret;
@@ -407,36 +415,21 @@ serve(struct server *s, struct MHD_Connection *c, const char *method,
 	else
 		rc = seed_request_parse(
 		    r->body, r->len, &req, why, sizeof(why) - 1);
-	if (rc < 0) {
-		char *msg = why;
+	if (rc < 0)
+		return refuse(s, c, OUT_BAD_REQUEST, strcat(why, "\n"));
 
-		strcat(msg, "\n");
-		atomic_fetch_add(&s->requests[OUT_BAD_REQUEST], 1);
-		/* why lives on the stack: let libmicrohttpd copy it. */
-		resp = MHD_create_response_from_buffer(
-		    strlen(msg), msg, MHD_RESPMEM_MUST_COPY);
-		if (resp == NULL)
-			return MHD_NO;
-		MHD_add_response_header(resp, "Content-Type", "text/plain");
-		ret = MHD_queue_response(c, 400, resp);
-		MHD_destroy_response(resp);
-		return ret;
-	}
-
+	now = time_mono_ns();
 	pthread_mutex_lock(&s->limit_lock);
-	allowed =
-	    ratelimit_take(s->limits, r->key, r->keylen, time_mono_ns(), &wait);
+	allowed = ratelimit_take(s->limits, r->key, r->keylen, now, &wait);
+	if (!allowed)
+		ratelimit_shun(s->shunned, r->addr_key, sizeof(r->addr_key),
+		    now, now + (uint64_t)wait * NSEC_PER_SEC);
 	pthread_mutex_unlock(&s->limit_lock);
 	if (!allowed) {
 		log_refusal(s, r, "rate limited");
-		pthread_mutex_lock(&s->limit_lock);
-		ratelimit_shun(s->shunned, r->addr_key, sizeof(r->addr_key),
-		    time_mono_ns(),
-		    time_mono_ns() + (uint64_t)wait * NSEC_PER_SEC);
-		pthread_mutex_unlock(&s->limit_lock);
-		atomic_fetch_add(&s->requests[OUT_RATE_LIMITED], 1);
 		snprintf(retry, sizeof(retry), "%u", wait);
-		return respond_text(c, 429, "rate limited\n", retry);
+		return refuse_after(
+		    s, c, OUT_RATE_LIMITED, "rate limited\n", retry);
 	}
 
 	rc = seed_random(seed, req.bytes);
@@ -494,7 +487,7 @@ on_uri(void *cls, const char *uri, struct MHD_Connection *c)
 	if (r == NULL || q == NULL)
 		return r;
 	r->query_len = strlen(q + 1);
-	if (r->query_len > BODY_MAX)
+	if (r->query_len > SEED_FORM_MAX)
 		r->too_large = true;
 	else
 		memcpy(r->query, q + 1, r->query_len + 1);
@@ -533,7 +526,7 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
 		 */
 		return MHD_YES;
 	} else if (*upload_size > 0) {
-		if (r->len + *upload_size > BODY_MAX)
+		if (r->len + *upload_size > SEED_FORM_MAX)
 			r->too_large = true;
 		else
 			memcpy(r->body + r->len, upload, *upload_size);

@@ -28,8 +28,8 @@ set_why(char *why, size_t why_size, const char *reason)
 		snprintf(why, why_size, "%s", reason);
 }
 
-static bool
-is_name_char(char c)
+bool
+token_name_char(char c)
 {
 	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
 	       (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-';
@@ -68,7 +68,7 @@ parse_entry(
 		return -EINVAL;
 	}
 	for (i = 0; i < name_len; i++) {
-		if (!is_name_char(s[i])) {
+		if (!token_name_char(s[i])) {
 			*reason = "name may hold only A-Z a-z 0-9 _ . -";
 			return -EINVAL;
 		}

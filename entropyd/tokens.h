@@ -6,6 +6,7 @@
 #ifndef ENTROPYD_TOKENS_H
 #define ENTROPYD_TOKENS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -16,6 +17,9 @@ struct token_entry {
 	char name[TOKEN_NAME_MAX + 1]; /* [A-Za-z0-9_.-]+ */
 	uint8_t hash[32];
 };
+
+/* Whether c may be in a name: A-Z a-z 0-9 _ . - (not locale-dependent). */
+bool token_name_char(char c);
 
 struct tokens {
 	struct token_entry *entries;
