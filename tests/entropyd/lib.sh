@@ -48,52 +48,16 @@ fail() {
 }
 pass() { echo "ok - $*"; }
 
-# A port free on both 127.0.0.1 and ::1.
-free_port() {
-	python3 -c '
-import socket
-for _ in range(100):
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    try:
-        s6 = socket.socket(socket.AF_INET6)
-        s6.bind(("::1", port))
-    except OSError:
-        continue
-    print(port)
-    break
-'
-}
-
-# make_ca NAME: a self-signed ECDSA P-256 CA in NAME.key, NAME.pem.
-make_ca() {
-	openssl ecparam -name prime256v1 -genkey -noout -out "$T/$1.key" &&
-	openssl req -x509 -new -key "$T/$1.key" -subj "/CN=$1" -days 2 \
-	    -addext basicConstraints=critical,CA:TRUE \
-	    -addext keyUsage=critical,keyCertSign,cRLSign \
-	    -out "$T/$1.pem" 2>/dev/null || fail "make_ca $1"
-}
-
-# make_cert NAME CA CN EXTENSIONS: NAME.key, NAME.pem signed by CA.
-make_cert() {
-	printf '%s\n' "$4" >"$T/$1.ext"
-	openssl ecparam -name prime256v1 -genkey -noout -out "$T/$1.key" &&
-	openssl req -new -key "$T/$1.key" -subj "/CN=$3" -out "$T/$1.csr" &&
-	openssl x509 -req -in "$T/$1.csr" -CA "$T/$2.pem" -CAkey "$T/$2.key" \
-	    -set_serial "0x$(head -c 8 /dev/urandom | xxd -p)" -days 2 \
-	    -extfile "$T/$1.ext" -out "$T/$1.pem" 2>/dev/null ||
-	    fail "make_cert $1"
-	chmod 600 "$T/$1.key"
-}
+# fatal: the shared helpers' name for fail, which ends the test here.
+fatal() { fail "$@"; }
+# shellcheck source=../lib/tls.sh
+. "$(dirname "$0")/../lib/tls.sh"
 
 # make_server_cert: the test CA (ca.key, ca.pem) and the daemon's
 # certificate for 127.0.0.1 and ::1 (server.key, server.pem) signed by it.
 make_server_cert() {
 	make_ca ca
-	make_cert server ca 127.0.0.1 'subjectAltName=IP:127.0.0.1,IP:::1
-basicConstraints=CA:FALSE
-extendedKeyUsage=serverAuth'
+	make_cert server ca 127.0.0.1 "$SERVER_EXT"
 }
 
 # start_daemon NAME: runs entropyd -c NAME.conf, log in NAME.log, until

@@ -10,8 +10,6 @@ need_tools sha256sum
 make_server_cert
 make_ca clientca
 make_ca rogueca
-CLIENT_EXT='basicConstraints=CA:FALSE
-extendedKeyUsage=clientAuth'
 make_cert alice clientca alice "$CLIENT_EXT"
 # Same name, wrong issuer: only the CA may make the difference.
 make_cert mallory rogueca alice "$CLIENT_EXT"
