@@ -479,7 +479,10 @@ run_live(const struct options *o)
 		}
 	}
 
-	sampler_read(&sampler, &raw);
+	if ((rc = sampler_read(&sampler, &raw)) < 0) {
+		errno = -rc;
+		fatal("%s", sampler.stat_path);
+	}
 	if (record_fd >= 0 &&
 	    (rc = record_write_snapshot(record_fd, &raw)) < 0) {
 		errno = -rc;

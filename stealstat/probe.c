@@ -22,6 +22,7 @@
 #include "idlepoll.h"
 #include "probe.h"
 #include "procstat.h"
+#include "sample.h"
 #include "snapshot.h"
 #include "timeutil.h"
 
@@ -38,8 +39,6 @@
 #define IDLE_SLICE_NS (100 * NSEC_PER_MSEC)
 
 /* /proc/stat is read in one pread; the buffer grows up to this. */
-#define STAT_BUF_MIN (64 * 1024)
-#define STAT_BUF_MAX (16 * 1024 * 1024)
 
 #define SCHEDSTAT_PATH "/proc/thread-self/schedstat"
 
@@ -449,48 +448,20 @@ canary_main(void *arg)
 	return NULL;
 }
 
-/*
- * Reads the whole of /proc/stat with one pread at offset 0. The file is
- * generated afresh on each read, so a second read at a later offset could
- * splice two different snapshots; if the buffer fills, it grows and the
- * read starts over.
- */
-static int
-stat_read(struct probe *p, size_t *len)
-{
-	ssize_t n;
-	char *bigger;
-
-	for (;;) {
-		n = pread(p->stat_fd, p->stat_buf, p->stat_cap, 0);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		if ((size_t)n < p->stat_cap)
-			break;
-		if (p->stat_cap >= STAT_BUF_MAX)
-			return -EFBIG;
-		if ((bigger = realloc(p->stat_buf, p->stat_cap * 2)) == NULL)
-			return -ENOMEM;
-		p->stat_buf = bigger;
-		p->stat_cap *= 2;
-	}
-	*len = (size_t)n;
-	return 0;
-}
-
 /* Reads and parses /proc/stat into snap, growing its cpu[] as needed. */
 static int
 stat_sample(struct probe *p, struct snapshot *snap)
 {
-	struct raw_snapshot raw = {.stat = p->stat_buf};
+	struct raw_snapshot raw = {0};
 	const char *what;
-	int rc;
 
-	if ((rc = stat_read(p, &raw.stat_len)) < 0)
-		return rc;
+	ssize_t n = read_whole_at0(
+	    p->stat_fd, &p->stat_buf, &p->stat_cap, STAT_BUF_MAX);
+
+	if (n < 0)
+		return (int)n;
+	raw.stat = p->stat_buf;
+	raw.stat_len = (size_t)n;
 	return snapshot_parse(&raw, snap, &what);
 }
 
@@ -706,9 +677,6 @@ probe_setup(struct probe *p, const struct probe_opts *opts, FILE *out)
 		return -ENAMETOOLONG;
 	if ((p->stat_fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
 		return -errno;
-	p->stat_cap = STAT_BUF_MIN;
-	if ((p->stat_buf = malloc(p->stat_cap)) == NULL)
-		return -ENOMEM;
 	if ((rc = probe_cpus(p)) < 0)
 		return rc;
 	for (int i = 0; i < 2; i++) {

@@ -100,7 +100,6 @@ sampler_open(struct sampler *s, const char *proc_root, const char *cgroup_stat,
     bool use_cgroup)
 {
 	char path[PATH_MAX];
-	struct raw_snapshot raw;
 	struct cgroup_cpu cg;
 	ssize_t n;
 	int rc;
@@ -111,28 +110,11 @@ sampler_open(struct sampler *s, const char *proc_root, const char *cgroup_stat,
 	if (s->stat_fd < 0)
 		return -errno;
 
-	/* Size the buffer once: double until the file fits with room. */
-	s->stat_size = 16384;
-	for (;;) {
-		char *buf = realloc(s->stat_buf, s->stat_size);
-
-		if (buf == NULL) {
-			rc = -ENOMEM;
-			goto fail;
-		}
-		s->stat_buf = buf;
-		n = read_at0(s->stat_fd, s->stat_buf, s->stat_size);
-		if (n < 0) {
-			rc = -errno;
-			goto fail;
-		}
-		if ((size_t)n < s->stat_size / 2)
-			break;
-		if (s->stat_size >= (64u << 20)) {
-			rc = -EFBIG;
-			goto fail;
-		}
-		s->stat_size *= 2;
+	/* Sized here; it grows again only if CPUs are hot-added. */
+	if ((n = read_whole_at0(
+	         s->stat_fd, &s->stat_buf, &s->stat_size, STAT_BUF_MAX)) < 0) {
+		rc = (int)n;
+		goto fail;
 	}
 
 	snprintf(path, sizeof(path), "%s/pressure/cpu", proc_root);
@@ -159,10 +141,6 @@ sampler_open(struct sampler *s, const char *proc_root, const char *cgroup_stat,
 		if (s->cgroup_fd < 0)
 			s->cgroup_path[0] = '\0';
 	}
-	/* One trial read so a broken source shows up now, not mid-run. */
-	rc = sampler_read(s, &raw);
-	if (rc < 0)
-		goto fail;
 	return 0;
 fail:
 	sampler_close(s);
@@ -174,9 +152,10 @@ sampler_read(struct sampler *s, struct raw_snapshot *raw)
 {
 	ssize_t n;
 
-	n = read_at0(s->stat_fd, s->stat_buf, s->stat_size);
+	n = read_whole_at0(
+	    s->stat_fd, &s->stat_buf, &s->stat_size, STAT_BUF_MAX);
 	if (n < 0)
-		return -errno;
+		return (int)n;
 	raw->mono_ns = time_mono_ns();
 	raw->wall_ns = time_wall_ns();
 	raw->stat = s->stat_buf;
@@ -197,6 +176,28 @@ sampler_read(struct sampler *s, struct raw_snapshot *raw)
 		raw->cgroup_len = (size_t)n;
 	}
 	return 0;
+}
+
+ssize_t
+read_whole_at0(int fd, char **buf, size_t *size, size_t max)
+{
+	ssize_t n;
+	char *bigger;
+
+	if (*buf == NULL) {
+		if ((*buf = malloc(STAT_BUF_MIN)) == NULL)
+			return -ENOMEM;
+		*size = STAT_BUF_MIN;
+	}
+	while ((n = read_at0(fd, *buf, *size)) >= 0 && (size_t)n == *size) {
+		if (*size >= max)
+			return -EFBIG;
+		if ((bigger = realloc(*buf, *size * 2)) == NULL)
+			return -ENOMEM;
+		*buf = bigger;
+		*size *= 2;
+	}
+	return n < 0 ? -errno : n;
 }
 
 void

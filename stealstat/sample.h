@@ -7,8 +7,13 @@
 
 #include <limits.h>
 #include <stdbool.h>
+#include <sys/types.h>
 
 #include "snapshot.h"
+
+/* /proc/stat buffers: a 2-CPU VM needs ~3 KiB, 4096 CPUs some MiB. */
+#define STAT_BUF_MIN (16 * 1024)
+#define STAT_BUF_MAX (64 * 1024 * 1024)
 
 struct sampler {
 	int stat_fd, psi_fd, cgroup_fd; /* -1 when absent */
@@ -38,5 +43,14 @@ int sampler_open(struct sampler *s, const char *proc_root,
 int sampler_read(struct sampler *s, struct raw_snapshot *raw);
 
 void sampler_close(struct sampler *s);
+
+/*
+ * Reads the whole of a generated file (/proc/stat) with one pread at
+ * offset 0 into *buf of *size bytes. The kernel makes the text afresh
+ * on each read, so a second read further on could splice two different
+ * snapshots: when a read fills the buffer, it doubles (up to max) and
+ * the read starts over. Returns the length, or -errno (-EFBIG past max).
+ */
+ssize_t read_whole_at0(int fd, char **buf, size_t *size, size_t max);
 
 #endif
