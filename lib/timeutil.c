@@ -27,6 +27,12 @@ time_mono_ns(void)
 }
 
 uint64_t
+time_mono_raw_ns(void)
+{
+	return clock_ns(CLOCK_MONOTONIC_RAW);
+}
+
+uint64_t
 time_boot_ns(void)
 {
 	return clock_ns(CLOCK_BOOTTIME);

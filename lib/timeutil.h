@@ -12,6 +12,8 @@
 #define NSEC_PER_SEC 1000000000ULL
 
 uint64_t time_mono_ns(void); /* CLOCK_MONOTONIC */
+/* CLOCK_MONOTONIC_RAW: not slewed by NTP, like the scheduler's clocks */
+uint64_t time_mono_raw_ns(void);
 uint64_t time_boot_ns(void); /* CLOCK_BOOTTIME: counts suspend too */
 uint64_t time_wall_ns(void); /* CLOCK_REALTIME */
 uint64_t time_thread_cpu_ns(void); /* CLOCK_THREAD_CPUTIME_ID */

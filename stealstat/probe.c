@@ -124,16 +124,6 @@ struct probe {
 	bool interrupted;
 };
 
-/* Any clock in ns: timeutil has no CLOCK_MONOTONIC_RAW, which we need. */
-static uint64_t
-clock_ns(clockid_t id)
-{
-	struct timespec ts;
-
-	clock_gettime(id, &ts);
-	return (uint64_t)ts.tv_sec * NSEC_PER_SEC + (uint64_t)ts.tv_nsec;
-}
-
 static uint64_t
 sat_sub(uint64_t a, uint64_t b)
 {
@@ -316,8 +306,8 @@ spin_snapshot(int fd, struct spin_snap *snap)
 	for (int tries = 0; tries < 100; tries++) {
 		if (fd < 0 || schedstat_read(fd, &before) < 0)
 			break;
-		snap->wall_ns = clock_ns(CLOCK_MONOTONIC_RAW);
-		snap->cpu_ns = clock_ns(CLOCK_THREAD_CPUTIME_ID);
+		snap->wall_ns = time_mono_raw_ns();
+		snap->cpu_ns = time_thread_cpu_ns();
 		if (schedstat_read(fd, &after) < 0)
 			break;
 		if (after.timeslices == before.timeslices) {
@@ -325,8 +315,8 @@ spin_snapshot(int fd, struct spin_snap *snap)
 			return true;
 		}
 	}
-	snap->wall_ns = clock_ns(CLOCK_MONOTONIC_RAW);
-	snap->cpu_ns = clock_ns(CLOCK_THREAD_CPUTIME_ID);
+	snap->wall_ns = time_mono_raw_ns();
+	snap->cpu_ns = time_thread_cpu_ns();
 	snap->run_delay_ns = 0;
 	return false;
 }
@@ -370,8 +360,7 @@ spinner_main(void *arg)
 	fd = open(SCHEDSTAT_PATH, O_RDONLY | O_CLOEXEC);
 
 	have0 = spin_snapshot(fd, &s0);
-	while (!window_over(sp->win) &&
-	       clock_ns(CLOCK_MONOTONIC) < sp->win->end_ns)
+	while (!window_over(sp->win) && time_mono_ns() < sp->win->end_ns)
 		continue;
 	have1 = spin_snapshot(fd, &s1);
 
@@ -403,25 +392,22 @@ canary_main(void *arg)
 	struct canary *c = arg;
 	struct schedstat prev = {0}, cur;
 	uint64_t deadline, now, late, guest;
-	struct timespec ts;
 	bool have;
 	int fd, rc;
 
 	(void)prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL);
 	fd = open(SCHEDSTAT_PATH, O_RDONLY | O_CLOEXEC);
 	have = fd >= 0 && schedstat_read(fd, &prev) == 0;
-	deadline = clock_ns(CLOCK_MONOTONIC) + c->period_ns;
+	deadline = time_mono_ns() + c->period_ns;
 	while (!window_over(c->win) && deadline < c->win->end_ns) {
-		ts.tv_sec = (time_t)(deadline / NSEC_PER_SEC);
-		ts.tv_nsec = (long)(deadline % NSEC_PER_SEC);
-		rc = clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
-		if (rc == EINTR)
+		rc = time_sleep_until_ns(deadline);
+		if (rc == -EINTR)
 			continue;
-		if (rc != 0) {
-			c->err = rc;
+		if (rc < 0) {
+			c->err = -rc;
 			break;
 		}
-		now = clock_ns(CLOCK_MONOTONIC);
+		now = time_mono_ns();
 		late = sat_sub(now, deadline);
 		guest = 0;
 		if (have && (have = schedstat_read(fd, &cur) == 0)) {
@@ -519,7 +505,7 @@ busy_window(struct probe *p, uint64_t len_ns)
 
 	if ((rc = stat_sample(p, &p->snap[0])) < 0)
 		return rc;
-	t0 = clock_ns(CLOCK_MONOTONIC);
+	t0 = time_mono_ns();
 	win.end_ns = t0 + len_ns;
 	atomic_init(&win.abort, false);
 	memset(p->spinner, 0, p->ncpu * sizeof(*p->spinner));
@@ -549,7 +535,7 @@ busy_window(struct probe *p, uint64_t len_ns)
 			pthread_join(p->spinner[i].thread, NULL);
 	if (p->canary.started)
 		pthread_join(p->canary.thread, NULL);
-	t1 = clock_ns(CLOCK_MONOTONIC);
+	t1 = time_mono_ns();
 	if (err != 0)
 		return -err;
 	if (p->canary.err != 0)
@@ -583,21 +569,17 @@ static int
 idle_window(struct probe *p, uint64_t len_ns)
 {
 	uint64_t t0, t1, end, wake;
-	struct timespec ts;
 	int rc;
 
 	if ((rc = stat_sample(p, &p->snap[0])) < 0)
 		return rc;
-	t0 = clock_ns(CLOCK_MONOTONIC);
+	t0 = time_mono_ns();
 	end = t0 + len_ns;
-	while (!probe_stop && (t1 = clock_ns(CLOCK_MONOTONIC)) < end) {
+	while (!probe_stop && (t1 = time_mono_ns()) < end) {
 		wake = end - t1 > IDLE_SLICE_NS ? t1 + IDLE_SLICE_NS : end;
-		ts.tv_sec = (time_t)(wake / NSEC_PER_SEC);
-		ts.tv_nsec = (long)(wake % NSEC_PER_SEC);
-		(void)clock_nanosleep(
-		    CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
+		(void)time_sleep_until_ns(wake);
 	}
-	t1 = clock_ns(CLOCK_MONOTONIC);
+	t1 = time_mono_ns();
 	if ((rc = stat_sample(p, &p->snap[1])) < 0)
 		return rc;
 	tally_stat(p, false);

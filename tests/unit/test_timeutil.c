@@ -14,10 +14,11 @@
 static void
 test_clocks_advance(void **state)
 {
-	uint64_t m1, m2, b1, w1, c1, c2;
+	uint64_t m1, m2, r1, r2, b1, w1, c1, c2;
 
 	(void)state;
 	m1 = time_mono_ns();
+	r1 = time_mono_raw_ns();
 	b1 = time_boot_ns();
 	w1 = time_wall_ns();
 	c1 = time_thread_cpu_ns();
@@ -26,9 +27,12 @@ test_clocks_advance(void **state)
 		c2 = time_thread_cpu_ns();
 		m2 = time_mono_ns();
 	} while (c2 == c1 && m2 - m1 < NSEC_PER_SEC);
+	r2 = time_mono_raw_ns();
 
 	assert_true(m1 > 0);
 	assert_true(m2 > m1);
+	assert_true(r1 > 0);
+	assert_true(r2 > r1);
 	assert_true(b1 >= m1); /* boottime also counts suspend */
 	assert_true(c2 > c1);
 	/* Wall clock after 2020-01-01 and before 2100: nanoseconds. */
