@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <poll.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -166,25 +167,83 @@ wanted(const struct sched_opts *o, const char *name)
 	return false;
 }
 
+/*
+ * Names to indexes for one build, so a build is linear in the feeds
+ * (10,000 feeds on 10,000 origins, reloaded, would otherwise cost 10^8
+ * string compares): open addressing, at most half full, FNV-1a.
+ */
+struct name_index {
+	const char **key;
+	int *val;
+	size_t mask;
+};
+
 static int
-origin_of(struct sched *s, const char *name)
+name_index_init(struct name_index *x, size_t n)
 {
-	for (int o = 0; o < s->norigins; o++)
-		if (strcmp(s->origins[o].name, name) == 0)
-			return o;
-	s->origins[s->norigins] =
-	    (struct sorigin){.name = name, .ready_head = -1, .ready_tail = -1};
-	return s->norigins++;
+	size_t cap = 16;
+
+	while (cap < 2 * n)
+		cap *= 2;
+	x->key = calloc(cap, sizeof(*x->key));
+	x->val = calloc(cap, sizeof(*x->val));
+	x->mask = cap - 1;
+	return x->key != NULL && x->val != NULL ? 0 : -ENOMEM;
 }
 
-/* Index of the feed called name in conf, or -1. */
-static long
-find_feed(const struct feedcache_conf *conf, const char *name)
+static void
+name_index_free(struct name_index *x)
 {
-	for (size_t i = 0; i < conf->nfeeds; i++)
-		if (strcmp(conf->feeds[i]->name, name) == 0)
-			return (long)i;
-	return -1;
+	free(x->key);
+	free(x->val);
+}
+
+/* The slot of name: its value, or where it would go (key NULL). */
+static size_t
+name_index_slot(const struct name_index *x, const char *name)
+{
+	uint64_t h = 1469598103934665603ULL;
+	size_t i;
+
+	for (const char *p = name; *p != '\0'; p++)
+		h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+	for (i = h & x->mask; x->key[i] != NULL; i = (i + 1) & x->mask)
+		if (strcmp(x->key[i], name) == 0)
+			break;
+	return i;
+}
+
+/* The value for name, or -1. */
+static int
+name_index_get(const struct name_index *x, const char *name)
+{
+	size_t i = name_index_slot(x, name);
+
+	return x->key[i] != NULL ? x->val[i] : -1;
+}
+
+/* Adds name (not yet there: the caller checked, or names are unique). */
+static void
+name_index_put(struct name_index *x, const char *name, int val)
+{
+	size_t i = name_index_slot(x, name);
+
+	x->key[i] = name;
+	x->val[i] = val;
+}
+
+/* The index of origin name in s->origins, added if new. */
+static int
+origin_of(struct sched *s, struct name_index *seen, const char *name)
+{
+	int o = name_index_get(seen, name);
+
+	if (o >= 0)
+		return o;
+	s->origins[s->norigins] =
+	    (struct sorigin){.name = name, .ready_head = -1, .ready_tail = -1};
+	name_index_put(seen, name, s->norigins);
+	return s->norigins++;
 }
 
 /*
@@ -198,25 +257,32 @@ sched_build(struct sched *s, int64_t now, const struct sched *prev,
     const struct feedcache_conf *prev_conf)
 {
 	size_t n = s->conf->nfeeds;
+	struct name_index origins = {0}, before = {0};
 	char path[4096];
 	struct feed_meta m;
+	int rc = -ENOMEM;
 
 	s->feeds = calloc(n ? n : 1, sizeof(*s->feeds));
 	s->stats = calloc(n ? n : 1, sizeof(*s->stats));
 	s->origins = calloc(n ? n : 1, sizeof(*s->origins));
 	s->heap = calloc(n ? n : 1, sizeof(*s->heap));
 	s->runnable = calloc(n ? n : 1, sizeof(*s->runnable));
+	if (name_index_init(&origins, n) < 0 ||
+	    name_index_init(&before, prev ? prev_conf->nfeeds : 0) < 0)
+		goto out;
 	if (!s->feeds || !s->stats || !s->origins || !s->heap || !s->runnable)
-		return -ENOMEM;
+		goto out;
+	for (size_t j = 0; prev != NULL && j < prev_conf->nfeeds; j++)
+		name_index_put(&before, prev_conf->feeds[j]->name, (int)j);
 	s->norigins = 0;
 	s->heap_len = 0;
 	s->run_head = s->run_len = 0;
 	for (size_t i = 0; i < n; i++) {
 		const struct feed *f = s->conf->feeds[i];
 		struct sfeed *sf = &s->feeds[i];
-		long j = prev ? find_feed(prev_conf, f->name) : -1;
+		int j = name_index_get(&before, f->name);
 
-		sf->origin = origin_of(s, f->origin);
+		sf->origin = origin_of(s, &origins, f->origin);
 		sf->next_ready = -1;
 		sf->due = now;
 		if (j >= 0 && feed_same(prev_conf->feeds[j], f)) {
@@ -241,7 +307,11 @@ sched_build(struct sched *s, int64_t now, const struct sched *prev,
 				    f->name, (long long)(sf->due - now));
 		}
 	}
-	return 0;
+	rc = 0;
+out:
+	name_index_free(&origins);
+	name_index_free(&before);
+	return rc;
 }
 
 static void
