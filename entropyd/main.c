@@ -114,15 +114,12 @@ reload(struct server *s, const char *path, const struct entropyd_conf *run)
 	if (rc < 0) {
 		log_warnx(
 		    "reload: %s; keeping the running configuration", err.msg);
-	} else if (policy_load(&conf, &policy, why, sizeof(why)) < 0) {
+	} else if (policy_load(&conf, run->client_ca != NULL, &policy, why,
+	               sizeof(why)) < 0) {
 		log_warnx("reload: %s; keeping the running configuration", why);
 		entropyd_conf_free(&conf);
 	} else {
 		warn_restart_keys(run, &conf);
-		policy.client_certs = run->client_ca != NULL;
-		policy.loopback_only = !policy.allow_set &&
-		                       !policy.tokens_set &&
-		                       !policy.client_certs;
 		server_reload(s, &conf, &policy);
 		log_info("reloaded %s: access rules and rates", path);
 		entropyd_conf_free(&conf);
@@ -188,7 +185,8 @@ main(int argc, char **argv)
 	}
 	memset(&files, 0, sizeof(files));
 	memset(&policy, 0, sizeof(policy));
-	if (policy_load(&conf, &policy, why, sizeof(why)) < 0 ||
+	if (policy_load(
+	        &conf, conf.client_ca != NULL, &policy, why, sizeof(why)) < 0 ||
 	    server_files_load(&conf, &files, why, sizeof(why)) < 0) {
 		log_errorx("%s", why);
 		status = EXIT_USAGE;
@@ -211,7 +209,7 @@ main(int argc, char **argv)
 		entropyd_conf_free(&conf);
 		return status;
 	}
-	if (policy.loopback_only)
+	if (policy_loopback_only(&policy))
 		log_warnx("no access rule (allow, tokens_file, client_ca) is "
 		          "configured: serving loopback clients only");
 

@@ -139,8 +139,8 @@ server_files_free(struct server_files *files)
 }
 
 int
-policy_load(const struct entropyd_conf *conf, struct policy *p, char *why,
-    size_t why_size)
+policy_load(const struct entropyd_conf *conf, bool client_certs,
+    struct policy *p, char *why, size_t why_size)
 {
 	char reason[128] = "out of memory";
 	unsigned line = 0;
@@ -156,7 +156,7 @@ policy_load(const struct entropyd_conf *conf, struct policy *p, char *why,
 			return -ENOMEM;
 		}
 	p->allow_set = conf->allow.count > 0;
-	p->client_certs = conf->client_ca != NULL;
+	p->client_certs = client_certs;
 	if (conf->tokens_file != NULL) {
 		text = read_text(conf->tokens_file, 16 << 20, &len, &st);
 		if (text == NULL) {
@@ -176,7 +176,6 @@ policy_load(const struct entropyd_conf *conf, struct policy *p, char *why,
 		free(text);
 		p->tokens_set = true;
 	}
-	p->loopback_only = !p->allow_set && !p->tokens_set && !p->client_certs;
 	return 0;
 }
 
@@ -349,7 +348,7 @@ admit(struct server *s, struct MHD_Connection *c, struct request *r)
 	snprintf(r->who, sizeof(r->who), "%s", addr);
 
 	pthread_rwlock_rdlock(&s->policy_lock);
-	if (s->policy.loopback_only)
+	if (policy_loopback_only(&s->policy))
 		ok = addr_is_loopback(sa);
 	if (ok && s->policy.allow_set)
 		ok = acl_match(&s->policy.allow, sa);

@@ -34,9 +34,15 @@ struct policy {
 	bool allow_set;
 	struct tokens tokens;
 	bool tokens_set;
-	bool client_certs; /* a client_ca is configured */
-	bool loopback_only; /* no access rule at all */
+	bool client_certs; /* the listener asks for client certificates */
 };
+
+/* No access rule at all: loopback clients only. */
+static inline bool
+policy_loopback_only(const struct policy *p)
+{
+	return !p->allow_set && !p->tokens_set && !p->client_certs;
+}
 
 struct server {
 	pthread_rwlock_t policy_lock;
@@ -70,11 +76,13 @@ int server_files_load(const struct entropyd_conf *conf,
 void server_files_free(struct server_files *files);
 
 /*
- * Builds the policy of conf (reading its tokens file). Returns 0 or
- * -errno with a reason in why naming the file and line.
+ * Builds the policy of conf (reading its tokens file); client_certs says
+ * whether the running listener asks for certificates (client_ca is read
+ * at start only). Returns 0 or -errno with a reason in why naming the
+ * file and line.
  */
-int policy_load(const struct entropyd_conf *conf, struct policy *p, char *why,
-    size_t why_size);
+int policy_load(const struct entropyd_conf *conf, bool client_certs,
+    struct policy *p, char *why, size_t why_size);
 void policy_free(struct policy *p);
 
 /* Sets up s (no listener yet). Returns 0 or -ENOMEM. */
