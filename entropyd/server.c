@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "readfile.h"
 #include "seed.h"
 #include "server.h"
 #include "timeutil.h"
@@ -52,38 +53,21 @@ static const unsigned outcome_status[OUT_MAX] = {
     [OUT_UNAVAILABLE] = 503,
 };
 
-/* Reads a whole small file (a PEM, a tokens file). NULL with errno. */
+/* A whole small regular file (a PEM, a tokens file). NULL with errno. */
 static char *
 read_text(const char *path, size_t max, size_t *len, struct stat *st)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	char *buf = NULL;
-	ssize_t n;
+	int r = read_file_max(path, max, &buf, len, st);
 
-	if (fd < 0)
+	if (r == 0 && !S_ISREG(st->st_mode))
+		r = -EINVAL;
+	if (r < 0) {
+		free(buf);
+		errno = -r;
 		return NULL;
-	if (fstat(fd, st) < 0)
-		goto fail;
-	if (!S_ISREG(st->st_mode) || (size_t)st->st_size > max) {
-		errno = S_ISREG(st->st_mode) ? EFBIG : EINVAL;
-		goto fail;
 	}
-	if ((buf = malloc((size_t)st->st_size + 1)) == NULL)
-		goto fail;
-	n = read(fd, buf, (size_t)st->st_size);
-	if (n != st->st_size) {
-		if (n >= 0)
-			errno = EIO;
-		goto fail;
-	}
-	buf[n] = '\0';
-	close(fd);
-	*len = (size_t)n;
 	return buf;
-fail:
-	free(buf);
-	close(fd);
-	return NULL;
 }
 
 int

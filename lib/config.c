@@ -16,6 +16,7 @@
 
 #include "config.h"
 #include "parse.h"
+#include "readfile.h"
 
 /* Key tables are small; seen keys are tracked in a fixed array. */
 #define CONF_MAX_KEYS 64
@@ -770,63 +771,6 @@ out:
 	return p.rc;
 }
 
-/*
- * Reads the whole file on fd into a malloc'ed buffer (the caller frees
- * *out). Returns 0, -EFBIG past CONF_MAX_FILE, or -errno.
- */
-static int
-conf_read_fd(int fd, char **out, size_t *out_len)
-{
-	size_t cap = 16384, len = 0;
-	char *buf, *grown;
-	struct stat st;
-	ssize_t n;
-
-	if (fstat(fd, &st) == -1)
-		return -errno;
-	if (S_ISDIR(st.st_mode))
-		return -EISDIR;
-	if (S_ISREG(st.st_mode) && st.st_size > CONF_MAX_FILE)
-		return -EFBIG;
-	if (S_ISREG(st.st_mode))
-		cap = (size_t)st.st_size + 1;
-	if ((buf = malloc(cap)) == NULL)
-		return -ENOMEM;
-	for (;;) {
-		if (len == cap) {
-			if (cap > CONF_MAX_FILE) {
-				free(buf);
-				return -EFBIG;
-			}
-			cap = cap * 2 > CONF_MAX_FILE + 1 ? CONF_MAX_FILE + 1
-			                                  : cap * 2;
-			if ((grown = realloc(buf, cap)) == NULL) {
-				free(buf);
-				return -ENOMEM;
-			}
-			buf = grown;
-		}
-		n = read(fd, buf + len, cap - len);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1) {
-			int e = errno;
-			free(buf);
-			return -e;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	if (len > CONF_MAX_FILE) {
-		free(buf);
-		return -EFBIG;
-	}
-	*out = buf;
-	*out_len = len;
-	return 0;
-}
-
 int
 conf_parse_file(const char *path, const struct conf_section *sections,
     void *ctx, struct conf_error *err)
@@ -842,7 +786,7 @@ conf_parse_file(const char *path, const struct conf_section *sections,
 		    strerror_r(-r, ebuf, sizeof(ebuf)));
 		return r;
 	}
-	r = conf_read_fd(fd, &buf, &len);
+	r = read_fd_max(fd, CONF_MAX_FILE, &buf, &len, NULL);
 	close(fd);
 	if (r == -EFBIG) {
 		conf_error_set(err, path, 0, NULL,

@@ -21,6 +21,7 @@
 #include "log.h"
 #include "parse.h"
 #include "probe.h"
+#include "readfile.h"
 #include "record.h"
 #include "report.h"
 #include "sample.h"
@@ -538,46 +539,6 @@ run_live(const struct options *o)
 	return 0;
 }
 
-/* Reads a whole file, bounded. Returns a malloc'd buffer or NULL. */
-static char *
-read_file(const char *path, size_t max, size_t *len)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	size_t size = 65536, n = 0;
-	char *buf = NULL, *grown;
-	ssize_t got;
-
-	if (fd < 0)
-		return NULL;
-	for (;;) {
-		if (n == size || buf == NULL) {
-			if (buf != NULL && size >= max) {
-				errno = EFBIG;
-				goto fail;
-			}
-			size = buf == NULL ? size : size * 2;
-			if ((grown = realloc(buf, size)) == NULL)
-				goto fail;
-			buf = grown;
-		}
-		got = read(fd, buf + n, size - n);
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got < 0)
-			goto fail;
-		if (got == 0)
-			break;
-		n += (size_t)got;
-	}
-	close(fd);
-	*len = n;
-	return buf;
-fail:
-	free(buf);
-	close(fd);
-	return NULL;
-}
-
 static int
 run_replay(const struct options *o)
 {
@@ -592,7 +553,9 @@ run_replay(const struct options *o)
 	char *buf;
 	int rc, status = 0;
 
-	if ((buf = read_file(o->file, REPLAY_MAX_BYTES, &len)) == NULL) {
+	if ((rc = read_file_max(o->file, REPLAY_MAX_BYTES, &buf, &len, NULL)) <
+	    0) {
+		errno = -rc;
 		log_warn("replay: %s", o->file);
 		return 1;
 	}
