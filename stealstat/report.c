@@ -45,6 +45,18 @@ put(struct report *r, const char *s, size_t n)
 	r->len += n;
 }
 
+/* Ends the JSON document in w (written into text) as one output line. */
+static void
+put_json_line(struct report *r, struct json_writer *w, const char *text)
+{
+	int n = json_finish(w);
+
+	if (n > 0) {
+		put(r, text, (size_t)n);
+		put(r, "\n", 1);
+	}
+}
+
 static void
 puts_(struct report *r, const char *s)
 {
@@ -217,7 +229,6 @@ json_row(struct report *r, const struct engine *e, const struct interval *iv,
 {
 	struct json_writer w;
 	char text[4096], stamp[40], why[REASON_MAX];
-	int n;
 
 	time_format_rfc3339(iv->wall_ns, 3, stamp, sizeof(stamp));
 	json_init(&w, text, sizeof(text) - 1);
@@ -255,11 +266,7 @@ json_row(struct report *r, const struct engine *e, const struct interval *iv,
 	json_kv_string(
 	    &w, "reason", engine_reason(e, iv, ci, why, sizeof(why)));
 	json_object_end(&w);
-	n = json_finish(&w);
-	if (n > 0) {
-		put(r, text, (size_t)n);
-		put(r, "\n", 1);
-	}
+	put_json_line(r, &w, text);
 }
 
 int
@@ -318,7 +325,6 @@ summary_json(struct report *r, const struct engine *e, const struct summary *s)
 	const struct run_totals *rt = &e->run;
 	struct json_writer w;
 	char text[4096];
-	int n;
 
 	json_init(&w, text, sizeof(text) - 1);
 	json_object_begin(&w);
@@ -353,11 +359,7 @@ summary_json(struct report *r, const struct engine *e, const struct summary *s)
 	json_kv_string(&w, "reason", s->reason);
 	json_kv_string(&w, "advice", s->advice);
 	json_object_end(&w);
-	n = json_finish(&w);
-	if (n > 0) {
-		put(r, text, (size_t)n);
-		put(r, "\n", 1);
-	}
+	put_json_line(r, &w, text);
 }
 
 int
