@@ -147,7 +147,7 @@ start_entropyd clientcert "$P" server "client_ca = $T/clientca.pem"
 write_client nocert "servers = https://127.0.0.1:$P/
 ca_file = $T/ca.pem
 $BASE"
-refused "client_ca server, no client certificate" nocert "."
+refused "client_ca server, no client certificate" nocert "HTTP 403"
 write_client cert "servers = https://127.0.0.1:$P/
 ca_file = $T/ca.pem
 cert = $T/alice.pem
