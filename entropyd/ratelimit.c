@@ -9,7 +9,12 @@
 
 #include "ratelimit.h"
 
-#define NONE UINT32_MAX
+/*
+ * Links are entry indexes; entry 0 is never used, so a zeroed link ends a
+ * list and a freshly calloc'd table needs no initializing pass (which
+ * would make every page of it resident at start).
+ */
+#define NONE 0
 #define NS_PER_S 1e9
 /* A bucket this close to a whole token counts as holding one. */
 #define TOKEN_SLACK 1e-9
@@ -134,9 +139,9 @@ fill_random(void *buf, size_t len)
 }
 
 /*
- * Capacity is clamped to 1..UINT32_MAX-1 (an index must not be NONE).
- * The entry array is allocated whole but untouched pages cost nothing
- * until clients arrive. Returns NULL with errno set on failure.
+ * Capacity is clamped to 1..UINT32_MAX-1 (entries are indexed from 1).
+ * The arrays are allocated whole and zeroed by calloc; untouched pages
+ * cost nothing until clients arrive. Returns NULL with errno set on failure.
  */
 struct ratelimit *
 ratelimit_new(size_t capacity, double rate_per_s, unsigned burst)
@@ -146,20 +151,19 @@ ratelimit_new(size_t capacity, double rate_per_s, unsigned burst)
 
 	if (capacity == 0)
 		capacity = 1;
-	if (capacity >= NONE)
-		capacity = NONE - 1;
+	if (capacity >= UINT32_MAX)
+		capacity = UINT32_MAX - 1;
 	while (nbuckets < capacity)
 		nbuckets *= 2;
 	if ((rl = calloc(1, sizeof(*rl))) == NULL)
 		return NULL;
-	rl->entries = calloc(capacity, sizeof(*rl->entries));
-	rl->buckets = malloc(nbuckets * sizeof(*rl->buckets));
+	rl->entries = calloc(capacity + 1, sizeof(*rl->entries));
+	rl->buckets = calloc(nbuckets, sizeof(*rl->buckets));
 	if (rl->entries == NULL || rl->buckets == NULL ||
 	    fill_random(rl->sip_key, sizeof(rl->sip_key)) == -1) {
 		ratelimit_free(rl);
 		return NULL;
 	}
-	memset(rl->buckets, 0xff, nbuckets * sizeof(*rl->buckets));
 	rl->hash_mask = nbuckets - 1;
 	rl->capacity = (uint32_t)capacity;
 	rl->lru_head = rl->lru_tail = NONE;
@@ -254,7 +258,7 @@ lookup_or_insert(
 		}
 	}
 	if (rl->used < rl->capacity)
-		i = rl->used++;
+		i = ++rl->used;
 	else {
 		i = rl->lru_tail;
 		lru_unlink(rl, i);
