@@ -26,8 +26,11 @@
 #include "server.h"
 #include "timeutil.h"
 
-/* Per connection: request line, headers and a 1 KiB body fit easily. */
-#define CONNECTION_MEMORY 8192
+/*
+ * Per connection: a request line, the headers a seed client sends (a
+ * bearer token included) and a 1 KiB body fit with room to spare.
+ */
+#define CONNECTION_MEMORY 4096
 #define TLS_PRIORITIES "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
 #define LOG_TABLE 10000
 
