@@ -167,6 +167,7 @@ static const struct conf_key keys[] = {
         NSEC_PER_SEC, 3600 * NSEC_PER_SEC),
     CONF_KEY_RANGE(
         "clients", CONF_U32, struct entropyd_conf, clients, 16, 100000000),
+    CONF_KEY_RANGE("threads", CONF_U32, struct entropyd_conf, threads, 1, 64),
     CONF_KEY_END,
 };
 
@@ -188,6 +189,7 @@ conf_start(void *c, const char *name)
 	conf->max_per_ip = 16;
 	conf->timeout_ns = 10 * NSEC_PER_SEC;
 	conf->clients = 100000;
+	conf->threads = 1;
 }
 
 /* Defaults that need the file's values, and checks across keys. */

@@ -35,6 +35,7 @@ struct entropyd_conf {
 	uint32_t max_per_ip;
 	uint64_t timeout_ns;
 	uint32_t clients; /* rate-limit table size */
+	uint32_t threads; /* per seed listener */
 };
 
 /*

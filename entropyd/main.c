@@ -78,7 +78,7 @@ warn_restart_keys(
 {
 	static const char *const names[] = {"listen", "plain_listen",
 	    "admin_listen", "tls_cert", "tls_key", "client_ca", "user",
-	    "max_connections", "max_per_ip", "timeout", "clients"};
+	    "max_connections", "max_per_ip", "timeout", "clients", "threads"};
 	bool changed[] = {
 	    listen_differs(&run->listen, &fresh->listen),
 	    listen_differs(&run->plain_listen, &fresh->plain_listen),
@@ -91,6 +91,7 @@ warn_restart_keys(
 	    run->max_per_ip != fresh->max_per_ip,
 	    run->timeout_ns != fresh->timeout_ns,
 	    run->clients != fresh->clients,
+	    run->threads != fresh->threads,
 	};
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)

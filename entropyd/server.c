@@ -719,14 +719,6 @@ server_bind(
 	return 0;
 }
 
-static unsigned
-threads(void)
-{
-	long n = sysconf(_SC_NPROCESSORS_ONLN);
-
-	return n > 1 && n < 64 ? (unsigned)n : 1;
-}
-
 /*
  * The options every seed listener shares, as an MHD_OPTION_ARRAY: the
  * limits that keep one client (or a slowloris of them) from starving
@@ -748,7 +740,7 @@ common_options(struct MHD_OptionItem *o, struct server *s,
 	o[n++] = (struct MHD_OptionItem){
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, CONNECTION_MEMORY, NULL};
 	o[n++] = (struct MHD_OptionItem){
-	    MHD_OPTION_THREAD_POOL_SIZE, (intptr_t)threads(), NULL};
+	    MHD_OPTION_THREAD_POOL_SIZE, (intptr_t)conf->threads, NULL};
 	o[n++] = (struct MHD_OptionItem){
 	    MHD_OPTION_URI_LOG_CALLBACK, (intptr_t)on_uri, s};
 	o[n++] = (struct MHD_OptionItem){
