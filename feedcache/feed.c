@@ -7,8 +7,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "feed.h"
+#include "fleet.h"
 #include "timeutil.h"
 
 #define DEFAULT_CACHE_DIR "/var/cache/feedcache"
@@ -173,6 +175,46 @@ parse_abs_path(void *field, const char *value, char *why, size_t why_size)
 	return 0;
 }
 
+/* "redis = redis://...": checked now, so the error names the line. */
+static int
+parse_redis(void *field, const char *value, char *why, size_t why_size)
+{
+	struct redis_addr addr;
+	int rc = redis_url_parse(value, &addr, why, why_size);
+
+	explicit_bzero(&addr, sizeof(addr));
+	if (rc < 0)
+		return rc;
+	if ((*(char **)field = strdup(value)) == NULL) {
+		snprintf(why, why_size, "out of memory");
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* node_name and redis_prefix go into keys and logs: printable, no space. */
+static int
+parse_word(void *field, const char *value, char *why, size_t why_size)
+{
+	size_t n = strlen(value);
+
+	if (n == 0 || n > 64) {
+		snprintf(why, why_size, "must be 1 to 64 characters");
+		return -EINVAL;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (value[i] <= ' ' || value[i] >= 0x7f) {
+			snprintf(
+			    why, why_size, "only printable ASCII, no spaces");
+			return -EINVAL;
+		}
+	if ((*(char **)field = strdup(value)) == NULL) {
+		snprintf(why, why_size, "out of memory");
+		return -ENOMEM;
+	}
+	return 0;
+}
+
 static const struct conf_key main_keys[] = {
     CONF_KEY_CUSTOM(
         "cache_dir", struct feedcache_conf, cache_dir, parse_abs_path, false),
@@ -181,6 +223,13 @@ static const struct conf_key main_keys[] = {
         "max_parallel", CONF_U32, struct feedcache_conf, max_parallel, 1, 1024),
     CONF_KEY("metrics_file", CONF_STRING, struct feedcache_conf, metrics_file),
     CONF_KEY("ca_file", CONF_STRING, struct feedcache_conf, ca_file),
+    CONF_KEY_CUSTOM("redis", struct feedcache_conf, redis, parse_redis, false),
+    CONF_KEY_CUSTOM(
+        "node_name", struct feedcache_conf, node_name, parse_word, false),
+    CONF_KEY_CUSTOM(
+        "redis_prefix", struct feedcache_conf, redis_prefix, parse_word, false),
+    CONF_KEY_RANGE("redis_timeout", CONF_DURATION, struct feedcache_conf,
+        redis_timeout_ns, NSEC_PER_SEC / 100, SECONDS(10)),
     CONF_KEY_END,
 };
 
@@ -259,6 +308,17 @@ conf_finish(void *c, struct conf_error *err)
 	if (conf->user_agent == NULL &&
 	    (conf->user_agent = strdup(DEFAULT_USER_AGENT)) == NULL)
 		goto nomem;
+	if (conf->redis != NULL && conf->node_name == NULL) {
+		char host[256] = "";
+
+		if (gethostname(host, sizeof(host) - 1) < 0 ||
+		    host[0] == '\0' ||
+		    parse_word(&conf->node_name, host, why, sizeof(why)) < 0) {
+			conf_error_set(err, conf->path, 0, "node_name",
+			    "cannot use the host name as node_name; set one");
+			return -EINVAL;
+		}
+	}
 	/* parse_url has checked every url already. */
 	for (size_t i = 0; i < conf->nfeeds; i++)
 		url_origin(conf->feeds[i]->url, conf->feeds[i]->origin,
@@ -277,6 +337,7 @@ conf_start(void *c, const char *name)
 	memset(conf, 0, sizeof(*conf));
 	snprintf(conf->path, sizeof(conf->path), "%s", name);
 	conf->max_parallel = 16;
+	conf->redis_timeout_ns = NSEC_PER_SEC / 2;
 }
 
 static void
@@ -324,6 +385,11 @@ feedcache_conf_free(struct feedcache_conf *conf)
 	free(conf->user_agent);
 	free(conf->metrics_file);
 	free(conf->ca_file);
+	if (conf->redis != NULL) /* it may hold a password */
+		explicit_bzero(conf->redis, strlen(conf->redis));
+	free(conf->redis);
+	free(conf->node_name);
+	free(conf->redis_prefix);
 	memset(conf, 0, sizeof(*conf));
 }
 

@@ -47,6 +47,11 @@ struct feedcache_conf {
 	char *metrics_file; /* NULL: no metrics */
 	char *ca_file; /* extra CA for every feed, or NULL */
 	uint32_t max_parallel;
+	/* Fleet mode (see fleet.h): redis is NULL when off. */
+	char *redis; /* redis://[[user]:password@]host[:port][/db] */
+	char *node_name; /* default: the host name */
+	char *redis_prefix; /* before every key, or NULL */
+	uint64_t redis_timeout_ns;
 	struct feed **feeds;
 	size_t nfeeds, cap;
 };

@@ -355,9 +355,16 @@ format_age(int64_t s, char *buf, size_t size)
 		snprintf(buf, size, "%lldd", (long long)(s / 86400));
 }
 
+/* The fleet's view of f, or NULL outside fleet mode or without Redis. */
+static const struct fleet_view *
+fleet_of(struct fleet *fl, const struct feed *f, struct fleet_view *v)
+{
+	return fl != NULL && fleet_view(fl, f->name, v) == 0 ? v : NULL;
+}
+
 static void
-status_json(
-    const struct feed *f, const struct feed_meta *m, bool have, int64_t now)
+status_json(const struct feed *f, const struct feed_meta *m, bool have,
+    const struct fleet_view *fv, int64_t now)
 {
 	struct json_writer w;
 	char text[4096];
@@ -383,6 +390,17 @@ status_json(
 	    &w, "fetched", have && m->fetched > 0, (double)m->fetched, 0);
 	json_kv_double_or_null(
 	    &w, "checked", have && m->checked > 0, (double)m->checked, 0);
+	json_key(&w, "fleet");
+	if (fv == NULL) {
+		json_null(&w);
+	} else {
+		json_object_begin(&w);
+		json_kv_string(&w, "holder", fv->holder);
+		json_kv_u64(&w, "version", fv->version);
+		json_key(&w, "current");
+		json_bool(&w, have && strcmp(fv->hash, m->hash) == 0);
+		json_object_end(&w);
+	}
 	json_object_end(&w);
 	if ((n = json_finish(&w)) > 0)
 		printf("%s\n", text);
@@ -397,6 +415,7 @@ cmd_status(struct feedcache_conf *conf, int argc, char **argv)
 	};
 	bool json = false;
 	int64_t now = (int64_t)time(NULL);
+	struct fleet *fl = conf->redis ? fleet_new(conf) : NULL;
 	int c;
 
 	optind = 0; /* 0, not 1: a full rescan, so options may follow NAME */
@@ -415,6 +434,8 @@ cmd_status(struct feedcache_conf *conf, int argc, char **argv)
 		const struct feed *f = conf->feeds[i];
 		struct feed_meta m;
 		char path[4096], age[32], next[32], retry[32], size[24];
+		struct fleet_view view;
+		const struct fleet_view *fv;
 		bool have, wanted = optind == argc;
 
 		for (int k = optind; k < argc; k++)
@@ -425,8 +446,9 @@ cmd_status(struct feedcache_conf *conf, int argc, char **argv)
 		       meta_load(path, &m) == 0;
 		if (!have)
 			memset(&m, 0, sizeof(m));
+		fv = fleet_of(fl, f, &view);
 		if (json) {
-			status_json(f, &m, have, now);
+			status_json(f, &m, have, fv, now);
 			continue;
 		}
 		format_age(have && m.checked > 0 ? now - m.checked : -1, age,
@@ -439,7 +461,15 @@ cmd_status(struct feedcache_conf *conf, int argc, char **argv)
 		printf("%-20s %6s %-13s %4u %8s %11s %9s  %s\n", f->name, age,
 		    fetch_result_name(m.last_result), m.failures, next, retry,
 		    m.hash[0] ? size : "-", m.last_error);
+		if (fv != NULL)
+			printf("%-20s fleet version %llu, %s, lease %s\n", "",
+			    (unsigned long long)fv->version,
+			    have && strcmp(fv->hash, m.hash) == 0
+			        ? "this node current"
+			        : "this node behind",
+			    fv->holder[0] ? fv->holder : "free");
 	}
+	fleet_free(fl);
 	return 0;
 }
 

@@ -97,7 +97,7 @@ replace_locked(const struct feedcache_conf *conf, const char *buf, size_t len)
 
 int
 metrics_write(const struct feedcache_conf *conf, const struct feed_stats *stats,
-    int64_t now)
+    const struct fleet_counters *fleet, int64_t now)
 {
 	struct text t = {NULL, 0, 0, 0};
 	int rc;
@@ -150,6 +150,23 @@ metrics_write(const struct feedcache_conf *conf, const struct feed_stats *stats,
 			    "feedcache_size_bytes{feed=\"%s\"} %llu\n",
 			    conf->feeds[i]->name,
 			    (unsigned long long)stats[i].size);
+	if (fleet != NULL) {
+		help(&t, "feedcache_fleet_redis_up", "gauge",
+		    "Whether Redis answered at last contact (fleet mode).");
+		text_printf(&t, "feedcache_fleet_redis_up %d\n", fleet->up);
+		help(&t, "feedcache_fleet_leases_won_total", "counter",
+		    "Times this node won a lease and fetched for the fleet.");
+		text_printf(&t, "feedcache_fleet_leases_won_total %llu\n",
+		    (unsigned long long)fleet->leases_won);
+		help(&t, "feedcache_fleet_followed_total", "counter",
+		    "Bodies copied from the fleet into this node's cache.");
+		text_printf(&t, "feedcache_fleet_followed_total %llu\n",
+		    (unsigned long long)fleet->followed);
+		help(&t, "feedcache_fleet_redis_errors_total", "counter",
+		    "Redis failures: unreachable, refused, or garbage.");
+		text_printf(&t, "feedcache_fleet_redis_errors_total %llu\n",
+		    (unsigned long long)fleet->redis_errors);
+	}
 	rc = t.error ? t.error : replace_locked(conf, t.buf, t.len);
 	free(t.buf);
 	return rc;

@@ -25,6 +25,7 @@ struct sfeed {
 	int origin;
 	int next_ready; /* in its origin's ready queue, or -1 */
 	struct fetch *fetch; /* in flight, or NULL */
+	bool leased; /* fetching for the fleet */
 };
 
 struct sorigin {
@@ -38,6 +39,7 @@ struct sched {
 	struct feedcache_conf *conf;
 	const struct sched_opts *opts;
 	CURLM *multi;
+	struct fleet *fleet; /* NULL: single-node */
 	struct sfeed *feeds;
 	struct feed_stats *stats;
 	struct sorigin *origins;
@@ -329,9 +331,52 @@ sched_free(struct sched *s)
 	s->runnable = NULL;
 }
 
+/* Gives back the lease of feed i if it holds one. */
+static void
+unlease(struct sched *s, int i)
+{
+	if (s->feeds[i].leased)
+		fleet_release(s->fleet, s->conf->feeds[i]);
+	s->feeds[i].leased = false;
+}
+
+/*
+ * In fleet mode, with feed i's lock held: catches up with the fleet and
+ * asks whether this node is to fetch. On FLEET_WAIT the feed is
+ * rescheduled for when the fleet says.
+ */
+static enum fleet_verdict
+ask_fleet(struct sched *s, int i, int64_t now)
+{
+	const struct feed *f = s->conf->feeds[i];
+	char body[4096], meta[4096];
+	enum fleet_verdict v;
+	struct feed_meta m;
+	int64_t due = now;
+
+	if (s->fleet == NULL ||
+	    feed_body_path(s->conf, f->name, body, sizeof(body)) < 0 ||
+	    feed_meta_path(s->conf, f->name, meta, sizeof(meta)) < 0)
+		return FLEET_SOLO;
+	v = fleet_claim(s->fleet, f, body, meta,
+	    s->opts->force && !s->opts->daemon, now, &due);
+	if (meta_load(meta, &m) == 0)
+		meta_stats(&m, &s->stats[i]);
+	s->metrics_dirty = true;
+	if (v == FLEET_WAIT) {
+		if (!s->opts->daemon)
+			log_info("feed %s: the fleet has it in hand (next "
+			         "check in %lld s)",
+			    f->name, (long long)(due - now));
+		reschedule(s, i, due > now ? due : now + 1);
+	}
+	return v;
+}
+
 /*
  * Starts feed i if nobody else is refreshing it and it is still due by
- * its meta file. Returns true if a transfer is now in flight.
+ * its meta file (or the fleet's). Returns true if a transfer is now in
+ * flight.
  */
 static bool
 start_feed(struct sched *s, int i, int64_t now)
@@ -360,8 +405,19 @@ start_feed(struct sched *s, int i, int64_t now)
 		reschedule(s, i, now + 60);
 		return false;
 	}
+	switch (ask_fleet(s, i, now)) {
+	case FLEET_WAIT:
+		close(lock);
+		return false;
+	case FLEET_FETCH:
+		sf->leased = true;
+		break;
+	case FLEET_SOLO:
+		break;
+	}
 	if ((fx = malloc(sizeof(*fx))) == NULL) {
 		close(lock);
+		unlease(s, i);
 		log_warnx("feed %s: out of memory", f->name);
 		s->failed = 1;
 		reschedule(s, i, now + 60);
@@ -369,14 +425,16 @@ start_feed(struct sched *s, int i, int64_t now)
 	}
 	if ((rc = fetch_start(fx, s->conf, f, lock, why, sizeof(why))) < 0) {
 		log_warnx("feed %s: %s", f->name, why);
+		unlease(s, i);
 		free(fx);
 		s->failed = 1;
 		reschedule(s, i, now + 60);
 		return false;
 	}
-	/* Under the lock, the meta file is current: honour it. */
+	/* Under the lock, the meta file is current: honour it (a lease
+	 * says the fleet's copy is due, whatever this node's says). */
 	if (fx->meta.retry_after > now ||
-	    (!(s->opts->force && !s->opts->daemon) &&
+	    (!(s->opts->force && !s->opts->daemon) && !sf->leased &&
 	        fx->meta.next_due > now)) {
 		int64_t due = fx->meta.next_due > fx->meta.retry_after
 		                  ? fx->meta.next_due
@@ -388,6 +446,7 @@ start_feed(struct sched *s, int i, int64_t now)
 			    f->name, (long long)(fx->meta.retry_after - now));
 		meta_stats(&fx->meta, &s->stats[i]);
 		fetch_abandon(fx);
+		unlease(s, i);
 		free(fx);
 		reschedule(s, i, due);
 		return false;
@@ -395,6 +454,7 @@ start_feed(struct sched *s, int i, int64_t now)
 	if (curl_multi_add_handle(s->multi, fx->easy) != CURLM_OK) {
 		log_warnx("feed %s: cannot start the transfer", f->name);
 		fetch_abandon(fx);
+		unlease(s, i);
 		free(fx);
 		s->failed = 1;
 		reschedule(s, i, now + 60);
@@ -435,6 +495,9 @@ finish_feed(struct sched *s, struct fetch *fx, CURLcode code, int64_t now)
 		;
 	fetch_finish(fx, code, now, &out);
 	meta_stats(&fx->meta, &s->stats[i]);
+	if (s->feeds[i].leased)
+		fleet_publish(s->fleet, f, fx->body_path, fx->meta_path, now);
+	s->feeds[i].leased = false;
 	free(fx);
 	s->feeds[i].fetch = NULL;
 	s->origins[s->feeds[i].origin].busy = false;
@@ -462,6 +525,7 @@ abandon_all(struct sched *s)
 			continue;
 		curl_multi_remove_handle(s->multi, fx->easy);
 		fetch_abandon(fx);
+		unlease(s, (int)i);
 		free(fx);
 		s->feeds[i].fetch = NULL;
 	}
@@ -471,12 +535,15 @@ abandon_all(struct sched *s)
 static void
 write_metrics(struct sched *s, int64_t now, bool force)
 {
+	struct fleet_counters fc;
 	int rc;
 
 	if (!s->metrics_dirty ||
 	    (!force && now - s->metrics_written < METRICS_MIN_GAP))
 		return;
-	if ((rc = metrics_write(s->conf, s->stats, now)) < 0)
+	fleet_counters(s->fleet, &fc);
+	if ((rc = metrics_write(
+	         s->conf, s->stats, s->fleet ? &fc : NULL, now)) < 0)
 		log_warnx("%s: %s", s->conf->metrics_file, strerror(-rc));
 	s->metrics_dirty = false;
 	s->metrics_written = now;
@@ -508,6 +575,10 @@ apply_reload(struct sched *s, int64_t now)
 	sched_free(&old);
 	if (rc < 0)
 		return rc;
+	/* The fleet points into the configuration: a new one, connected
+	 * at the next claim. */
+	fleet_free(s->fleet);
+	s->fleet = s->conf->redis != NULL ? fleet_new(s->conf) : NULL;
 	log_info("reloaded %s: %zu feeds", s->conf->path, s->conf->nfeeds);
 	s->metrics_dirty = true;
 	return 0;
@@ -567,6 +638,8 @@ sched_run(struct feedcache_conf *conf, const struct sched_opts *o)
 		return -ENOMEM;
 	if ((rc = sched_build(&s, now, NULL, NULL)) < 0)
 		goto out;
+	if (conf->redis != NULL)
+		s.fleet = fleet_new(conf);
 	/* The daemon's metrics exist from the start, not from the first
 	 * refresh, which may be an interval away. */
 	s.metrics_dirty = o->daemon;
@@ -625,6 +698,7 @@ sched_run(struct feedcache_conf *conf, const struct sched_opts *o)
 	write_metrics(&s, now_s(), true);
 	rc = s.failed;
 out:
+	fleet_free(s.fleet);
 	sched_free(&s);
 	curl_multi_cleanup(s.multi);
 	return rc;

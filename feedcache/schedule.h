@@ -11,6 +11,7 @@
 #include <stddef.h>
 
 #include "feed.h"
+#include "fleet.h"
 #include "meta.h"
 
 struct sched_opts {
@@ -32,10 +33,11 @@ int sched_run(struct feedcache_conf *conf, const struct sched_opts *o);
 
 /*
  * Writes conf->metrics_file (Prometheus text, node_exporter textfile
- * format) atomically from stats[i] of conf->feeds[i]. Returns 0 or
- * -errno.
+ * format) atomically from stats[i] of conf->feeds[i], and the fleet
+ * counters unless fleet is NULL. Returns 0 or -errno.
  */
 int metrics_write(const struct feedcache_conf *conf,
-    const struct feed_stats *stats, int64_t now);
+    const struct feed_stats *stats, const struct fleet_counters *fleet,
+    int64_t now);
 
 #endif

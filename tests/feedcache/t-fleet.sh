@@ -1,0 +1,240 @@
+#!/bin/sh
+# Fleet mode against a real redis-server on 127.0.0.1: five daemons, one
+# origin request per feed per interval, converging copies, the lease
+# holder killed mid-fetch, Redis stopped and restarted, a Retry-After
+# that holds the whole fleet back, and bad Redis set-ups (wrong password,
+# nothing listening, garbage under the fleet's keys).
+#
+#	sh t-fleet.sh /abs/path/to/feedcache /abs/path/to/origin.py
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
+command -v redis-server >/dev/null || {
+	echo "# SKIP: redis-server not installed (scripts/deps check)"
+	exit 77
+}
+redis_pid=
+d1= d2= d3= d4= d5=
+pid_vars="d1 d2 d3 d4 d5 redis_pid $pid_vars"
+NODES="1 2 3 4 5"
+INTERVAL=3
+
+start_main_origin
+RPORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+start_redis() { # start_redis [redis-server options]
+	redis-server --port "$RPORT" --bind 127.0.0.1 --save '' \
+		--appendonly no "$@" >"$tmp/redis.log" 2>&1 &
+	redis_pid=$!
+	until_true 10 'redis-cli -p "$RPORT" ${REDIS_AUTH:+-a "$REDIS_AUTH"} --no-auth-warning ping 2>/dev/null | grep -q PONG'
+}
+stop_redis() {
+	kill "$redis_pid" 2>/dev/null
+	wait "$redis_pid" 2>/dev/null
+	redis_pid=
+}
+R() { redis-cli -p "$RPORT" --no-auth-warning "$@"; }
+conf() { # conf N REDIS_URL: node N's configuration
+	mkdir -p "$tmp/n$1"
+	cat >"$tmp/n$1/feedcache.conf" <<EOF
+[feedcache]
+cache_dir = $tmp/n$1/cache
+redis = $2
+node_name = node$1
+metrics_file = $tmp/n$1/metrics.prom
+
+[feed news]
+url = $B/news.xml
+interval = ${INTERVAL}s
+timeout = 2s
+validate = xml
+max_backoff = 2s
+EOF
+}
+start_node() { # start_node N
+	"$FC" -v -c "$tmp/n$1/feedcache.conf" daemon 2>>"$tmp/n$1/err" &
+	eval "d$1=\$!"
+}
+stop_node() { # stop_node N [SIGNAL]
+	eval "p=\$d$1"
+	kill -s "${2:-TERM}" "$p" 2>/dev/null
+	wait "$p" 2>/dev/null
+	eval "d$1="
+}
+all_copies_have() { # all_copies_have TEXT
+	for k in $NODES; do
+		grep -q "$1" "$tmp/n$k/cache/news" || return 1
+	done
+}
+all_logs_have() { # all_logs_have PATTERN MIN_COUNT
+	for k in $NODES; do
+		[ "$(grep -c "$1" "$tmp/n$k/err")" -ge "$2" ] || return 1
+	done
+}
+all_running() {
+	for k in $NODES; do
+		eval "kill -0 \$d$k" 2>/dev/null || return 1
+	done
+}
+all_held_back() { # every node's meta file has a Retry-After ahead
+	now=$(date +%s)
+	for k in $NODES; do
+		[ "$(sed -n 's/^retry_after //p' "$tmp/n$k/cache/.news.meta")" -gt "$now" ] || return 1
+	done
+}
+same_copies() { # all five copies exist and hold the same bytes as node 1
+	for n in $NODES; do
+		cmp -s "$tmp/n1/cache/news" "$tmp/n$n/cache/news" || return 1
+	done
+}
+log_times() { # arrival times of origin requests for /news.xml
+	C "$B/_ctl/log?path=/news.xml" | python3 -c '
+import json, sys
+for e in json.load(sys.stdin):
+    print("%.3f" % e["time"])'
+}
+min_gap() { # the smallest gap between successive origin requests, in s
+	log_times | awk 'NR > 1 { g = $1 - p; if (m == "" || g < m) m = g } { p = $1 } END { print (m == "" ? 999 : m) }'
+}
+
+ctl "set?path=/news.xml&mode=normal&body=%3Crss%3Eone%3C%2Frss%3E"
+start_redis || {
+	echo "not ok - redis-server did not start: $(cat "$tmp/redis.log")"
+	exit 1
+}
+URL=redis://127.0.0.1:$RPORT/0
+for n in $NODES; do
+	conf "$n" "$URL"
+	start_node "$n"
+done
+
+# --- one origin request per interval, whatever the fleet size ---------------
+until_true 20 'same_copies'
+check "all five nodes have a copy" 'same_copies && grep -q one "$tmp/n5/cache/news"'
+sleep $((4 * INTERVAL))
+requests=$(count /news.xml)
+gap=$(min_gap)
+# Four intervals and the first fetch: five requests, give or take the
+# +-10% jitter of the holder's next due time; five independent daemons
+# would have sent about 25.
+check "one origin request per interval for five nodes ($requests in $((4 * INTERVAL)) s + start)" \
+	'[ "$requests" -ge 4 ] && [ "$requests" -le 6 ]'
+check "no two requests closer than half an interval (smallest gap ${gap}s)" \
+	'awk -v g="$gap" -v i=$INTERVAL "BEGIN { exit !(g >= i / 2) }"'
+check "leases were won and bodies followed (metrics)" \
+	'cat "$tmp"/n*/metrics.prom | awk "/^feedcache_fleet_leases_won_total/ { w += \$2 } END { exit !(w >= 4) }" &&
+	 grep -q "^feedcache_fleet_redis_up 1" "$tmp/n3/metrics.prom"'
+
+ctl "set?path=/news.xml&mode=normal&body=%3Crss%3Etwo%3C%2Frss%3E"
+until_true $((3 * INTERVAL + 5)) 'same_copies && grep -q two "$tmp/n1/cache/news"'
+check "after a content change all five copies converge to the same bytes" \
+	'same_copies && grep -q two "$tmp/n4/cache/news"'
+"$FC" -c "$tmp/n2/feedcache.conf" status >"$tmp/status" 2>&1
+check "status shows the fleet version and that this node is current" \
+	'grep -q "fleet version [1-9][0-9]*, this node current" "$tmp/status"'
+"$FC" -c "$tmp/n2/feedcache.conf" status --json >"$tmp/status.json"
+check "status --json has the fleet object" \
+	'python3 -c "import json,sys; f = json.load(open(sys.argv[1]))[\"fleet\"]; sys.exit(not (f[\"current\"] and f[\"version\"] >= 1))" "$tmp/status.json"'
+
+# --- the holder dies mid-fetch ---------------------------------------------
+version_before=$(R hget 'fc:{news}:meta' version)
+body_before=$(R get 'fc:{news}:body')
+ctl "set?path=/news.xml&mode=hold&body=%3Crss%3Ethree%3C%2Frss%3E"
+ctl reset
+until_true $((2 * INTERVAL + 5)) '[ "$(count /news.xml)" -ge 1 ]'
+holder=$(R get 'fc:{news}:lease')
+n=${holder#node}
+check "a node holds the lease while the origin holds its answer ($holder)" \
+	'[ -n "$holder" ] && [ "$n" -ge 1 ] && [ "$n" -le 5 ]'
+[ -n "$n" ] && [ "$n" -ge 1 ] 2>/dev/null && stop_node "$n" KILL
+ctl "release?path=/news.xml"
+check "nothing partial published: the fleet's version and body are unchanged" \
+	'[ "$(R hget "fc:{news}:meta" version)" = "$version_before" ] &&
+	 [ "$(R get "fc:{news}:body")" = "$body_before" ]'
+# The lease lasts timeout (2 s) + 3 s; another node takes over after it.
+until_true 20 '[ "$(R hget "fc:{news}:meta" node)" != "" ] &&
+	[ "$(R hget "fc:{news}:meta" version)" -gt "$version_before" ]'
+winner=$(R hget 'fc:{news}:meta' node)
+check "another node fetched after the lease expired ($winner, version $(R hget 'fc:{news}:meta' version))" \
+	'[ "$winner" != "$holder" ] && R get "fc:{news}:body" | grep -q three'
+[ -n "$n" ] && [ "$n" -ge 1 ] 2>/dev/null && start_node "$n"
+
+# --- Retry-After holds the whole fleet back -------------------------------
+ctl "set?path=/news.xml&mode=status&code=503&retry_after=12"
+ctl reset
+until_true $((2 * INTERVAL + 5)) '[ "$(count /news.xml)" -ge 1 ]'
+sleep 8
+check "one 503 with Retry-After: 12 and no node asked again ($(count /news.xml) requests in 8 s)" \
+	'[ "$(count /news.xml)" = 1 ]'
+check "the fleet's deadline is in every node's meta file" \
+	all_held_back
+ctl "set?path=/news.xml&mode=normal&body=%3Crss%3Efour%3C%2Frss%3E"
+until_true 30 'same_copies && grep -q four "$tmp/n3/cache/news"'
+check "after the deadline the fleet fetches again and converges" \
+	'same_copies && grep -q four "$tmp/n1/cache/news"'
+
+# --- Redis stopped, then back ---------------------------------------------
+stop_redis
+ctl "set?path=/news.xml&mode=normal&body=%3Crss%3Efive%3C%2Frss%3E"
+until_true $((3 * INTERVAL + 5)) 'all_copies_have five'
+check "with Redis down every node refreshes its own copy" \
+	'all_copies_have five'
+check "each node said once that it runs single-node" \
+	'all_logs_have "running single-node" 1'
+check "every daemon is still running" \
+	all_running
+start_redis
+until_true 40 'all_logs_have "connected as node" 2'
+check "back in fleet mode once Redis returns" \
+	'[ "$(grep -c "connected as node" "$tmp/n3/err")" -ge 2 ]'
+ctl reset
+sleep $((3 * INTERVAL))
+requests=$(count /news.xml)
+check "the fleet coordinates again ($requests requests in $((3 * INTERVAL)) s)" \
+	'[ "$requests" -ge 2 ] && [ "$requests" -le 5 ]'
+for n in $NODES; do stop_node "$n"; done
+
+# --- bad Redis set-ups ------------------------------------------------------
+# Garbage under the fleet's keys: a wrong type, then wrong values.
+cp "$tmp/n1/cache/news" "$tmp/good"
+R del 'fc:{news}:meta' >/dev/null
+R set 'fc:{news}:meta' garbage >/dev/null
+"$FC" -c "$tmp/n1/feedcache.conf" refresh --force news 2>"$tmp/err"
+check "a wrong-typed meta key: a clear error naming it, then single-node" \
+	'grep -q "fc:{news}:meta: WRONGTYPE" "$tmp/err" && grep -q "fetching single-node" "$tmp/err"'
+R del 'fc:{news}:meta' >/dev/null
+R hset 'fc:{news}:meta' version 99 hash "$(printf x%.0s $(seq 64))" size 3 >/dev/null
+"$FC" -c "$tmp/n1/feedcache.conf" refresh --force news 2>"$tmp/err"
+check "a garbage hash: named, and the local copy is untouched" \
+	'grep -q "field hash holds" "$tmp/err" && cmp -s "$tmp/good" "$tmp/n1/cache/news"'
+R del 'fc:{news}:meta' >/dev/null
+R hset 'fc:{news}:meta' version 99 hash "$(printf 'a%.0s' $(seq 64))" size 9 next_due 9999999999 url "$B/news.xml" >/dev/null
+R set 'fc:{news}:body' '<rss>bad' >/dev/null
+"$FC" -c "$tmp/n1/feedcache.conf" refresh --force news 2>"$tmp/err"
+check "a body that does not match its hash is not taken" \
+	'grep -q "not taking the fleet" "$tmp/err" && cmp -s "$tmp/good" "$tmp/n1/cache/news"'
+stop_redis
+
+# Wrong password.
+REDIS_AUTH=sesame start_redis --requirepass sesame
+conf 1 "redis://:wrong-pass@127.0.0.1:$RPORT/0"
+"$FC" -c "$tmp/n1/feedcache.conf" refresh --force news 2>"$tmp/err"
+rc=$?
+check "a wrong password: a clear error, single-node refresh still works (exit $rc)" \
+	'[ $rc = 0 ] && grep -q "AUTH refused" "$tmp/err" && grep -q "running single-node" "$tmp/err"'
+check "the password never appears in the log" '! grep -q wrong-pass "$tmp/err"'
+conf 1 "redis://:sesame@127.0.0.1:$RPORT/0"
+"$FC" -c "$tmp/n1/feedcache.conf" refresh --force news 2>"$tmp/err"
+check "the right password: the fleet has the feed" \
+	'[ "$(redis-cli -p "$RPORT" -a sesame --no-auth-warning hget "fc:{news}:meta" node)" = node1 ]'
+stop_redis
+
+# Nothing listening at start.
+conf 1 "$URL"
+"$FC" -c "$tmp/n1/feedcache.conf" refresh --force news 2>"$tmp/err"
+rc=$?
+check "Redis unreachable at start: single-node, exit 0 ($rc)" \
+	'[ $rc = 0 ] && grep -q "cannot connect" "$tmp/err"'
+printf '[feedcache]\nredis = http://127.0.0.1/\n' >"$tmp/bad.conf"
+"$FC" -c "$tmp/bad.conf" status >/dev/null 2>"$tmp/err"
+check "a bad redis URL is a configuration error naming the line (exit $?)" \
+	'grep -q "bad.conf:2" "$tmp/err" && grep -q "redis://" "$tmp/err"'
+finish
