@@ -527,8 +527,12 @@ main(int argc, char **argv)
 		rc = cmd_refresh(&conf, argc, argv);
 	else if (strcmp(cmd, "get") == 0)
 		rc = cmd_get(&conf, argc, argv);
-	else
+	else {
+		/* A report on stdout: the fleet's "connected" is noise. */
+		if (level == LOG_LEVEL_INFO)
+			log_set_level(LOG_LEVEL_WARNING);
 		rc = cmd_status(&conf, argc, argv);
+	}
 	feedcache_conf_free(&conf);
 	curl_global_cleanup();
 	return rc;

@@ -34,6 +34,10 @@ cleanup() {
 		wait "$p" 2>/dev/null
 	done
 	cleanup_more
+	# TK_KEEP_TMP=DIR keeps a failed test's files there, for a post-mortem.
+	if [ "$fail" != 0 ] && [ -n "${TK_KEEP_TMP:-}" ]; then
+		rm -rf "$TK_KEEP_TMP" && cp -r "$tmp" "$TK_KEEP_TMP"
+	fi
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -50,10 +54,14 @@ check() { # check DESCRIPTION 'SHELL CONDITION'
 mkdir "$tmp/san"
 export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}log_path=$tmp/san/asan"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}print_stacktrace=1:log_path=$tmp/san/ubsan"
+# GCC's UBSan, next to ASan, writes to stderr whatever log_path says: the
+# files a script sent stderr to are searched too.
 sanitizer_check() {
-	if [ -n "$(ls "$tmp/san")" ]; then
+	stray=$(grep -rl -e 'runtime error:' -e 'ERROR: AddressSanitizer' \
+		-e 'ERROR: LeakSanitizer' "$tmp" --exclude-dir=san 2>/dev/null)
+	if [ -n "$(ls "$tmp/san")" ] || [ -n "$stray" ]; then
 		not_ok "sanitizer reports:"
-		cat "$tmp/san"/* | sed 's/^/# /' | head -60
+		cat "$tmp/san"/* $stray | sed 's/^/# /' | head -60
 	else
 		ok "no sanitizer reports"
 	fi

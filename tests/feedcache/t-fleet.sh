@@ -13,8 +13,9 @@ command -v redis-server >/dev/null || {
 	exit 77
 }
 redis_pid=
+hole_pid=
 d1= d2= d3= d4= d5=
-pid_vars="d1 d2 d3 d4 d5 redis_pid $pid_vars"
+pid_vars="d1 d2 d3 d4 d5 redis_pid hole_pid $pid_vars"
 NODES="1 2 3 4 5"
 INTERVAL=3
 
@@ -124,7 +125,7 @@ check "leases were won and bodies followed (metrics)" \
 	 grep -q "^feedcache_fleet_redis_up 1" "$tmp/n3/metrics.prom"'
 
 ctl "set?path=/news.xml&mode=normal&body=%3Crss%3Etwo%3C%2Frss%3E"
-until_true $((3 * INTERVAL + 5)) 'same_copies && grep -q two "$tmp/n1/cache/news"'
+until_true 30 'same_copies && grep -q two "$tmp/n1/cache/news"'
 check "after a content change all five copies converge to the same bytes" \
 	'same_copies && grep -q two "$tmp/n4/cache/news"'
 "$FC" -c "$tmp/n2/feedcache.conf" status >"$tmp/status" 2>&1
@@ -139,7 +140,7 @@ version_before=$(R hget 'fc:{news}:meta' version)
 body_before=$(R get 'fc:{news}:body')
 ctl "set?path=/news.xml&mode=hold&body=%3Crss%3Ethree%3C%2Frss%3E"
 ctl reset
-until_true $((2 * INTERVAL + 5)) '[ "$(count /news.xml)" -ge 1 ]'
+until_true 20 '[ "$(count /news.xml)" -ge 1 ]'
 holder=$(R get 'fc:{news}:lease')
 n=${holder#node}
 check "a node holds the lease while the origin holds its answer ($holder)" \
@@ -160,7 +161,7 @@ check "another node fetched after the lease expired ($winner, version $(R hget '
 # --- Retry-After holds the whole fleet back -------------------------------
 ctl "set?path=/news.xml&mode=status&code=503&retry_after=12"
 ctl reset
-until_true $((2 * INTERVAL + 5)) '[ "$(count /news.xml)" -ge 1 ]'
+until_true 20 '[ "$(count /news.xml)" -ge 1 ]'
 sleep 8
 check "one 503 with Retry-After: 12 and no node asked again ($(count /news.xml) requests in 8 s)" \
 	'[ "$(count /news.xml)" = 1 ]'
@@ -174,7 +175,7 @@ check "after the deadline the fleet fetches again and converges" \
 # --- Redis stopped, then back ---------------------------------------------
 stop_redis
 ctl "set?path=/news.xml&mode=normal&body=%3Crss%3Efive%3C%2Frss%3E"
-until_true $((3 * INTERVAL + 5)) 'all_copies_have five'
+until_true 30 'all_copies_have five'
 check "with Redis down every node refreshes its own copy" \
 	'all_copies_have five'
 check "each node said once that it runs single-node" \
@@ -233,6 +234,29 @@ conf 1 "$URL"
 rc=$?
 check "Redis unreachable at start: single-node, exit 0 ($rc)" \
 	'[ $rc = 0 ] && grep -q "cannot connect" "$tmp/err"'
+# A Redis that accepts connections and never answers: the command
+# timeout (redis_timeout, 500 ms by default) ends the wait.
+python3 -c 'import socket, sys, time
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(8)
+print(s.getsockname()[1], flush=True)
+conns = []
+end = time.monotonic() + 60
+while time.monotonic() < end:
+    s.settimeout(1)
+    try:
+        conns.append(s.accept()[0])
+    except OSError:
+        pass' >"$tmp/hole.port" &
+hole_pid=$!
+until_true 10 '[ -s "$tmp/hole.port" ]'
+conf 1 "redis://127.0.0.1:$(cat "$tmp/hole.port")/0"
+timeout 20 "$FC" -c "$tmp/n1/feedcache.conf" refresh --force news 2>"$tmp/err"
+rc=$?
+check "a Redis that never answers: timed out, single-node, exit 0 ($rc)" \
+	'[ $rc = 0 ] && grep -q "running single-node" "$tmp/err" && grep -q "feed news: " "$tmp/err"'
+kill "$hole_pid" 2>/dev/null
+wait "$hole_pid" 2>/dev/null
+hole_pid=
 printf '[feedcache]\nredis = http://127.0.0.1/\n' >"$tmp/bad.conf"
 "$FC" -c "$tmp/bad.conf" status >/dev/null 2>"$tmp/err"
 check "a bad redis URL is a configuration error naming the line (exit $?)" \

@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "feed.h"
+#include "fleet.h"
 #include "timeutil.h"
 
 static int
@@ -116,12 +117,80 @@ test_errors(void **state)
 	    "[feed a]\nurl = http://x/\nurl = http://y/\n", 3, "url", "");
 }
 
+static void
+test_redis_url(void **state)
+{
+	struct redis_addr a;
+	char why[128];
+
+	(void)state;
+	assert_int_equal(redis_url_parse("redis://cache1", &a, why, 128), 0);
+	assert_string_equal(a.host, "cache1");
+	assert_int_equal(a.port, 6379);
+	assert_int_equal(a.db, 0);
+	assert_string_equal(a.password, "");
+	assert_int_equal(
+	    redis_url_parse("redis://:s3cr@t@10.0.0.5:7000/3", &a, why, 128),
+	    -EINVAL); /* an @ in a password must not pass for the host */
+	assert_int_equal(
+	    redis_url_parse("redis://:s3cret@10.0.0.5:7000/3", &a, why, 128),
+	    0);
+	assert_string_equal(a.host, "10.0.0.5");
+	assert_string_equal(a.user, "");
+	assert_string_equal(a.password, "s3cret");
+	assert_int_equal(a.port, 7000);
+	assert_int_equal(a.db, 3);
+	assert_int_equal(
+	    redis_url_parse("redis://app:pw@[fd00::7]:6380/", &a, why, 128), 0);
+	assert_string_equal(a.host, "fd00::7");
+	assert_string_equal(a.user, "app");
+	assert_int_equal(a.port, 6380);
+	assert_int_equal(redis_url_parse("http://x/", &a, why, 128), -EINVAL);
+	assert_non_null(strstr(why, "redis://"));
+	assert_int_equal(
+	    redis_url_parse("redis://x:70000", &a, why, 128), -EINVAL);
+	assert_int_equal(
+	    redis_url_parse("redis://x/db", &a, why, 128), -EINVAL);
+	assert_int_equal(
+	    redis_url_parse("redis://[::1", &a, why, 128), -EINVAL);
+	assert_int_equal(redis_url_parse("redis://", &a, why, 128), -EINVAL);
+	assert_int_equal(
+	    redis_url_parse("redis://user@host", &a, why, 128), -EINVAL);
+	assert_int_equal(
+	    redis_url_parse("redis://bob:hunter2@h:99999", &a, why, 128),
+	    -EINVAL);
+	assert_null(strstr(why, "hunter2")); /* never echoes a password */
+}
+
+static void
+test_fleet_keys(void **state)
+{
+	struct feedcache_conf c;
+	struct conf_error err;
+	const char *text = "[feedcache]\nredis = redis://:pw@127.0.0.1:1/2\n"
+	                   "node_name = web-7\nredis_prefix = site1:\n"
+	                   "redis_timeout = 200ms\n";
+
+	(void)state;
+	assert_int_equal(
+	    feedcache_conf_load_buf("t.conf", text, strlen(text), &c, &err), 0);
+	assert_string_equal(c.node_name, "web-7");
+	assert_string_equal(c.redis_prefix, "site1:");
+	assert_int_equal(c.redis_timeout_ns, 200 * 1000000ULL);
+	feedcache_conf_free(&c);
+	expect_error("[feedcache]\nnode_name = two words\n", 2, "node_name",
+	    "no spaces");
+	expect_error("[feedcache]\nredis = redis://h:0/\n", 2, "redis", "port");
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_defaults_and_values),
 	    cmocka_unit_test(test_errors),
+	    cmocka_unit_test(test_redis_url),
+	    cmocka_unit_test(test_fleet_keys),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
