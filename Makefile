@@ -5,7 +5,7 @@ PREFIX ?= /usr/local
 DESTDIR ?=
 FUZZ_SECONDS ?= 60
 
-.PHONY: all demo check bench fuzz install clean
+.PHONY: all demo check bench fuzz install deb clean
 
 all:
 	scripts/deps build
@@ -32,8 +32,16 @@ fuzz:
 	cmake --build --preset fuzz
 	scripts/fuzz build/fuzz $(FUZZ_SECONDS)
 
-install: all
-	DESTDIR="$(DESTDIR)" cmake --install build/release --prefix "$(PREFIX)"
+# Configured with PREFIX: the units name the programs' installed paths.
+install:
+	scripts/deps build
+	cmake --preset release -DCMAKE_INSTALL_PREFIX="$(PREFIX)"
+	cmake --build --preset release
+	DESTDIR="$(DESTDIR)" cmake --install build/release
+
+deb:
+	scripts/deps deb
+	scripts/deb
 
 clean:
 	rm -rf build

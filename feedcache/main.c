@@ -48,9 +48,9 @@ usage(int status)
 	      "waiting\n"
 	      "  status [--json] [NAME...]     the state of each feed\n"
 	      "options:\n"
-	      "  -c FILE   configuration (default " DEFAULT_CONF ")\n"
-	      "  -v        more log output\n"
-	      "  -h, -V    help, version\n",
+	      "  -c, --config FILE  configuration (default " DEFAULT_CONF ")\n"
+	      "  -v, --verbose      more log output\n"
+	      "  -h, --help, -V, --version\n",
 	    status == 0 ? stdout : stderr);
 	exit(status);
 }
@@ -476,6 +476,13 @@ cmd_status(struct feedcache_conf *conf, int argc, char **argv)
 int
 main(int argc, char **argv)
 {
+	static const struct option opts[] = {
+	    {"config", required_argument, NULL, 'c'},
+	    {"verbose", no_argument, NULL, 'v'},
+	    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'},
+	    {NULL, 0, NULL, 0},
+	};
 	const char *conf_path = DEFAULT_CONF;
 	struct feedcache_conf conf;
 	struct conf_error err;
@@ -484,7 +491,7 @@ main(int argc, char **argv)
 	int c, rc;
 
 	log_init("feedcache", level);
-	while ((c = getopt(argc, argv, "+c:vhV")) != -1) {
+	while ((c = getopt_long(argc, argv, "+c:vhV", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
 			conf_path = optarg;

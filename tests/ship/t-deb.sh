@@ -1,0 +1,80 @@
+#!/bin/sh
+# make deb's packages, as an operator meets them: built with
+# dpkg-buildpackage from a copy of the source, lintian without errors,
+# installed with dpkg -i (system users made, nothing enabled), each
+# program run from the package, units verified, then purged with nothing
+# left behind. Needs root (dpkg -i): skipped (77) otherwise.
+#
+#	sh t-deb.sh SOURCE_DIR BUILD_DIR
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
+PKGS="stealstat feedcache entropyd entropy-seed"
+if [ "$(id -u)" != 0 ]; then
+	echo "# SKIP: installing packages needs root"
+	exit 77
+fi
+for t in dpkg-buildpackage dh lintian; do
+	command -v $t >/dev/null || {
+		echo "# SKIP: $t missing (scripts/deps check installs it)"
+		exit 77
+	}
+done
+purge() { dpkg --purge $PKGS >"$tmp/purge.log" 2>&1; }
+cleanup_more() { purge; }
+
+mkdir "$tmp/src"
+tar -C "$SRC" --exclude=./build --exclude=./.git -cf - . | tar -C "$tmp/src" -xf -
+(cd "$tmp/src" && dpkg-buildpackage -us -uc -b) >"$tmp/build.log" 2>&1
+rc=$?
+check "dpkg-buildpackage -us -uc -b (exit $rc)" '[ $rc = 0 ]' ||
+	tail -20 "$tmp/build.log" | sed 's/^/# /'
+debs=
+for p in $PKGS; do
+	debs="$debs $(ls "$tmp"/${p}_*.deb 2>/dev/null)"
+done
+check "one package per program:$(for d in $debs; do printf ' %s' "${d##*/}"; done)" \
+	'[ $(echo $debs | wc -w) = 4 ]'
+
+lintian --tag-display-limit 0 $debs >"$tmp/lintian" 2>/dev/null
+sed 's/^/# lintian: /' "$tmp/lintian"
+check "lintian reports no errors" '! grep -q "^E: " "$tmp/lintian"'
+
+dpkg -i $debs >"$tmp/install.log" 2>&1
+rc=$?
+check "dpkg -i (exit $rc)" '[ $rc = 0 ]' || tail -20 "$tmp/install.log" | sed 's/^/# /'
+check "system users made for the services" \
+	'getent passwd feedcache >/dev/null && getent passwd entropyd >/dev/null'
+conffiles() {
+	for p in feedcache entropyd entropy-seed; do
+		dpkg-query -W -f='${Conffiles}' "$p" | grep -q " /etc/$p.conf " ||
+			return 1
+	done
+}
+check "the configurations are conffiles" conffiles
+check "nothing enabled" \
+	'! ls /etc/systemd/system/*.wants/ 2>/dev/null | grep -qE "^(stealstat|feedcache|entropyd|entropy-seed)"'
+exercise /usr/bin /usr/sbin
+for u in stealstat.service feedcache.service feedcache-refresh.service \
+	feedcache-refresh.timer entropyd.service entropy-seed.service; do
+	systemd-analyze verify "/lib/systemd/system/$u" >"$tmp/verify" 2>&1
+	rc=$?
+	check "systemd-analyze verify the installed $u" \
+		'[ $rc = 0 ] && [ ! -s "$tmp/verify" ]' || sed 's/^/# /' "$tmp/verify"
+done
+
+for p in $PKGS; do
+	dpkg-query -L "$p" | grep -v '^/\.$' >"$tmp/files.$p"
+done
+purge
+rc=$?
+check "dpkg --purge (exit $rc)" '[ $rc = 0 ]'
+left=
+for p in $PKGS; do
+	while read -r f; do
+		[ -f "$f" ] && left="$left $f"
+	done <"$tmp/files.$p"
+done
+check "nothing left behind: files${left:+ (left:$left)}" '[ -z "$left" ]'
+check "nothing left behind: the cache, the users" \
+	'[ ! -e /var/cache/feedcache ] && ! getent passwd feedcache >/dev/null && ! getent passwd entropyd >/dev/null'
+finish
