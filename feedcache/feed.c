@@ -223,7 +223,7 @@ static const struct conf_key main_keys[] = {
         "max_parallel", CONF_U32, struct feedcache_conf, max_parallel, 1, 1024),
     CONF_KEY("metrics_file", CONF_STRING, struct feedcache_conf, metrics_file),
     CONF_KEY("ca_file", CONF_STRING, struct feedcache_conf, ca_file),
-    CONF_KEY_CUSTOM("redis", struct feedcache_conf, redis, parse_redis, false),
+    CONF_KEY_SECRET("redis", struct feedcache_conf, redis, parse_redis),
     CONF_KEY_CUSTOM(
         "node_name", struct feedcache_conf, node_name, parse_word, false),
     CONF_KEY_CUSTOM(
@@ -236,7 +236,7 @@ static const struct conf_key main_keys[] = {
 static const struct conf_key feed_keys[] = {
     /* Required and checked as it is read, so errors name its line. */
     {"url", CONF_CUSTOM, offsetof(struct feed, url), 0, 0, true, false,
-        parse_url},
+        parse_url, false},
     CONF_KEY_RANGE("interval", CONF_DURATION, struct feed, interval_ns,
         SECONDS(1), SECONDS(86400 * 365)),
     CONF_KEY_RANGE("timeout", CONF_DURATION, struct feed, timeout_ns,

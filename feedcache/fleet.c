@@ -11,9 +11,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "atomicfile.h"
+#include "fetch.h"
 #include "fleet.h"
 #include "hex.h"
 #include "log.h"
@@ -22,39 +24,57 @@
 #include "timeutil.h"
 #include "validate.h"
 
-/* The lease outlives the feed's timeout by this, for validating and
- * writing the body; a holder slower than that loses it (see publish). */
+/* The lease outlives the feed's timeout by this, plus a second per
+ * 8 MiB of max_size, for validating, writing and publishing the body; a
+ * holder slower than that loses it (see publish). */
 #define LEASE_MARGIN_MS 3000
 #define RETRY_MIN_S 1
 #define RETRY_MAX_S 30
 #define RETRY_AFTER_MAX_S 86400 /* as for an origin's */
 
 /*
- * KEYS: lease, meta. ARGV: node, lease ms, now (unix s), "force" or "".
- * Returns {verdict, {meta fields}}: "backoff" before the fleet's
- * Retry-After, "fresh" before its next due time, else "won" if the lease
- * was free, "held" if not.
+ * KEYS: lease, meta. ARGV: token, lease ms, "force" or "", the furthest
+ * ahead a next due time may be (s). Decides on Redis's clock, so the
+ * nodes' clocks need not agree. A deadline or next due time that is not
+ * a plain number or is implausibly far ahead counts as none, and a lease
+ * nobody could have set (no TTL, or a TTL far over ours) is dropped: no
+ * value in Redis can silence the fleet, and the next holder repairs it.
+ * Returns {verdict, {meta fields}, now, next_due, retry_after}: verdict
+ * "backoff" before the Retry-After, "fresh" before the next due time,
+ * else "won" if the lease was free, "held" if not.
  */
 static const char acquire_lua[] =
+    "local t = redis.call('TIME')\n"
+    "local now = tonumber(t[1])\n"
     "local m = redis.call('HMGET', KEYS[2], 'version', 'hash', 'size', "
-    "'etag', 'last_modified', 'fetched', 'checked', 'next_due', "
-    "'retry_after', 'url')\n"
-    "local now = tonumber(ARGV[3])\n"
-    "if (tonumber(m[9]) or 0) > now then return {'backoff', m} end\n"
-    "if ARGV[4] ~= 'force' and (tonumber(m[8]) or 0) > now then\n"
-    "  return {'fresh', m} end\n"
-    "if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then\n"
-    "  return {'won', m} end\n"
-    "return {'held', m}\n";
+    "'etag', 'last_modified', 'fetched', 'checked', 'url')\n"
+    "local f = redis.call('HMGET', KEYS[2], 'next_due', 'retry_after')\n"
+    "local function num(v)\n"
+    "  if v and string.match(v, '^%d+$') and #v < 16 then\n"
+    "    return tonumber(v) end\n"
+    "  return 0 end\n"
+    "local nd, ra = num(f[1]), num(f[2])\n"
+    "if nd > now + tonumber(ARGV[4]) then nd = 0 end\n"
+    "if ra > now + 86400 then ra = 0 end\n"
+    "local ttl = redis.call('PTTL', KEYS[1])\n"
+    "if ttl == -1 or ttl > 4 * tonumber(ARGV[2]) then\n"
+    "  redis.call('DEL', KEYS[1]) end\n"
+    "local v = 'held'\n"
+    "if ra > now then v = 'backoff'\n"
+    "elseif ARGV[3] ~= 'force' and nd > now then v = 'fresh'\n"
+    "elseif redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then\n"
+    "  v = 'won' end\n"
+    "return {v, m, now, nd, ra}\n";
 
 /*
- * KEYS: lease, meta, body. ARGV: node, "1" with a new body or "0", the
+ * KEYS: lease, meta, body. ARGV: token, "1" with a new body or "0", the
  * body, then meta field/value pairs. Returns the version, or -1 if the
- * lease is no longer this node's (nothing is written then).
+ * lease is no longer this claim's (nothing is written then).
  */
 static const char publish_lua[] =
     "if redis.call('GET', KEYS[1]) ~= ARGV[1] then return -1 end\n"
-    "local v = tonumber(redis.call('HGET', KEYS[2], 'version')) or 0\n"
+    "local v = redis.call('HGET', KEYS[2], 'version')\n"
+    "v = (v and string.match(v, '^%d+$') and #v < 16) and tonumber(v) or 0\n"
     "if ARGV[2] == '1' then\n"
     "  v = v + 1\n"
     "  redis.call('SET', KEYS[3], ARGV[3])\n"
@@ -63,10 +83,17 @@ static const char publish_lua[] =
     "redis.call('DEL', KEYS[1])\n"
     "return v\n";
 
-static const char release_lua[] =
-    "if redis.call('GET', KEYS[1]) == ARGV[1] then\n"
-    "  return redis.call('DEL', KEYS[1]) end\n"
-    "return 0\n";
+/* KEYS: lease. ARGV: token, and "" to release or a new TTL (ms). */
+static const char lease_lua[] =
+    "if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end\n"
+    "if ARGV[2] == '' then return redis.call('DEL', KEYS[1]) end\n"
+    "return redis.call('PEXPIRE', KEYS[1], ARGV[2])\n";
+
+/* KEYS: body. ARGV: the size the meta says. The body, or its length
+ * when that is not the size (so a huge value is never sent). */
+static const char body_lua[] = "local n = redis.call('STRLEN', KEYS[1])\n"
+                               "if n ~= tonumber(ARGV[1]) then return n end\n"
+                               "return redis.call('GET', KEYS[1])\n";
 
 enum {
 	F_VERSION,
@@ -76,19 +103,17 @@ enum {
 	F_LM,
 	F_FETCHED,
 	F_CHECKED,
-	F_NEXT_DUE,
-	F_RETRY_AFTER,
 	F_URL,
 	F_COUNT
 };
 
 static const char *const field_names[F_COUNT] = {"version", "hash", "size",
-    "etag", "last_modified", "fetched", "checked", "next_due", "retry_after",
-    "url"};
+    "etag", "last_modified", "fetched", "checked", "url"};
 
-/* The fleet's record of a feed, checked field by field. */
+/* The fleet's record of a feed, times on our clock. */
 struct fleet_meta {
 	bool present; /* anything published yet */
+	bool body_ok; /* version, hash and size make sense: may be followed */
 	uint64_t version, size;
 	char hash[65];
 	char etag[512], last_modified[128];
@@ -342,90 +367,104 @@ key(const struct fleet *fl, const char *name, const char *what, char *buf,
 	    fl->conf->redis_prefix ? fl->conf->redis_prefix : "", name, what);
 }
 
-/* Parses the HMGET array of acquire_lua; false with why on garbage. */
-static bool
-parse_meta(const redisReply *a, struct fleet_meta *m, char *why, size_t size)
+/* A script run with EVAL; NULL when the connection failed. */
+static redisReply *
+eval(struct fleet *fl, const char *script, int nkeys, int argc,
+    const char **argv, const size_t *lens, int64_t now)
 {
-	const char *v[F_COUNT] = {0};
-	uint64_t u;
+	const char *a[48];
+	size_t l[48];
+	char n[8];
 
-	memset(m, 0, sizeof(*m));
-	if (a->type != REDIS_REPLY_ARRAY || a->elements != F_COUNT) {
-		snprintf(why, size, "unexpected reply");
-		return false;
+	if (argc + 3 > 48)
+		return NULL;
+	snprintf(n, sizeof(n), "%d", nkeys);
+	a[0] = "EVAL";
+	a[1] = script;
+	a[2] = n;
+	for (int i = 0; i < 3; i++)
+		l[i] = strlen(a[i]);
+	for (int i = 0; i < argc; i++) {
+		a[i + 3] = argv[i];
+		l[i + 3] = lens ? lens[i] : strlen(argv[i]);
 	}
-	for (int i = 0; i < F_COUNT; i++) {
-		const redisReply *e = a->element[i];
+	return command(fl, argc + 3, a, l, now);
+}
 
-		if (e->type == REDIS_REPLY_STRING) {
-			if (strlen(e->str) != e->len)
-				goto bad;
-			v[i] = e->str;
-			m->present = true;
-		}
-	}
-	for (int i = 0; i < F_COUNT; i++) {
-		int64_t *times[] = {
-		    &m->fetched, &m->checked, &m->next_due, &m->retry_after};
-
-		if (v[i] == NULL)
-			continue;
-		switch (i) {
-		case F_VERSION:
-		case F_SIZE:
-			if (parse_u64(v[i], 0, UINT64_MAX, &u) < 0)
-				goto bad_field;
-			*(i == F_VERSION ? &m->version : &m->size) = u;
-			break;
-		case F_FETCHED:
-		case F_CHECKED:
-		case F_NEXT_DUE:
-		case F_RETRY_AFTER:
-			if (parse_u64(v[i], 0, INT64_MAX, &u) < 0)
-				goto bad_field;
-			*times[i - F_FETCHED] = (int64_t)u;
-			break;
-		case F_HASH:
-			if (strlen(v[i]) != 64 ||
-			    strspn(v[i], "0123456789abcdef") != 64)
-				goto bad_field;
-			memcpy(m->hash, v[i], 65);
-			break;
-		case F_ETAG:
-			snprintf(m->etag, sizeof(m->etag), "%s", v[i]);
-			break;
-		case F_LM:
-			snprintf(m->last_modified, sizeof(m->last_modified),
-			    "%s", v[i]);
-			break;
-		case F_URL:
-			snprintf(m->url, sizeof(m->url), "%s", v[i]);
-			break;
-		}
-		continue;
-	bad_field:
-		snprintf(
-		    why, size, "field %s holds '%.40s'", field_names[i], v[i]);
-		return false;
-	}
-	return true;
-bad:
-	snprintf(why, size, "a field holds binary data");
-	return false;
+/* A plain decimal number from Redis, or false. */
+static bool
+digits(const redisReply *e, uint64_t max, uint64_t *out)
+{
+	return e->type == REDIS_REPLY_STRING && strlen(e->str) == e->len &&
+	       parse_u64(e->str, 0, max, out) == 0;
 }
 
 /*
- * Copies the fleet's body into the cache when it is not the one there,
- * checking it as a fetched one is checked. Updates *lm (the local meta
- * as loaded). Returns 0, or -1 with why.
+ * The acquire script's meta fields. Times the fleet cannot have meant
+ * (not numbers, in the future) count as none; a body that cannot be
+ * followed (version, hash or size not as published) leaves body_ok
+ * false, with why naming the field.
+ */
+static void
+parse_meta(const redisReply *a, int64_t skew, int64_t now, struct fleet_meta *m,
+    char *why, size_t size)
+{
+	const redisReply *e[F_COUNT];
+	uint64_t u;
+
+	memset(m, 0, sizeof(*m));
+	why[0] = '\0';
+	for (int i = 0; i < F_COUNT; i++) {
+		e[i] = a->element[i];
+		m->present |= e[i]->type == REDIS_REPLY_STRING;
+	}
+	if (digits(e[F_FETCHED], INT64_MAX / 2, &u))
+		m->fetched = (int64_t)u - skew;
+	if (digits(e[F_CHECKED], INT64_MAX / 2, &u) && (int64_t)u - skew <= now)
+		m->checked = (int64_t)u - skew;
+	if (e[F_ETAG]->type == REDIS_REPLY_STRING)
+		snprintf(m->etag, sizeof(m->etag), "%s", e[F_ETAG]->str);
+	if (e[F_LM]->type == REDIS_REPLY_STRING)
+		snprintf(m->last_modified, sizeof(m->last_modified), "%s",
+		    e[F_LM]->str);
+	if (e[F_URL]->type == REDIS_REPLY_STRING)
+		snprintf(m->url, sizeof(m->url), "%s", e[F_URL]->str);
+	if (e[F_HASH]->type == REDIS_REPLY_NIL)
+		return; /* nothing published yet */
+	for (int i = F_VERSION; i <= F_SIZE; i++) {
+		const redisReply *x = e[i];
+		bool ok = i == F_HASH
+		              ? x->type == REDIS_REPLY_STRING && x->len == 64 &&
+		                    strspn(x->str, "0123456789abcdef") == 64
+		              : digits(x, UINT64_MAX, &u);
+
+		if (!ok) {
+			snprintf(why, size, "field %s holds '%.40s'",
+			    field_names[i],
+			    x->type == REDIS_REPLY_STRING ? x->str : "(none)");
+			return;
+		}
+		if (i == F_VERSION)
+			m->version = u;
+		else if (i == F_SIZE)
+			m->size = u;
+		else
+			memcpy(m->hash, x->str, sizeof(m->hash));
+	}
+	m->body_ok = true;
+}
+
+/*
+ * Copies the fleet's body into the cache, checking it as a fetched one
+ * is checked. Updates *lm (the local meta as loaded). Returns 0, or -1
+ * with why.
  */
 static int
 follow(struct fleet *fl, const struct feed *feed, const struct fleet_meta *fm,
     const char *body_path, struct feed_meta *lm, int64_t now, char *why,
     size_t size)
 {
-	const char *argv[2];
-	char k[FEED_NAME_MAX + 512], hash[65], vwhy[200];
+	char k[FEED_NAME_MAX + 512], len[24], hash[65], vwhy[200];
 	unsigned char digest[SHA256_DIGEST_LENGTH];
 	struct atomic_file af;
 	struct stat st;
@@ -438,9 +477,9 @@ follow(struct fleet *fl, const struct feed *feed, const struct fleet_meta *fm,
 		return -1;
 	}
 	key(fl, feed->name, "body", k, sizeof(k));
-	argv[0] = "GET";
-	argv[1] = k;
-	if ((r = command(fl, 2, argv, NULL, now)) == NULL) {
+	snprintf(len, sizeof(len), "%llu", (unsigned long long)fm->size);
+	r = eval(fl, body_lua, 1, 2, (const char *[]){k, len}, NULL, now);
+	if (r == NULL) {
 		snprintf(why, size, "redis went away");
 		return -1;
 	}
@@ -480,7 +519,7 @@ follow(struct fleet *fl, const struct feed *feed, const struct fleet_meta *fm,
 	lm->body_ino = (uint64_t)st.st_ino;
 	lm->body_mtime_ns =
 	    (int64_t)st.st_mtim.tv_sec * NSEC_PER_SEC + st.st_mtim.tv_nsec;
-	lm->fetched = fm->fetched ? fm->fetched : now;
+	lm->fetched = fm->fetched > 0 && fm->fetched <= now ? fm->fetched : now;
 	snprintf(lm->etag, sizeof(lm->etag), "%s", fm->etag);
 	snprintf(lm->last_modified, sizeof(lm->last_modified), "%s",
 	    fm->last_modified);
@@ -491,55 +530,101 @@ out:
 	return rc;
 }
 
-/* Releases the lease of a claim that will not fetch after all. */
-static enum fleet_verdict
-solo(struct fleet *fl, const struct feed *feed, bool won)
+/* The lease's TTL: the transfer's timeout and the margin (ms). */
+static uint64_t
+lease_ms(const struct feed *feed)
 {
-	if (won)
-		fleet_release(fl, feed);
+	return feed->timeout_ns / 1000000 + LEASE_MARGIN_MS +
+	       feed->max_size / (8 << 20) * 1000;
+}
+
+/* Runs lease_lua: renews the lease (ms > 0) or releases it; true if the
+ * lease was still this claim's. */
+static bool
+lease_op(struct fleet *fl, const struct feed *feed, struct fleet_lease *l,
+    uint64_t ms, int64_t now)
+{
+	char k[FEED_NAME_MAX + 512], ttl[24] = "";
+	redisReply *r;
+	bool ours;
+
+	if (fl == NULL || fl->c == NULL || !l->held)
+		return false;
+	key(fl, feed->name, "lease", k, sizeof(k));
+	if (ms > 0)
+		snprintf(ttl, sizeof(ttl), "%llu", (unsigned long long)ms);
+	r = eval(
+	    fl, lease_lua, 1, 3, (const char *[]){k, l->token, ttl}, NULL, now);
+	if (r == NULL)
+		return false;
+	ours = r->type == REDIS_REPLY_INTEGER && r->integer == 1;
+	freeReplyObject(r);
+	return ours;
+}
+
+void
+fleet_release(struct fleet *fl, const struct feed *feed, int64_t now,
+    struct fleet_lease *lease)
+{
+	lease_op(fl, feed, lease, 0, now);
+	lease->held = false;
+}
+
+/* A claim that will not fetch after all gives its lease back. */
+static enum fleet_verdict
+solo(struct fleet *fl, const struct feed *feed, int64_t now,
+    struct fleet_lease *lease)
+{
+	fleet_release(fl, feed, now, lease);
 	return FLEET_SOLO;
 }
 
 enum fleet_verdict
 fleet_claim(struct fleet *fl, const struct feed *feed, const char *body_path,
-    const char *meta_path, bool force, int64_t now, int64_t *due)
+    const char *meta_path, bool force, int64_t now, int64_t *due,
+    struct fleet_lease *lease)
 {
-	char lease[FEED_NAME_MAX + 512], meta[FEED_NAME_MAX + 512];
-	char ttl[24], nows[24], why[300];
-	const char *argv[9];
+	char lk[FEED_NAME_MAX + 512], mk[FEED_NAME_MAX + 512];
+	char ttl[24], ahead[24], why[300];
 	struct fleet_meta fm;
 	struct feed_meta lm;
+	char verdict[8];
+	int64_t redis_now, most;
 	redisReply *r;
-	const char *verdict;
 	bool won;
 
+	memset(lease, 0, sizeof(*lease));
 	if (fl == NULL || !connected(fl, now))
 		return FLEET_SOLO;
-	key(fl, feed->name, "lease", lease, sizeof(lease));
-	key(fl, feed->name, "meta", meta, sizeof(meta));
-	snprintf(ttl, sizeof(ttl), "%llu",
-	    (unsigned long long)(feed->timeout_ns / 1000000 + LEASE_MARGIN_MS));
-	snprintf(nows, sizeof(nows), "%lld", (long long)now);
-	argv[0] = "EVAL";
-	argv[1] = acquire_lua;
-	argv[2] = "2";
-	argv[3] = lease;
-	argv[4] = meta;
-	argv[5] = fl->conf->node_name;
-	argv[6] = ttl;
-	argv[7] = nows;
-	argv[8] = force ? "force" : "";
-	if ((r = command(fl, 9, argv, NULL, now)) == NULL)
+	key(fl, feed->name, "lease", lk, sizeof(lk));
+	key(fl, feed->name, "meta", mk, sizeof(mk));
+	snprintf(lease->token, sizeof(lease->token), "%s:%016llx",
+	    fl->conf->node_name, (unsigned long long)fetch_random());
+	snprintf(ttl, sizeof(ttl), "%llu", (unsigned long long)lease_ms(feed));
+	most = (int64_t)((feed->interval_ns + feed->max_backoff_ns) /
+	                 NSEC_PER_SEC) +
+	       1;
+	snprintf(ahead, sizeof(ahead), "%lld", (long long)most);
+	r = eval(fl, acquire_lua, 2, 6,
+	    (const char *[]){
+	        lk, mk, lease->token, ttl, force ? "force" : "", ahead},
+	    NULL, now);
+	if (r == NULL)
 		return FLEET_SOLO;
 	if (r->type == REDIS_REPLY_ERROR) {
 		fl->n.redis_errors++;
 		log_warnx("fleet: feed %s: %s: %.200s; fetching single-node",
-		    feed->name, meta, r->str);
+		    feed->name, mk, r->str);
 		freeReplyObject(r);
 		return FLEET_SOLO;
 	}
-	if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
-	    r->element[0]->type != REDIS_REPLY_STRING) {
+	if (r->type != REDIS_REPLY_ARRAY || r->elements != 5 ||
+	    r->element[0]->type != REDIS_REPLY_STRING ||
+	    r->element[1]->type != REDIS_REPLY_ARRAY ||
+	    r->element[1]->elements != F_COUNT ||
+	    r->element[2]->type != REDIS_REPLY_INTEGER ||
+	    r->element[3]->type != REDIS_REPLY_INTEGER ||
+	    r->element[4]->type != REDIS_REPLY_INTEGER) {
 		fl->n.redis_errors++;
 		log_warnx("fleet: feed %s: unexpected reply from redis; "
 		          "fetching single-node",
@@ -547,30 +632,42 @@ fleet_claim(struct fleet *fl, const struct feed *feed, const char *body_path,
 		freeReplyObject(r);
 		return FLEET_SOLO;
 	}
-	verdict = r->element[0]->str;
+	snprintf(verdict, sizeof(verdict), "%s", r->element[0]->str);
 	won = strcmp(verdict, "won") == 0;
-	if (!parse_meta(r->element[1], &fm, why, sizeof(why))) {
-		fl->n.redis_errors++;
-		log_warnx("fleet: feed %s: %s: %s; fetching single-node",
-		    feed->name, meta, why);
-		freeReplyObject(r);
-		return solo(fl, feed, won);
-	}
+	lease->held = won;
+	redis_now = r->element[2]->integer;
+	lease->skew = redis_now - now;
+	parse_meta(r->element[1], lease->skew, now, &fm, why, sizeof(why));
+	fm.next_due =
+	    r->element[3]->integer ? r->element[3]->integer - lease->skew : 0;
+	fm.retry_after =
+	    r->element[4]->integer ? r->element[4]->integer - lease->skew : 0;
+	freeReplyObject(r);
 	if (fm.present && fm.url[0] != '\0' && strcmp(fm.url, feed->url) != 0) {
 		log_warnx("fleet: feed %s: the fleet fetches %.200s, this node "
 		          "%s; fetching single-node",
 		    feed->name, fm.url, feed->url);
-		freeReplyObject(r);
-		return solo(fl, feed, won);
+		return solo(fl, feed, now, lease);
 	}
+	if (why[0] != '\0') {
+		fl->n.redis_errors++;
+		log_warnx("fleet: feed %s: %s: %s; not following it",
+		    feed->name, mk, why);
+	}
+	if (fm.body_ok)
+		memcpy(lease->fleet_hash, fm.hash, sizeof(lease->fleet_hash));
 	if (won)
 		fl->n.leases_won++;
 
-	/* The local copy catches up with the fleet's first: a holder then
-	 * sends the fleet's validators, the others serve its body. */
+	/* The local copy catches up with the fleet's when that is newer: a
+	 * holder then sends the fleet's validators, the others serve its
+	 * body. A copy this node fetched itself since (while Redis was
+	 * away) is not rolled back; it goes to the fleet when this node
+	 * next holds the lease. */
 	if (meta_load(meta_path, &lm) < 0)
 		memset(&lm, 0, sizeof(lm));
-	if (fm.hash[0] != '\0' && strcmp(fm.hash, lm.hash) != 0) {
+	if (fm.body_ok && strcmp(fm.hash, lm.hash) != 0 &&
+	    fm.fetched >= lm.fetched) {
 		if (follow(fl, feed, &fm, body_path, &lm, now, why,
 		        sizeof(why)) == 0)
 			log_info("feed %s: updated from the fleet (version "
@@ -582,21 +679,11 @@ fleet_claim(struct fleet *fl, const struct feed *feed, const char *body_path,
 			          "%llu: %s",
 			    feed->name, (unsigned long long)fm.version, why);
 	}
-	if (fm.checked > lm.checked)
+	if (strcmp(fm.hash, lm.hash) == 0 && fm.checked > lm.checked)
 		lm.checked = fm.checked;
 	if (!won) {
 		/* Shared backoff: the fleet's deadlines become this node's,
-		 * so readers' refreshes honour them too; bounded, so that no
-		 * value in Redis can stop this node for longer than its own
-		 * settings would. */
-		int64_t most =
-		    now + (int64_t)((feed->interval_ns + feed->max_backoff_ns) /
-		                    NSEC_PER_SEC);
-
-		fm.next_due = fm.next_due < most ? fm.next_due : most;
-		fm.retry_after = fm.retry_after < now + RETRY_AFTER_MAX_S
-		                     ? fm.retry_after
-		                     : now + RETRY_AFTER_MAX_S;
+		 * so readers' refreshes honour them too. */
 		lm.retry_after = fm.retry_after;
 		if (strcmp(verdict, "held") == 0)
 			*due = now + 1;
@@ -605,86 +692,92 @@ fleet_claim(struct fleet *fl, const struct feed *feed, const char *body_path,
 			                                       : fm.next_due;
 		lm.next_due = *due;
 	}
-	freeReplyObject(r);
 	if (lm.hash[0] != '\0' || lm.next_due != 0)
 		meta_save(meta_path, &lm);
-	if (fl->c == NULL) /* lost during follow */
+	if (fl->c == NULL) /* lost on the way */
 		return FLEET_SOLO;
+	/* The lease's time starts now that the follow is done. */
+	if (won && !lease_op(fl, feed, lease, lease_ms(feed), now)) {
+		lease->held = false;
+		*due = now + 1;
+		return fl->c != NULL ? FLEET_WAIT : FLEET_SOLO;
+	}
 	return won ? FLEET_FETCH : FLEET_WAIT;
 }
 
 void
 fleet_publish(struct fleet *fl, const struct feed *feed, const char *body_path,
-    const char *meta_path, int64_t now)
+    const char *meta_path, int64_t now, struct fleet_lease *lease)
 {
-	char lease[FEED_NAME_MAX + 512], meta[FEED_NAME_MAX + 512];
-	char body_key[FEED_NAME_MAX + 512], num[7][24], hash[65];
+	char lk[FEED_NAME_MAX + 512], mk[FEED_NAME_MAX + 512];
+	char bk[FEED_NAME_MAX + 512], num[8][24], hash[65];
 	unsigned char digest[SHA256_DIGEST_LENGTH];
-	const char *argv[40]; /* 9 and at most 14 field/value pairs */
+	const char *argv[40]; /* 6 and at most 15 field/value pairs */
 	size_t lens[40];
 	struct feed_meta m;
 	char *body = NULL;
 	size_t body_len = 0;
-	bool with_body;
+	bool ok, with_body = false;
 	redisReply *r;
 	int n = 0;
 
-	if (fl == NULL || fl->c == NULL)
+	if (fl == NULL || fl->c == NULL || !lease->held)
 		return;
-	key(fl, feed->name, "lease", lease, sizeof(lease));
-	key(fl, feed->name, "meta", meta, sizeof(meta));
-	key(fl, feed->name, "body", body_key, sizeof(body_key));
 	if (meta_load(meta_path, &m) < 0) {
-		fleet_release(fl, feed);
+		fleet_release(fl, feed, now, lease);
 		return;
 	}
-	/* Only a body that is the one the meta file describes goes out. */
-	with_body = m.last_result == RESULT_UPDATED &&
-	            read_file_max(
-	                body_path, feed->max_size, &body, &body_len, NULL) == 0;
-	if (with_body) {
+	ok = fetch_result_ok(m.last_result);
+	/* This node's body goes out when it is new or not the fleet's, and
+	 * only if it is the very one its meta file describes. */
+	if (ok &&
+	    (m.last_result == RESULT_UPDATED ||
+	        strcmp(m.hash, lease->fleet_hash) != 0) &&
+	    read_file_max(body_path, feed->max_size, &body, &body_len, NULL) ==
+	        0) {
 		SHA256((unsigned char *)body, body_len, digest);
 		*hex_encode(hash, digest, sizeof(digest)) = '\0';
 		with_body = strcmp(hash, m.hash) == 0 && body_len == m.size;
 	}
+	key(fl, feed->name, "lease", lk, sizeof(lk));
+	key(fl, feed->name, "meta", mk, sizeof(mk));
+	key(fl, feed->name, "body", bk, sizeof(bk));
 #define ARG(s, l) (argv[n] = (s), lens[n++] = (l))
 #define STR(s) ARG((s), strlen(s))
-	STR("EVAL");
-	STR(publish_lua);
-	STR("3");
-	STR(lease);
-	STR(meta);
-	STR(body_key);
-	STR(fl->conf->node_name);
+#define TIME(i, t)                                                             \
+	(snprintf(num[i], sizeof(num[i]), "%lld",                              \
+	     (long long)((t) ? (t) + lease->skew : 0)),                        \
+	    num[i])
+	STR(lk);
+	STR(mk);
+	STR(bk);
+	STR(lease->token);
 	STR(with_body ? "1" : "0");
 	ARG(with_body ? body : "", with_body ? body_len : 0);
-	if (with_body ||
-	    (m.hash[0] != '\0' && fetch_result_ok(m.last_result))) {
-		STR("hash");
-		STR(m.hash);
+	/* Validators and times of the fleet's body: only with it, or when
+	 * this node's copy is that body. */
+	if (with_body || (ok && strcmp(m.hash, lease->fleet_hash) == 0 &&
+	                     m.hash[0] != '\0')) {
 		snprintf(
 		    num[0], sizeof(num[0]), "%llu", (unsigned long long)m.size);
+		STR("hash");
+		STR(m.hash);
 		STR("size");
 		STR(num[0]);
 		STR("etag");
 		STR(m.etag);
 		STR("last_modified");
 		STR(m.last_modified);
-		snprintf(num[1], sizeof(num[1]), "%lld", (long long)m.fetched);
 		STR("fetched");
-		STR(num[1]);
+		STR(TIME(1, m.fetched));
+		STR("checked");
+		STR(TIME(2, m.checked));
 	}
-	snprintf(num[2], sizeof(num[2]), "%lld", (long long)m.checked);
-	snprintf(num[3], sizeof(num[3]), "%lld", (long long)m.next_due);
-	snprintf(num[4], sizeof(num[4]), "%lld", (long long)m.retry_after);
 	snprintf(num[5], sizeof(num[5]), "%u", m.failures);
-	snprintf(num[6], sizeof(num[6]), "%lld", (long long)now);
-	STR("checked");
-	STR(num[2]);
 	STR("next_due");
-	STR(num[3]);
+	STR(TIME(3, m.next_due));
 	STR("retry_after");
-	STR(num[4]);
+	STR(TIME(4, m.retry_after));
 	STR("failures");
 	STR(num[5]);
 	STR("result");
@@ -694,11 +787,13 @@ fleet_publish(struct fleet *fl, const struct feed *feed, const char *body_path,
 	STR("node");
 	STR(fl->conf->node_name);
 	STR("published");
-	STR(num[6]);
+	STR(TIME(6, now));
+#undef TIME
 #undef STR
 #undef ARG
-	r = command(fl, n, argv, lens, now);
+	r = eval(fl, publish_lua, 3, n, argv, lens, now);
 	free(body);
+	lease->held = false;
 	if (r == NULL)
 		return;
 	if (r->type == REDIS_REPLY_INTEGER && r->integer < 0)
@@ -710,26 +805,10 @@ fleet_publish(struct fleet *fl, const struct feed *feed, const char *body_path,
 		fl->n.redis_errors++;
 		log_warnx(
 		    "fleet: feed %s: publishing: %.200s", feed->name, r->str);
-		fleet_release(fl, feed);
+		lease->held = true;
+		fleet_release(fl, feed, now, lease);
 	}
 	freeReplyObject(r);
-}
-
-void
-fleet_release(struct fleet *fl, const struct feed *feed)
-{
-	char lease[FEED_NAME_MAX + 512];
-	redisReply *r;
-
-	if (fl == NULL || fl->c == NULL)
-		return;
-	key(fl, feed->name, "lease", lease, sizeof(lease));
-	r = command(fl, 5,
-	    (const char *[]){
-	        "EVAL", release_lua, "1", lease, fl->conf->node_name},
-	    NULL, 0);
-	if (r != NULL)
-		freeReplyObject(r);
 }
 
 void
@@ -742,34 +821,51 @@ fleet_counters(const struct fleet *fl, struct fleet_counters *out)
 	}
 }
 
+/* Redis text for a terminal: printable ASCII, the rest as '?'. */
+static void
+printable(char *dst, size_t size, const char *src)
+{
+	size_t i = 0;
+
+	for (; src[i] != '\0' && i + 1 < size; i++)
+		dst[i] = src[i] > ' ' && src[i] < 0x7f ? src[i] : '?';
+	dst[i] = '\0';
+}
+
 int
 fleet_view(struct fleet *fl, const char *name, struct fleet_view *out)
 {
-	char lease[FEED_NAME_MAX + 512], meta[FEED_NAME_MAX + 512];
+	char lk[FEED_NAME_MAX + 512], mk[FEED_NAME_MAX + 512];
+	int64_t now = (int64_t)time(NULL);
 	redisReply *r, *h;
 	int rc = -1;
 
 	memset(out, 0, sizeof(*out));
-	if (fl == NULL || !connected(fl, 0))
+	if (fl == NULL || !connected(fl, now))
 		return -1;
-	key(fl, name, "lease", lease, sizeof(lease));
-	key(fl, name, "meta", meta, sizeof(meta));
-	if ((r = command(fl, 2, (const char *[]){"GET", lease}, NULL, 0)) ==
+	key(fl, name, "lease", lk, sizeof(lk));
+	key(fl, name, "meta", mk, sizeof(mk));
+	if ((r = command(fl, 2, (const char *[]){"GET", lk}, NULL, now)) ==
 	    NULL)
 		return -1;
-	if (r->type == REDIS_REPLY_STRING)
-		snprintf(out->holder, sizeof(out->holder), "%s", r->str);
+	if (r->type == REDIS_REPLY_STRING) {
+		/* "node:token": the node is what a reader wants */
+		printable(out->holder, sizeof(out->holder), r->str);
+		out->holder[strcspn(out->holder, ":")] = '\0';
+	}
 	freeReplyObject(r);
 	h = command(
-	    fl, 4, (const char *[]){"HMGET", meta, "version", "hash"}, NULL, 0);
+	    fl, 4, (const char *[]){"HMGET", mk, "version", "hash"}, NULL, now);
 	if (h == NULL)
 		return -1;
 	if (h->type == REDIS_REPLY_ARRAY && h->elements == 2) {
-		if (h->element[0]->type == REDIS_REPLY_STRING)
-			parse_u64(
-			    h->element[0]->str, 0, UINT64_MAX, &out->version);
+		uint64_t v;
+
+		if (digits(h->element[0], UINT64_MAX, &v))
+			out->version = v;
 		if (h->element[1]->type == REDIS_REPLY_STRING &&
-		    strlen(h->element[1]->str) == 64)
+		    h->element[1]->len == 64 &&
+		    strspn(h->element[1]->str, "0123456789abcdef") == 64)
 			memcpy(out->hash, h->element[1]->str, 65);
 		rc = 0;
 	}

@@ -45,26 +45,39 @@ enum fleet_verdict {
 	FLEET_WAIT, /* not this node's turn: look again at *due */
 };
 
+/* One claim's lease, kept by the caller from claim to publish. */
+struct fleet_lease {
+	bool held;
+	char token[FEED_NAME_MAX + 40]; /* "node:random hex", this claim's */
+	char fleet_hash[65]; /* the fleet's body when claimed, "" if none */
+	int64_t skew; /* Redis's clock minus ours, in seconds */
+};
+
 /*
  * With the feed's local lock held: brings the local copy up to the
- * fleet's (a newer body is written atomically into the cache, as if
- * fetched) and says whether this node is to contact the origin. force:
- * fetch even if the fleet checked recently (not before a Retry-After).
+ * fleet's when the fleet's is newer (written atomically into the cache,
+ * as if fetched, after the same checks) and says whether this node is
+ * to contact the origin. force: fetch even if the fleet checked
+ * recently (not before a Retry-After). Due times are Redis's clock,
+ * converted to ours, so the nodes' clocks need not agree.
  */
 enum fleet_verdict fleet_claim(struct fleet *fl, const struct feed *feed,
     const char *body_path, const char *meta_path, bool force, int64_t now,
-    int64_t *due);
+    int64_t *due, struct fleet_lease *lease);
 
 /*
- * After a fetch under a lease (fetch_finish has saved the meta file):
- * publishes its outcome, the body with it if it changed, and releases
- * the lease, in one step; nothing if the lease was lost meanwhile.
+ * After a fetch under lease (fetch_finish has saved the meta file):
+ * publishes its outcome, with this node's body whenever it differs from
+ * the fleet's, and releases the lease, in one step; nothing if the lease
+ * was lost meanwhile.
  */
 void fleet_publish(struct fleet *fl, const struct feed *feed,
-    const char *body_path, const char *meta_path, int64_t now);
+    const char *body_path, const char *meta_path, int64_t now,
+    struct fleet_lease *lease);
 
-/* Gives the lease back unused (compare-and-delete). */
-void fleet_release(struct fleet *fl, const struct feed *feed);
+/* Gives the lease back unused (compare-and-delete on the token). */
+void fleet_release(struct fleet *fl, const struct feed *feed, int64_t now,
+    struct fleet_lease *lease);
 
 struct fleet_counters {
 	bool up; /* Redis reachable at last contact */

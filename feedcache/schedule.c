@@ -25,7 +25,7 @@ struct sfeed {
 	int origin;
 	int next_ready; /* in its origin's ready queue, or -1 */
 	struct fetch *fetch; /* in flight, or NULL */
-	bool leased; /* fetching for the fleet */
+	struct fleet_lease lease; /* held: fetching for the fleet */
 };
 
 struct sorigin {
@@ -335,9 +335,7 @@ sched_free(struct sched *s)
 static void
 unlease(struct sched *s, int i)
 {
-	if (s->feeds[i].leased)
-		fleet_release(s->fleet, s->conf->feeds[i]);
-	s->feeds[i].leased = false;
+	fleet_release(s->fleet, s->conf->feeds[i], now_s(), &s->feeds[i].lease);
 }
 
 /*
@@ -359,7 +357,7 @@ ask_fleet(struct sched *s, int i, int64_t now)
 	    feed_meta_path(s->conf, f->name, meta, sizeof(meta)) < 0)
 		return FLEET_SOLO;
 	v = fleet_claim(s->fleet, f, body, meta,
-	    s->opts->force && !s->opts->daemon, now, &due);
+	    s->opts->force && !s->opts->daemon, now, &due, &s->feeds[i].lease);
 	if (meta_load(meta, &m) == 0)
 		meta_stats(&m, &s->stats[i]);
 	s->metrics_dirty = true;
@@ -410,8 +408,6 @@ start_feed(struct sched *s, int i, int64_t now)
 		close(lock);
 		return false;
 	case FLEET_FETCH:
-		sf->leased = true;
-		break;
 	case FLEET_SOLO:
 		break;
 	}
@@ -434,7 +430,7 @@ start_feed(struct sched *s, int i, int64_t now)
 	/* Under the lock, the meta file is current: honour it (a lease
 	 * says the fleet's copy is due, whatever this node's says). */
 	if (fx->meta.retry_after > now ||
-	    (!(s->opts->force && !s->opts->daemon) && !sf->leased &&
+	    (!(s->opts->force && !s->opts->daemon) && !sf->lease.held &&
 	        fx->meta.next_due > now)) {
 		int64_t due = fx->meta.next_due > fx->meta.retry_after
 		                  ? fx->meta.next_due
@@ -495,9 +491,8 @@ finish_feed(struct sched *s, struct fetch *fx, CURLcode code, int64_t now)
 		;
 	fetch_finish(fx, code, now, &out);
 	meta_stats(&fx->meta, &s->stats[i]);
-	if (s->feeds[i].leased)
-		fleet_publish(s->fleet, f, fx->body_path, fx->meta_path, now);
-	s->feeds[i].leased = false;
+	fleet_publish(
+	    s->fleet, f, fx->body_path, fx->meta_path, now, &s->feeds[i].lease);
 	free(fx);
 	s->feeds[i].fetch = NULL;
 	s->origins[s->feeds[i].origin].busy = false;

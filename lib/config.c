@@ -544,6 +544,11 @@ conf_store(struct conf_parser *p, const struct conf_key *k, unsigned line,
 		if (r == -ENOMEM)
 			return conf_fail(
 			    p, -ENOMEM, line, k->name, "out of memory.");
+		if (r < 0 && k->secret)
+			return conf_fail(p, -EINVAL, line, k->name,
+			    "%s (the value is not shown: it may hold a "
+			    "password).",
+			    why[0] != '\0' ? why : "not a valid value");
 		if (r < 0)
 			return conf_fail(p, -EINVAL, line, k->name, "'%s': %s.",
 			    conf_quote(value, q, sizeof(q)),

@@ -72,19 +72,25 @@ struct conf_key {
 	bool required;
 	bool repeatable; /* may be given more than once (CONF_CUSTOM) */
 	conf_parse_fn *parse; /* CONF_CUSTOM only */
+	bool secret; /* errors never quote the value (it holds a password) */
 };
 
 /* One initializer per line reads better than clang-format's layout. */
 /* clang-format off */
 #define CONF_KEY(name, type, st, field) \
-	{ (name), (type), offsetof(st, field), 0, 0, false, false, NULL }
+	{ (name), (type), offsetof(st, field), 0, 0, false, false, NULL, false }
 #define CONF_KEY_RANGE(name, type, st, field, lo, hi) \
-	{ (name), (type), offsetof(st, field), (lo), (hi), false, false, NULL }
+	{ (name), (type), offsetof(st, field), (lo), (hi), false, false, NULL, \
+	  false }
 #define CONF_KEY_REQUIRED(name, type, st, field) \
-	{ (name), (type), offsetof(st, field), 0, 0, true, false, NULL }
+	{ (name), (type), offsetof(st, field), 0, 0, true, false, NULL, false }
 #define CONF_KEY_CUSTOM(name, st, field, fn, rep) \
-	{ (name), CONF_CUSTOM, offsetof(st, field), 0, 0, false, (rep), (fn) }
-#define CONF_KEY_END { NULL, CONF_STRING, 0, 0, 0, false, false, NULL }
+	{ (name), CONF_CUSTOM, offsetof(st, field), 0, 0, false, (rep), (fn), \
+	  false }
+#define CONF_KEY_SECRET(name, st, field, fn) \
+	{ (name), CONF_CUSTOM, offsetof(st, field), 0, 0, false, false, (fn), true }
+#define CONF_KEY_END \
+	{ NULL, CONF_STRING, 0, 0, 0, false, false, NULL, false }
 /* clang-format on */
 
 /*

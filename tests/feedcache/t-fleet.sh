@@ -135,6 +135,13 @@ check "status shows the fleet version and that this node is current" \
 check "status --json has the fleet object" \
 	'python3 -c "import json,sys; f = json.load(open(sys.argv[1]))[\"fleet\"]; sys.exit(not (f[\"current\"] and f[\"version\"] >= 1))" "$tmp/status.json"'
 
+# A reload in fleet mode keeps the node in the fleet.
+kill -HUP "$d1"
+ctl "set?path=/news.xml&mode=normal&body=%3Crss%3Etwo%20and%20a%20half%3C%2Frss%3E"
+until_true 30 'same_copies && grep -q half "$tmp/n1/cache/news"'
+check "after SIGHUP node 1 reloads and still follows the fleet" \
+	'grep -q "reloaded" "$tmp/n1/err" && same_copies && grep -q half "$tmp/n1/cache/news"'
+
 # --- the holder dies mid-fetch ---------------------------------------------
 version_before=$(R hget 'fc:{news}:meta' version)
 body_before=$(R get 'fc:{news}:body')
@@ -142,20 +149,22 @@ ctl "set?path=/news.xml&mode=hold&body=%3Crss%3Ethree%3C%2Frss%3E"
 ctl reset
 until_true 20 '[ "$(count /news.xml)" -ge 1 ]'
 holder=$(R get 'fc:{news}:lease')
+holder=${holder%%:*} # node:token
 n=${holder#node}
 check "a node holds the lease while the origin holds its answer ($holder)" \
 	'[ -n "$holder" ] && [ "$n" -ge 1 ] && [ "$n" -le 5 ]'
 [ -n "$n" ] && [ "$n" -ge 1 ] 2>/dev/null && stop_node "$n" KILL
+# Its connection closed, the origin answers the next request at once.
 ctl "release?path=/news.xml"
-check "nothing partial published: the fleet's version and body are unchanged" \
-	'[ "$(R hget "fc:{news}:meta" version)" = "$version_before" ] &&
-	 [ "$(R get "fc:{news}:body")" = "$body_before" ]'
 # The lease lasts timeout (2 s) + 3 s; another node takes over after it.
-until_true 20 '[ "$(R hget "fc:{news}:meta" node)" != "" ] &&
-	[ "$(R hget "fc:{news}:meta" version)" -gt "$version_before" ]'
+until_true 30 '[ "$(R hget "fc:{news}:meta" version)" -gt "$version_before" ]'
 winner=$(R hget 'fc:{news}:meta' node)
 check "another node fetched after the lease expired ($winner, version $(R hget 'fc:{news}:meta' version))" \
 	'[ "$winner" != "$holder" ] && R get "fc:{news}:body" | grep -q three'
+check "exactly one new version, whole: the fleet's hash is its body's, nothing of the dead holder's" \
+	'[ "$(R hget "fc:{news}:meta" version)" = $((version_before + 1)) ] &&
+	 [ "$(R get "fc:{news}:body" | tr -d "\n" | sha256sum | cut -c1-64)" = "$(R hget "fc:{news}:meta" hash)" ] &&
+	 [ "$body_before" != "$(R get "fc:{news}:body")" ]'
 [ -n "$n" ] && [ "$n" -ge 1 ] 2>/dev/null && start_node "$n"
 
 # --- Retry-After holds the whole fleet back -------------------------------
@@ -173,45 +182,82 @@ check "after the deadline the fleet fetches again and converges" \
 	'same_copies && grep -q four "$tmp/n1/cache/news"'
 
 # --- Redis stopped, then back ---------------------------------------------
+for k in $NODES; do
+	wc -l <"$tmp/n$k/err" >"$tmp/n$k/mark"
+done
+since_mark() { # since_mark N: node N's log since the mark
+	tail -n +$(($(cat "$tmp/n$1/mark") + 1)) "$tmp/n$1/err"
+}
+count_since() { # count_since PATTERN MIN MAX: on every node
+	for k in $NODES; do
+		c=$(since_mark "$k" | grep -c "$1")
+		[ "$c" -ge "$2" ] && [ "$c" -le "$3" ] || return 1
+	done
+}
 stop_redis
 ctl "set?path=/news.xml&mode=normal&body=%3Crss%3Efive%3C%2Frss%3E"
 until_true 30 'all_copies_have five'
 check "with Redis down every node refreshes its own copy" \
 	'all_copies_have five'
-check "each node said once that it runs single-node" \
-	'all_logs_have "running single-node" 1'
+check "each node said once, and only once, that it runs single-node" \
+	'count_since "running single-node" 1 1'
 check "every daemon is still running" \
 	all_running
 start_redis
-until_true 40 'all_logs_have "connected as node" 2'
-check "back in fleet mode once Redis returns" \
-	'[ "$(grep -c "connected as node" "$tmp/n3/err")" -ge 2 ]'
+until_true 40 'count_since "connected as node" 1 1'
+check "every node back in fleet mode once Redis returns" \
+	'count_since "connected as node" 1 1'
 ctl reset
 sleep $((3 * INTERVAL))
 requests=$(count /news.xml)
 check "the fleet coordinates again ($requests requests in $((3 * INTERVAL)) s)" \
 	'[ "$requests" -ge 2 ] && [ "$requests" -le 5 ]'
+# Redis still had "four", older than what each node fetched meanwhile.
+check "no node rolled its newer copy back to the fleet's older one" \
+	'all_copies_have five && count_since "updated from the fleet" 0 0'
 for n in $NODES; do stop_node "$n"; done
 
 # --- bad Redis set-ups ------------------------------------------------------
-# Garbage under the fleet's keys: a wrong type, then wrong values.
-cp "$tmp/n1/cache/news" "$tmp/good"
+# Garbage under the fleet's keys never reaches a node's copy: that stays
+# the origin's, and the next holder's publish repairs the fleet's record.
+ctl "set?path=/news.xml&mode=normal&body=%3Crss%3Esix%3C%2Frss%3E"
+n1() { "$FC" -c "$tmp/n1/feedcache.conf" "$@" 2>"$tmp/err"; }
+origin_copy() { [ "$(cat "$tmp/n1/cache/news")" = "<rss>six</rss>" ]; }
+sha() { printf %s "$1" | sha256sum | cut -c1-64; }
 R del 'fc:{news}:meta' >/dev/null
 R set 'fc:{news}:meta' garbage >/dev/null
-"$FC" -c "$tmp/n1/feedcache.conf" refresh --force news 2>"$tmp/err"
+n1 refresh --force news
 check "a wrong-typed meta key: a clear error naming it, then single-node" \
-	'grep -q "fc:{news}:meta: WRONGTYPE" "$tmp/err" && grep -q "fetching single-node" "$tmp/err"'
+	'grep -q "fc:{news}:meta: WRONGTYPE" "$tmp/err" && grep -q "fetching single-node" "$tmp/err" && origin_copy'
 R del 'fc:{news}:meta' >/dev/null
 R hset 'fc:{news}:meta' version 99 hash "$(printf x%.0s $(seq 64))" size 3 >/dev/null
-"$FC" -c "$tmp/n1/feedcache.conf" refresh --force news 2>"$tmp/err"
-check "a garbage hash: named, and the local copy is untouched" \
-	'grep -q "field hash holds" "$tmp/err" && cmp -s "$tmp/good" "$tmp/n1/cache/news"'
-R del 'fc:{news}:meta' >/dev/null
-R hset 'fc:{news}:meta' version 99 hash "$(printf 'a%.0s' $(seq 64))" size 9 next_due 9999999999 url "$B/news.xml" >/dev/null
-R set 'fc:{news}:body' '<rss>bad' >/dev/null
-"$FC" -c "$tmp/n1/feedcache.conf" refresh --force news 2>"$tmp/err"
+n1 refresh --force news
+check "a garbage hash: named, not followed, and repaired by this node's publish" \
+	'grep -q "field hash holds" "$tmp/err" && origin_copy &&
+	 [ "$(R hget "fc:{news}:meta" hash)" = "$(sha "<rss>six</rss>")" ]'
+bad_body() { # bad_body BODY HASH: the fleet's record, newer than any copy
+	R del 'fc:{news}:meta' >/dev/null
+	R hset 'fc:{news}:meta' version 100 hash "$2" size "${#1}" \
+		fetched $(($(date +%s) + 5)) url "$B/news.xml" >/dev/null
+	R set 'fc:{news}:body' "$1" >/dev/null
+}
+bad_body '<rss>bad!</rss>' "$(printf 'a%.0s' $(seq 64))"
+n1 refresh --force news
 check "a body that does not match its hash is not taken" \
-	'grep -q "not taking the fleet" "$tmp/err" && cmp -s "$tmp/good" "$tmp/n1/cache/news"'
+	'grep -q "not taking the fleet.*does not match its hash" "$tmp/err" && origin_copy'
+bad_body '<rss>bad' "$(sha '<rss>bad')"
+n1 refresh --force news
+check "a body with the right hash that fails validation is not taken" \
+	'grep -q "not taking the fleet.*rejected" "$tmp/err" && origin_copy'
+# Values that would silence the fleet: a lease without a TTL, a next due
+# time centuries ahead, a Retry-After for ever. None stops a refresh.
+ctl reset
+R hset 'fc:{news}:meta' next_due 99999999999 retry_after 99999999999 >/dev/null
+R set 'fc:{news}:lease' ghost >/dev/null
+sleep $((INTERVAL + 1)) # due by this node's own meta file: no --force
+n1 refresh --all
+check "a lease without TTL and deadlines far ahead do not stop the fleet ($(count /news.xml) request)" \
+	'[ "$(count /news.xml)" = 1 ] && [ "$(R hget "fc:{news}:meta" node)" = node1 ]'
 stop_redis
 
 # Wrong password.
@@ -253,10 +299,15 @@ conf 1 "redis://127.0.0.1:$(cat "$tmp/hole.port")/0"
 timeout 20 "$FC" -c "$tmp/n1/feedcache.conf" refresh --force news 2>"$tmp/err"
 rc=$?
 check "a Redis that never answers: timed out, single-node, exit 0 ($rc)" \
-	'[ $rc = 0 ] && grep -q "running single-node" "$tmp/err" && grep -q "feed news: " "$tmp/err"'
+	'[ $rc = 0 ] && grep -q "Resource temporarily unavailable; running single-node" "$tmp/err" &&
+	 grep -q "feed news: " "$tmp/err"'
 kill "$hole_pid" 2>/dev/null
 wait "$hole_pid" 2>/dev/null
 hole_pid=
+printf '[feedcache]\nredis = redis://:hunter2@127.0.0.1:99999/\n' >"$tmp/pw.conf"
+"$FC" -c "$tmp/pw.conf" status >/dev/null 2>"$tmp/err"
+check "a bad redis URL with a password: an error that does not show it" \
+	'grep -q "pw.conf:2: redis: port" "$tmp/err" && ! grep -q hunter2 "$tmp/err"'
 printf '[feedcache]\nredis = http://127.0.0.1/\n' >"$tmp/bad.conf"
 "$FC" -c "$tmp/bad.conf" status >/dev/null 2>"$tmp/err"
 check "a bad redis URL is a configuration error naming the line (exit $?)" \
