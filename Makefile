@@ -32,12 +32,12 @@ fuzz:
 	cmake --build --preset fuzz
 	scripts/fuzz build/fuzz $(FUZZ_SECONDS)
 
-# Configured with PREFIX: the units name the programs' installed paths.
+# `make` first (as yourself), then `sudo make install`: installing builds
+# nothing, so the build tree stays yours.
 install:
-	scripts/deps build
-	cmake --preset release -DCMAKE_INSTALL_PREFIX="$(PREFIX)"
-	cmake --build --preset release
-	DESTDIR="$(DESTDIR)" cmake --install build/release
+	@test -f build/release/build.ninja || { \
+		echo "install: nothing built yet: run 'make' first" >&2; exit 2; }
+	DESTDIR="$(DESTDIR)" cmake --install build/release --prefix "$(PREFIX)"
 
 deb:
 	scripts/deps deb

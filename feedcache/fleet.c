@@ -658,6 +658,11 @@ fleet_claim(struct fleet *fl, const struct feed *feed, const char *body_path,
 		memcpy(lease->fleet_hash, fm.hash, sizeof(lease->fleet_hash));
 	if (won)
 		fl->n.leases_won++;
+	log_debug("fleet: feed %s: %s; fleet version %llu fetched %lld "
+	          "next %lld retry %lld (skew %lld s)",
+	    feed->name, verdict, (unsigned long long)fm.version,
+	    (long long)fm.fetched, (long long)fm.next_due,
+	    (long long)fm.retry_after, (long long)lease->skew);
 
 	/* The local copy catches up with the fleet's when that is newer: a
 	 * holder then sends the fleet's validators, the others serve its
@@ -793,6 +798,9 @@ fleet_publish(struct fleet *fl, const struct feed *feed, const char *body_path,
 #undef ARG
 	r = eval(fl, publish_lua, 3, n, argv, lens, now);
 	free(body);
+	log_debug("fleet: feed %s: published %s%s", feed->name,
+	    fetch_result_name(m.last_result),
+	    with_body ? " with the body" : "");
 	lease->held = false;
 	if (r == NULL)
 		return;

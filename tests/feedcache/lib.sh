@@ -47,8 +47,13 @@ not_ok() {
 	echo "not ok - $*"
 	fail=1
 }
-check() { # check DESCRIPTION 'SHELL CONDITION'
-	if eval "$2"; then ok "$1"; else not_ok "$1"; fi
+check() { # check DESCRIPTION 'SHELL CONDITION': false if it failed
+	if eval "$2"; then
+		ok "$1"
+	else
+		not_ok "$1"
+		return 1
+	fi
 }
 # Sanitizer reports go to files, whoever's stderr was redirected where.
 mkdir "$tmp/san"

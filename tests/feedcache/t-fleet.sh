@@ -81,6 +81,14 @@ all_held_back() { # every node's meta file has a Retry-After ahead
 		[ "$(sed -n 's/^retry_after //p' "$tmp/n$k/cache/.news.meta")" -gt "$now" ] || return 1
 	done
 }
+dump_fleet() { # after a failed check: what Redis and each node hold
+	R hgetall 'fc:{news}:meta' | paste -sd' ' | sed 's/^/# redis meta: /'
+	for k in $NODES; do
+		printf '# n%s: %s | %s\n' "$k" "$(cat "$tmp/n$k/cache/news" 2>/dev/null)" \
+			"$(grep -E '^(fetched|next_due|retry_after|hash) ' "$tmp/n$k/cache/.news.meta" 2>/dev/null | paste -sd' ')"
+	done
+	echo "# now $(date +%s)"
+}
 same_copies() { # all five copies exist and hold the same bytes as node 1
 	for n in $NODES; do
 		cmp -s "$tmp/n1/cache/news" "$tmp/n$n/cache/news" || return 1
@@ -127,7 +135,7 @@ check "leases were won and bodies followed (metrics)" \
 ctl "set?path=/news.xml&mode=normal&body=%3Crss%3Etwo%3C%2Frss%3E"
 until_true 30 'same_copies && grep -q two "$tmp/n1/cache/news"'
 check "after a content change all five copies converge to the same bytes" \
-	'same_copies && grep -q two "$tmp/n4/cache/news"'
+	'same_copies && grep -q two "$tmp/n4/cache/news"' || dump_fleet
 "$FC" -c "$tmp/n2/feedcache.conf" status >"$tmp/status" 2>&1
 check "status shows the fleet version and that this node is current" \
 	'grep -q "fleet version [1-9][0-9]*, this node current" "$tmp/status"'
@@ -179,7 +187,7 @@ check "the fleet's deadline is in every node's meta file" \
 ctl "set?path=/news.xml&mode=normal&body=%3Crss%3Efour%3C%2Frss%3E"
 until_true 30 'same_copies && grep -q four "$tmp/n3/cache/news"'
 check "after the deadline the fleet fetches again and converges" \
-	'same_copies && grep -q four "$tmp/n1/cache/news"'
+	'same_copies && grep -q four "$tmp/n1/cache/news"' || dump_fleet
 
 # --- Redis stopped, then back ---------------------------------------------
 for k in $NODES; do

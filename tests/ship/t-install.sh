@@ -9,11 +9,12 @@
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 root=$tmp/root
-# The prefix the build was configured with: the units name it.
-prefix=$(sed -n 's/^CMAKE_INSTALL_PREFIX:PATH=//p' "$BUILD/CMakeCache.txt")
+# Not the configured prefix: the units get theirs at install time.
+prefix=/opt/tenantkit
 rel=${prefix#/}
 install_tree() {
-	DESTDIR=$root cmake --install "$BUILD" >"$tmp/install.log" 2>&1
+	DESTDIR=$root cmake --install "$BUILD" --prefix "$prefix" \
+		>"$tmp/install.log" 2>&1
 }
 install_tree
 rc=$?
@@ -40,6 +41,9 @@ for f in $rel/bin/stealstat $rel/bin/feedcache $rel/sbin/entropyd \
 done
 check "binaries, man pages, configurations, units, sysusers, completions${missing:+ (missing:$missing)}" \
 	'[ -z "$missing" ]'
+check "the units name the programs under the prefix given at install" \
+	'grep -qx "ExecStart=$prefix/bin/feedcache -c /etc/feedcache.conf daemon" "$root/$rel/lib/systemd/system/feedcache.service" &&
+	 grep -q "^ExecStart=$prefix/sbin/entropyd " "$root/$rel/lib/systemd/system/entropyd.service"'
 
 echo "# my own setting" >>"$root/etc/feedcache.conf"
 cp "$root/etc/feedcache.conf" "$tmp/mine"
@@ -95,10 +99,14 @@ if [ -r "$comp" ]; then
 			. "$2/share/bash-completion/completions/$p"
 		done
 		complete_line _feedcache feedcache -c "$3" get ""
+		complete_line _feedcache feedcache --config="$3" status w
 		complete_line _stealstat stealstat pro
-		complete_line _entropy_seed entropy-seed --dry' sh "$comp" "$root/$rel" "$tmp/c.conf" 2>&1)
+		complete_line _entropy_seed entropy-seed --dry
+		complete_line _entropy_seed entropy-seed -v image-check --f' sh "$comp" "$root/$rel" "$tmp/c.conf" 2>&1)
 	check "completions: feed names, subcommands, options ($(echo $out))" \
-		'echo "$out" | grep -q "news weather" && echo "$out" | grep -qx probe && echo "$out" | grep -qx -- --dry-run'
+		'echo "$out" | grep -q "news weather" && echo "$out" | grep -qx weather &&
+	 echo "$out" | grep -qx probe && echo "$out" | grep -qx -- --dry-run &&
+	 echo "$out" | grep -qx -- --fix'
 else
 	not_ok "bash-completion is not installed (scripts/deps check installs it)"
 fi
