@@ -684,7 +684,8 @@ fleet_claim(struct fleet *fl, const struct feed *feed, const char *body_path,
 			          "%llu: %s",
 			    feed->name, (unsigned long long)fm.version, why);
 	}
-	if (strcmp(fm.hash, lm.hash) == 0 && fm.checked > lm.checked)
+	if (fm.hash[0] != '\0' && strcmp(fm.hash, lm.hash) == 0 &&
+	    fm.checked > lm.checked)
 		lm.checked = fm.checked;
 	if (!won) {
 		/* Shared backoff: the fleet's deadlines become this node's,
