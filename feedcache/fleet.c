@@ -33,12 +33,17 @@
 #define RETRY_AFTER_MAX_S 86400 /* as for an origin's */
 
 /*
- * KEYS: lease, meta. ARGV: token, lease ms, "force" or "", the furthest
- * ahead a next due time may be (s). Decides on Redis's clock, so the
+ * KEYS: lease, meta. ARGV: token, lease ms, what makes the fleet's copy
+ * fresh ("": its next due time is ahead; "force": nothing; a number N:
+ * it was checked in the last N seconds, for a reader's max-age), the
+ * furthest ahead a next due time may be (s). Decides on Redis's clock, so the
  * nodes' clocks need not agree. A deadline or next due time that is not
- * a plain number or is implausibly far ahead counts as none, and a lease
- * nobody could have set (no TTL, or a TTL far over ours) is dropped: no
- * value in Redis can silence the fleet, and the next holder repairs it.
+ * a plain number or is implausibly far ahead (beyond what any node's
+ * interval, jitter and max_backoff, or a day's Retry-After, allow, with a
+ * little slack for whole seconds) counts as none, and a lease nobody
+ * could have set (no TTL, or one longer than the longest timeout and
+ * max_size allow) is dropped: no value in Redis can silence the fleet,
+ * and the next holder repairs it.
  * Returns {verdict, {meta fields}, now, next_due, retry_after}: verdict
  * "backoff" before the Retry-After, "fresh" before the next due time,
  * else "won" if the lease was free, "held" if not.
@@ -47,7 +52,7 @@ static const char acquire_lua[] =
     "local t = redis.call('TIME')\n"
     "local now = tonumber(t[1])\n"
     "local m = redis.call('HMGET', KEYS[2], 'version', 'hash', 'size', "
-    "'etag', 'last_modified', 'fetched', 'checked', 'url')\n"
+    "'etag', 'last_modified', 'fetched', 'checked', 'url', 'failures')\n"
     "local f = redis.call('HMGET', KEYS[2], 'next_due', 'retry_after')\n"
     "local function num(v)\n"
     "  if v and string.match(v, '^%d+$') and #v < 16 then\n"
@@ -55,13 +60,14 @@ static const char acquire_lua[] =
     "  return 0 end\n"
     "local nd, ra = num(f[1]), num(f[2])\n"
     "if nd > now + tonumber(ARGV[4]) then nd = 0 end\n"
-    "if ra > now + 86400 then ra = 0 end\n"
+    "if ra > now + 86400 + 60 then ra = 0 end\n"
     "local ttl = redis.call('PTTL', KEYS[1])\n"
-    "if ttl == -1 or ttl > 4 * tonumber(ARGV[2]) then\n"
-    "  redis.call('DEL', KEYS[1]) end\n"
+    "if ttl == -1 or ttl > 4000000 then redis.call('DEL', KEYS[1]) end\n"
     "local v = 'held'\n"
     "if ra > now then v = 'backoff'\n"
-    "elseif ARGV[3] ~= 'force' and nd > now then v = 'fresh'\n"
+    "elseif ARGV[3] == '' and nd > now then v = 'fresh'\n"
+    "elseif ARGV[3] ~= '' and ARGV[3] ~= 'force' and\n"
+    "  num(m[7]) >= now - tonumber(ARGV[3]) then v = 'fresh'\n"
     "elseif redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then\n"
     "  v = 'won' end\n"
     "return {v, m, now, nd, ra}\n";
@@ -89,11 +95,14 @@ static const char lease_lua[] =
     "if ARGV[2] == '' then return redis.call('DEL', KEYS[1]) end\n"
     "return redis.call('PEXPIRE', KEYS[1], ARGV[2])\n";
 
-/* KEYS: body. ARGV: the size the meta says. The body, or its length
- * when that is not the size (so a huge value is never sent). */
-static const char body_lua[] = "local n = redis.call('STRLEN', KEYS[1])\n"
-                               "if n ~= tonumber(ARGV[1]) then return n end\n"
-                               "return redis.call('GET', KEYS[1])\n";
+/* KEYS: body, meta. ARGV: the size and hash the meta said. The body, or
+ * -1 if a publish changed it since, or its length when that is not the
+ * size (so a huge value is never sent). */
+static const char body_lua[] =
+    "if redis.call('HGET', KEYS[2], 'hash') ~= ARGV[2] then return -1 end\n"
+    "local n = redis.call('STRLEN', KEYS[1])\n"
+    "if n ~= tonumber(ARGV[1]) then return n end\n"
+    "return redis.call('GET', KEYS[1])\n";
 
 enum {
 	F_VERSION,
@@ -104,11 +113,12 @@ enum {
 	F_FETCHED,
 	F_CHECKED,
 	F_URL,
+	F_FAILURES,
 	F_COUNT
 };
 
 static const char *const field_names[F_COUNT] = {"version", "hash", "size",
-    "etag", "last_modified", "fetched", "checked", "url"};
+    "etag", "last_modified", "fetched", "checked", "url", "failures"};
 
 /* The fleet's record of a feed, times on our clock. */
 struct fleet_meta {
@@ -118,6 +128,7 @@ struct fleet_meta {
 	char hash[65];
 	char etag[512], last_modified[128];
 	int64_t fetched, checked, next_due, retry_after;
+	uint32_t failures; /* consecutive, fleet-wide */
 	char url[2048];
 };
 
@@ -429,6 +440,8 @@ parse_meta(const redisReply *a, int64_t skew, int64_t now, struct fleet_meta *m,
 		    e[F_LM]->str);
 	if (e[F_URL]->type == REDIS_REPLY_STRING)
 		snprintf(m->url, sizeof(m->url), "%s", e[F_URL]->str);
+	if (digits(e[F_FAILURES], 1000000, &u))
+		m->failures = (uint32_t)u;
 	if (e[F_HASH]->type == REDIS_REPLY_NIL)
 		return; /* nothing published yet */
 	for (int i = F_VERSION; i <= F_SIZE; i++) {
@@ -464,7 +477,8 @@ follow(struct fleet *fl, const struct feed *feed, const struct fleet_meta *fm,
     const char *body_path, struct feed_meta *lm, int64_t now, char *why,
     size_t size)
 {
-	char k[FEED_NAME_MAX + 512], len[24], hash[65], vwhy[200];
+	char k[FEED_NAME_MAX + 512], mk[FEED_NAME_MAX + 512], len[24];
+	char hash[65], vwhy[200];
 	unsigned char digest[SHA256_DIGEST_LENGTH];
 	struct atomic_file af;
 	struct stat st;
@@ -477,13 +491,19 @@ follow(struct fleet *fl, const struct feed *feed, const struct fleet_meta *fm,
 		return -1;
 	}
 	key(fl, feed->name, "body", k, sizeof(k));
+	key(fl, feed->name, "meta", mk, sizeof(mk));
 	snprintf(len, sizeof(len), "%llu", (unsigned long long)fm->size);
-	r = eval(fl, body_lua, 1, 2, (const char *[]){k, len}, NULL, now);
+	r = eval(fl, body_lua, 2, 4, (const char *[]){k, mk, len, fm->hash},
+	    NULL, now);
 	if (r == NULL) {
 		snprintf(why, size, "redis went away");
 		return -1;
 	}
 	rc = -1;
+	if (r->type == REDIS_REPLY_INTEGER && r->integer == -1) {
+		snprintf(why, size, "a newer version was published meanwhile");
+		goto out;
+	}
 	if (r->type != REDIS_REPLY_STRING || r->len != fm->size) {
 		snprintf(why, size, "its body is missing or not %llu bytes",
 		    (unsigned long long)fm->size);
@@ -570,22 +590,13 @@ fleet_release(struct fleet *fl, const struct feed *feed, int64_t now,
 	lease->held = false;
 }
 
-/* A claim that will not fetch after all gives its lease back. */
-static enum fleet_verdict
-solo(struct fleet *fl, const struct feed *feed, int64_t now,
-    struct fleet_lease *lease)
-{
-	fleet_release(fl, feed, now, lease);
-	return FLEET_SOLO;
-}
-
 enum fleet_verdict
 fleet_claim(struct fleet *fl, const struct feed *feed, const char *body_path,
-    const char *meta_path, bool force, int64_t now, int64_t *due,
+    const char *meta_path, int64_t max_age_s, int64_t now, int64_t *due,
     struct fleet_lease *lease)
 {
 	char lk[FEED_NAME_MAX + 512], mk[FEED_NAME_MAX + 512];
-	char ttl[24], ahead[24], why[300];
+	char ttl[24], ahead[24], mode[24], why[300];
 	struct fleet_meta fm;
 	struct feed_meta lm;
 	char verdict[8];
@@ -601,14 +612,21 @@ fleet_claim(struct fleet *fl, const struct feed *feed, const char *body_path,
 	snprintf(lease->token, sizeof(lease->token), "%s:%016llx",
 	    fl->conf->node_name, (unsigned long long)fetch_random());
 	snprintf(ttl, sizeof(ttl), "%llu", (unsigned long long)lease_ms(feed));
-	most = (int64_t)((feed->interval_ns + feed->max_backoff_ns) /
+	/* A holder's next due time is at most interval + 10% jitter, or
+	 * its backoff, ahead. */
+	most = (int64_t)((feed->interval_ns + feed->interval_ns / 10 +
+	                     feed->max_backoff_ns) /
 	                 NSEC_PER_SEC) +
-	       1;
+	       2;
 	snprintf(ahead, sizeof(ahead), "%lld", (long long)most);
+	if (max_age_s > 0)
+		snprintf(mode, sizeof(mode), "%lld", (long long)max_age_s);
+	else
+		snprintf(mode, sizeof(mode), "%s",
+		    max_age_s == FLEET_FORCE ? "force" : "");
 	r = eval(fl, acquire_lua, 2, 6,
-	    (const char *[]){
-	        lk, mk, lease->token, ttl, force ? "force" : "", ahead},
-	    NULL, now);
+	    (const char *[]){lk, mk, lease->token, ttl, mode, ahead}, NULL,
+	    now);
 	if (r == NULL)
 		return FLEET_SOLO;
 	if (r->type == REDIS_REPLY_ERROR) {
@@ -644,10 +662,13 @@ fleet_claim(struct fleet *fl, const struct feed *feed, const char *body_path,
 	    r->element[4]->integer ? r->element[4]->integer - lease->skew : 0;
 	freeReplyObject(r);
 	if (fm.present && fm.url[0] != '\0' && strcmp(fm.url, feed->url) != 0) {
-		log_warnx("fleet: feed %s: the fleet fetches %.200s, this node "
-		          "%s; fetching single-node",
+		/* A changed url (or a rollout half done): the record is of
+		 * another resource. Not followed; this node's publish, when
+		 * it holds the lease, makes it this url's. */
+		log_warnx("fleet: feed %s: the fleet's record is of %.200s, "
+		          "this node fetches %s; not following it",
 		    feed->name, fm.url, feed->url);
-		return solo(fl, feed, now, lease);
+		fm.body_ok = false;
 	}
 	if (why[0] != '\0') {
 		fl->n.redis_errors++;
@@ -671,6 +692,9 @@ fleet_claim(struct fleet *fl, const struct feed *feed, const char *body_path,
 	 * next holds the lease. */
 	if (meta_load(meta_path, &lm) < 0)
 		memset(&lm, 0, sizeof(lm));
+	/* The backoff is the fleet's: a new holder goes on counting. */
+	if (fm.failures > lm.failures)
+		lm.failures = fm.failures;
 	if (fm.body_ok && strcmp(fm.hash, lm.hash) != 0 &&
 	    fm.fetched >= lm.fetched) {
 		if (follow(fl, feed, &fm, body_path, &lm, now, why,
@@ -696,6 +720,8 @@ fleet_claim(struct fleet *fl, const struct feed *feed, const char *body_path,
 		else
 			*due = strcmp(verdict, "backoff") == 0 ? fm.retry_after
 			                                       : fm.next_due;
+		if (*due <= now) /* fresh by a reader's max-age */
+			*due = now + 1;
 		lm.next_due = *due;
 	}
 	if (lm.hash[0] != '\0' || lm.next_due != 0)
@@ -713,7 +739,7 @@ fleet_claim(struct fleet *fl, const struct feed *feed, const char *body_path,
 
 void
 fleet_publish(struct fleet *fl, const struct feed *feed, const char *body_path,
-    const char *meta_path, int64_t now, struct fleet_lease *lease)
+    const struct feed_meta *mp, int64_t now, struct fleet_lease *lease)
 {
 	char lk[FEED_NAME_MAX + 512], mk[FEED_NAME_MAX + 512];
 	char bk[FEED_NAME_MAX + 512], num[8][24], hash[65];
@@ -729,10 +755,7 @@ fleet_publish(struct fleet *fl, const struct feed *feed, const char *body_path,
 
 	if (fl == NULL || fl->c == NULL || !lease->held)
 		return;
-	if (meta_load(meta_path, &m) < 0) {
-		fleet_release(fl, feed, now, lease);
-		return;
-	}
+	m = *mp;
 	ok = fetch_result_ok(m.last_result);
 	/* This node's body goes out when it is new or not the fleet's, and
 	 * only if it is the very one its meta file describes. */

@@ -53,26 +53,30 @@ struct fleet_lease {
 	int64_t skew; /* Redis's clock minus ours, in seconds */
 };
 
+/* What makes the fleet's copy fresh enough not to fetch (max_age_s). */
+#define FLEET_SCHEDULE (-1) /* its next due time is still ahead */
+#define FLEET_FORCE 0 /* nothing: fetch (not before a Retry-After) */
+/* N > 0: a reader's max-age, it was checked in the last N seconds */
+
 /*
  * With the feed's local lock held: brings the local copy up to the
  * fleet's when the fleet's is newer (written atomically into the cache,
  * as if fetched, after the same checks) and says whether this node is
- * to contact the origin. force: fetch even if the fleet checked
- * recently (not before a Retry-After). Due times are Redis's clock,
- * converted to ours, so the nodes' clocks need not agree.
+ * to contact the origin. Due times are Redis's clock, converted to
+ * ours, so the nodes' clocks need not agree.
  */
 enum fleet_verdict fleet_claim(struct fleet *fl, const struct feed *feed,
-    const char *body_path, const char *meta_path, bool force, int64_t now,
-    int64_t *due, struct fleet_lease *lease);
+    const char *body_path, const char *meta_path, int64_t max_age_s,
+    int64_t now, int64_t *due, struct fleet_lease *lease);
 
 /*
- * After a fetch under lease (fetch_finish has saved the meta file):
- * publishes its outcome, with this node's body whenever it differs from
- * the fleet's, and releases the lease, in one step; nothing if the lease
- * was lost meanwhile.
+ * After a fetch under lease: publishes its outcome (m, the meta as
+ * fetch_finish left it, saved or not), with this node's body whenever it
+ * differs from the fleet's, and releases the lease, in one step; nothing
+ * if the lease was lost meanwhile.
  */
 void fleet_publish(struct fleet *fl, const struct feed *feed,
-    const char *body_path, const char *meta_path, int64_t now,
+    const char *body_path, const struct feed_meta *m, int64_t now,
     struct fleet_lease *lease);
 
 /* Gives the lease back unused (compare-and-delete on the token). */

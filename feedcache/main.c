@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "fetch.h"
+#include "fleet.h"
 #include "json.h"
 #include "log.h"
 #include "notify.h"
@@ -226,10 +227,12 @@ may_refresh(const struct feed_meta *m, int64_t now)
  * The refresh a stale `get` starts: detached (double fork, new session,
  * standard streams on /dev/null so no reader waits on it), holding the
  * lock its parent won, through the same fetch.c path as everything else.
+ * In fleet mode it asks the fleet first: a copy the fleet checked within
+ * max_age_s is followed, not fetched again.
  */
 static void
-background_refresh(
-    const struct feedcache_conf *conf, const struct feed *f, int lock_fd)
+background_refresh(const struct feedcache_conf *conf, const struct feed *f,
+    int lock_fd, int64_t max_age_s)
 {
 	pid_t pid = fork();
 
@@ -247,9 +250,12 @@ background_refresh(
 		_exit(0);
 
 	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	struct fleet *fl = conf->redis ? fleet_new(conf) : NULL;
+	struct fleet_lease lease = {0};
 	struct fetch fx;
 	struct fetch_outcome out;
-	char why[300];
+	char why[300], body[4096], meta[4096];
+	int64_t now = (int64_t)time(NULL), due;
 	CURLcode code;
 
 	if (null >= 0) {
@@ -257,15 +263,29 @@ background_refresh(
 		dup2(null, STDOUT_FILENO);
 		dup2(null, STDERR_FILENO);
 	}
-	if (fetch_start(&fx, conf, f, lock_fd, why, sizeof(why)) < 0)
+	/* In fleet mode a reader's refresh asks the fleet first, like the
+	 * daemon: it may find a newer copy there, or another node at it. */
+	if (fl != NULL &&
+	    feed_body_path(conf, f->name, body, sizeof(body)) == 0 &&
+	    feed_meta_path(conf, f->name, meta, sizeof(meta)) == 0 &&
+	    fleet_claim(fl, f, body, meta, max_age_s > 0 ? max_age_s : 1, now,
+	        &due, &lease) == FLEET_WAIT)
+		_exit(0);
+	if (fetch_start(&fx, conf, f, lock_fd, why, sizeof(why)) < 0) {
+		fleet_release(fl, f, now, &lease);
 		_exit(1);
+	}
 	/* Checked again under the lock, where the meta file is current. */
 	if (!may_refresh(&fx.meta, (int64_t)time(NULL))) {
 		fetch_abandon(&fx);
+		fleet_release(fl, f, now, &lease);
 		_exit(0);
 	}
 	code = curl_easy_perform(fx.easy);
 	fetch_finish(&fx, code, (int64_t)time(NULL), &out);
+	fleet_publish(
+	    fl, f, fx.body_path, &fx.meta, (int64_t)time(NULL), &lease);
+	fleet_free(fl);
 	_exit(fetch_result_ok(out.result) ? 0 : 1);
 }
 
@@ -326,7 +346,8 @@ cmd_get(struct feedcache_conf *conf, int argc, char **argv)
 		/* Whoever wins the lock refreshes; everyone else just reads. */
 		if (stale && (lock = feed_lock(conf, f->name)) >= 0) {
 			fflush(stdout);
-			background_refresh(conf, f, lock);
+			background_refresh(conf, f, lock,
+			    (int64_t)(max_age_ns / NSEC_PER_SEC));
 			close(lock);
 		}
 	}

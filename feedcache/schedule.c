@@ -357,7 +357,8 @@ ask_fleet(struct sched *s, int i, int64_t now)
 	    feed_meta_path(s->conf, f->name, meta, sizeof(meta)) < 0)
 		return FLEET_SOLO;
 	v = fleet_claim(s->fleet, f, body, meta,
-	    s->opts->force && !s->opts->daemon, now, &due, &s->feeds[i].lease);
+	    s->opts->force && !s->opts->daemon ? FLEET_FORCE : FLEET_SCHEDULE,
+	    now, &due, &s->feeds[i].lease);
 	if (meta_load(meta, &m) == 0)
 		meta_stats(&m, &s->stats[i]);
 	s->metrics_dirty = true;
@@ -463,10 +464,23 @@ start_feed(struct sched *s, int i, int64_t now)
 	return true;
 }
 
+/*
+ * Starts what may start, for at most START_BUDGET_NS at a time in fleet
+ * mode: every claim there is a Redis round trip (and maybe a follow),
+ * and transfers already started, whose leases are running, must not
+ * wait long for curl_multi_perform. The loop comes back for the rest.
+ */
+#define START_BUDGET_NS (100 * NSEC_PER_MSEC)
+
 static void
 start_ready(struct sched *s, int64_t now)
 {
+	uint64_t t0 = time_mono_ns();
+
 	while (s->active < s->conf->max_parallel && s->run_len > 0) {
+		if (s->fleet != NULL && s->active > 0 &&
+		    time_mono_ns() - t0 > START_BUDGET_NS)
+			break;
 		int o = s->runnable[s->run_head];
 		int i;
 
@@ -492,7 +506,7 @@ finish_feed(struct sched *s, struct fetch *fx, CURLcode code, int64_t now)
 	fetch_finish(fx, code, now, &out);
 	meta_stats(&fx->meta, &s->stats[i]);
 	fleet_publish(
-	    s->fleet, f, fx->body_path, fx->meta_path, now, &s->feeds[i].lease);
+	    s->fleet, f, fx->body_path, &fx->meta, now, &s->feeds[i].lease);
 	free(fx);
 	s->feeds[i].fetch = NULL;
 	s->origins[s->feeds[i].origin].busy = false;

@@ -225,6 +225,37 @@ check "no node rolled its newer copy back to the fleet's older one" \
 	'all_copies_have five && count_since "updated from the fleet" 0 0'
 for n in $NODES; do stop_node "$n"; done
 
+# Readers in fleet mode: a read older than its --max-age on every node
+# starts a refresh on each, and the fleet turns them into one origin
+# request: the first fetches, the others find a copy the fleet checked
+# within their max-age and take it.
+sleep 6
+ctl "set?path=/news.xml&mode=normal&body=%3Crss%3Eread%3C%2Frss%3E"
+ctl reset
+for k in $NODES; do
+	"$FC" -c "$tmp/n$k/feedcache.conf" get news --max-age 5s >/dev/null 2>&1
+	until_true 10 '! pgrep -f "n$k/feedcache.conf get" >/dev/null'
+done
+until_true 20 'all_copies_have read'
+check "stale reads on five nodes: $(count /news.xml) origin request, every copy new" \
+	'[ "$(count /news.xml)" = 1 ] && all_copies_have read'
+
+# A long interval and a short max_backoff: the holder's next due time
+# (interval + up to 10% jitter) is still the fleet's, not "implausible".
+for k in 1 2; do
+	printf '[feedcache]\ncache_dir = %s\nredis = %s\nnode_name = node%s\n' \
+		"$tmp/n$k/cache" "$URL" "$k" >"$tmp/n$k/long.conf"
+	for j in 1 2 3 4 5 6; do
+		printf '[feed long%s]\nurl = %s/long.xml\ninterval = 30s\nmax_backoff = 1s\n' \
+			"$j" "$B" >>"$tmp/n$k/long.conf"
+	done
+done
+ctl "set?path=/long.xml&mode=normal"
+"$FC" -c "$tmp/n1/long.conf" refresh --all 2>/dev/null
+"$FC" -c "$tmp/n2/long.conf" refresh --all 2>/dev/null
+check "six long-interval feeds, two nodes: $(count /long.xml) origin requests (one each)" \
+	'[ "$(count /long.xml)" = 6 ]'
+
 # --- bad Redis set-ups ------------------------------------------------------
 # Garbage under the fleet's keys never reaches a node's copy: that stays
 # the origin's, and the next holder's publish repairs the fleet's record.
