@@ -237,25 +237,42 @@ chain_remove(struct ratelimit *rl, uint32_t i)
 }
 
 /*
- * Finds the entry for key, or makes one (evicting the least recently
- * seen client if the table is full) with a full bucket. Moves it to the
- * head of the LRU list either way.
+ * The index of key's entry (key cut to RL_KEY_MAX, *len with it), or
+ * NONE; *bucket gets the head of its hash chain.
+ */
+static uint32_t
+find(
+    const struct ratelimit *rl, const void *key, size_t *len, uint32_t **bucket)
+{
+	if (*len > RL_KEY_MAX)
+		*len = RL_KEY_MAX;
+	*bucket =
+	    &rl->buckets[siphash24(rl->sip_key, key, *len) & rl->hash_mask];
+	for (uint32_t i = **bucket; i != NONE; i = rl->entries[i].chain) {
+		const struct rl_entry *e = &rl->entries[i];
+
+		if (e->key_len == *len && memcmp(e->key, key, *len) == 0)
+			return i;
+	}
+	return NONE;
+}
+
+/*
+ * Finds the entry for key (cut to RL_KEY_MAX), or makes one (evicting
+ * the least recently seen client if the table is full) with a full
+ * bucket. Moves it to the head of the LRU list either way.
  */
 static struct rl_entry *
 lookup_or_insert(
-    struct ratelimit *rl, const uint8_t *key, size_t len, uint64_t now_ns)
+    struct ratelimit *rl, const void *key, size_t len, uint64_t now_ns)
 {
-	uint32_t *bucket, i;
+	uint32_t *bucket, i = find(rl, key, &len, &bucket);
 	struct rl_entry *e;
 
-	bucket = &rl->buckets[siphash24(rl->sip_key, key, len) & rl->hash_mask];
-	for (i = *bucket; i != NONE; i = rl->entries[i].chain) {
-		e = &rl->entries[i];
-		if (e->key_len == len && memcmp(e->key, key, len) == 0) {
-			lru_unlink(rl, i);
-			lru_push_head(rl, i);
-			return e;
-		}
+	if (i != NONE) {
+		lru_unlink(rl, i);
+		lru_push_head(rl, i);
+		return &rl->entries[i];
 	}
 	if (rl->used < rl->capacity)
 		i = ++rl->used;
@@ -287,12 +304,9 @@ bool
 ratelimit_take(struct ratelimit *rl, const void *key, size_t len,
     uint64_t now_ns, unsigned *retry_after_s)
 {
-	struct rl_entry *e;
+	struct rl_entry *e = lookup_or_insert(rl, key, len, now_ns);
 	double wait;
 
-	if (len > RL_KEY_MAX)
-		len = RL_KEY_MAX;
-	e = lookup_or_insert(rl, key, len, now_ns);
 	if (now_ns > e->refilled_ns) {
 		e->tokens += (double)(now_ns - e->refilled_ns) / NS_PER_S *
 		             rl->rate_per_s;
@@ -389,11 +403,8 @@ void
 ratelimit_shun(struct ratelimit *rl, const void *key, size_t len,
     uint64_t now_ns, uint64_t until_ns)
 {
-	struct rl_entry *e;
+	struct rl_entry *e = lookup_or_insert(rl, key, len, now_ns);
 
-	if (len > RL_KEY_MAX)
-		len = RL_KEY_MAX;
-	e = lookup_or_insert(rl, key, len, now_ns);
 	e->strikes = now_ns < e->shunned_until_ns ? e->strikes + 1 : 1;
 	e->shunned_until_ns = until_ns;
 }
@@ -402,30 +413,18 @@ bool
 ratelimit_shunned(
     const struct ratelimit *rl, const void *key, size_t len, uint64_t now_ns)
 {
-	const uint32_t *bucket;
+	uint32_t *bucket, i = find(rl, key, &len, &bucket);
 
-	if (len > RL_KEY_MAX)
-		len = RL_KEY_MAX;
-	bucket = &rl->buckets[siphash24(rl->sip_key, key, len) & rl->hash_mask];
-	for (uint32_t i = *bucket; i != NONE; i = rl->entries[i].chain) {
-		const struct rl_entry *e = &rl->entries[i];
-
-		if (e->key_len == len && memcmp(e->key, key, len) == 0)
-			return now_ns < e->shunned_until_ns &&
-			       e->strikes >= RL_SHUN_STRIKES;
-	}
-	return false;
+	return i != NONE && now_ns < rl->entries[i].shunned_until_ns &&
+	       rl->entries[i].strikes >= RL_SHUN_STRIKES;
 }
 
 unsigned
 ratelimit_conns_add(struct ratelimit *rl, const void *key, size_t len,
     int delta, uint64_t now_ns)
 {
-	struct rl_entry *e;
+	struct rl_entry *e = lookup_or_insert(rl, key, len, now_ns);
 
-	if (len > RL_KEY_MAX)
-		len = RL_KEY_MAX;
-	e = lookup_or_insert(rl, key, len, now_ns);
 	if (delta < 0 && e->conns < (uint32_t)-delta)
 		e->conns = 0;
 	else
