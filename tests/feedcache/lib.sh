@@ -20,7 +20,6 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/fc-${test_name#t-}.XXXXXX") || exit 1
 origin_pid=
 pid_vars=origin_pid
 kill_signal=TERM
-fail=0
 cleanup_more() { :; }
 cleanup() {
 	live=
@@ -42,19 +41,8 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM HUP
-ok() { echo "ok - $*"; }
-not_ok() {
-	echo "not ok - $*"
-	fail=1
-}
-check() { # check DESCRIPTION 'SHELL CONDITION': false if it failed
-	if eval "$2"; then
-		ok "$1"
-	else
-		not_ok "$1"
-		return 1
-	fi
-}
+# shellcheck source=../lib/tap.sh
+. "$(dirname "$0")/../lib/tap.sh"
 # Sanitizer reports go to files, whoever's stderr was redirected where.
 mkdir "$tmp/san"
 export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}log_path=$tmp/san/asan"

@@ -11,7 +11,6 @@ BUILD=${2:?usage: ${0##*/} SOURCE_DIR BUILD_DIR}
 test_name=${0##*/}
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/ship-${test_name%.sh}.XXXXXX") || exit 1
 chmod 755 "$tmp"
-fail=0
 origin_pid=
 cleanup_more() { :; }
 cleanup() {
@@ -21,19 +20,8 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM HUP
-ok() { echo "ok - $*"; }
-not_ok() {
-	echo "not ok - $*"
-	fail=1
-}
-check() { # check DESCRIPTION 'SHELL CONDITION': false if it failed
-	if eval "$2"; then
-		ok "$1"
-	else
-		not_ok "$1"
-		return 1
-	fi
-}
+# shellcheck source=../lib/tap.sh
+. "$(dirname "$0")/../lib/tap.sh"
 finish() {
 	if [ $fail = 0 ]; then echo "# all passed"; else echo "# FAILED"; fi
 	exit $fail
