@@ -245,13 +245,6 @@ on_ssl_ctx(CURL *easy, void *ssl_ctx, void *arg)
 	return CURLE_OK;
 }
 
-static int64_t
-mtime_ns(const struct stat *st)
-{
-	return (int64_t)st->st_mtim.tv_sec * (int64_t)NSEC_PER_SEC +
-	       st->st_mtim.tv_nsec;
-}
-
 /*
  * Is the body on disk the one the meta file describes? Only then may its
  * validators and hash speak for it (see struct feed_meta).
@@ -261,10 +254,7 @@ body_matches_meta(const char *path, const struct feed_meta *m)
 {
 	struct stat st;
 
-	return m->hash[0] != '\0' && stat(path, &st) == 0 &&
-	       S_ISREG(st.st_mode) && (uint64_t)st.st_ino == m->body_ino &&
-	       (uint64_t)st.st_size == m->size &&
-	       mtime_ns(&st) == m->body_mtime_ns;
+	return stat(path, &st) == 0 && meta_describes(m, &st);
 }
 
 /* Adds "name: value", or the configured line as it is if name is NULL. */
@@ -472,10 +462,7 @@ take_body(struct fetch *f, char *msg, size_t size)
 		snprintf(msg, size, "replacing the copy: %s", strerror(-rc));
 		return RESULT_LOCAL;
 	}
-	snprintf(f->meta.hash, sizeof(f->meta.hash), "%s", hash);
-	f->meta.size = f->received;
-	f->meta.body_ino = (uint64_t)st.st_ino;
-	f->meta.body_mtime_ns = mtime_ns(&st);
+	meta_set_body(&f->meta, hash, f->received, &st);
 	snprintf(
 	    msg, size, "updated (%llu bytes)", (unsigned long long)f->received);
 	return RESULT_UPDATED;

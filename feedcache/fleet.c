@@ -521,24 +521,20 @@ follow(struct fleet *fl, const struct feed *feed, const struct fleet_meta *fm,
 		goto out;
 	}
 	if ((rc = atomic_file_open_fixed(&af, body_path, feed->mode)) < 0) {
-		snprintf(why, size, "%s: %s", body_path, strerror(-rc));
+		snprintf(why, size, "%.200s: %s", body_path, strerror(-rc));
 		rc = -1;
 		goto out;
 	}
 	af.sync = ATOMIC_SYNC_DATA;
 	if ((rc = atomic_file_write(&af, r->str, r->len)) < 0 ||
 	    fstat(af.fd, &st) < 0 || (rc = atomic_file_commit(&af)) < 0) {
-		snprintf(why, size, "writing %s: %s", body_path,
+		snprintf(why, size, "writing %.200s: %s", body_path,
 		    strerror(rc < 0 ? -rc : errno));
 		atomic_file_abort(&af);
 		rc = -1;
 		goto out;
 	}
-	memcpy(lm->hash, fm->hash, sizeof(lm->hash));
-	lm->size = fm->size;
-	lm->body_ino = (uint64_t)st.st_ino;
-	lm->body_mtime_ns =
-	    (int64_t)st.st_mtim.tv_sec * NSEC_PER_SEC + st.st_mtim.tv_nsec;
+	meta_set_body(lm, fm->hash, fm->size, &st);
 	lm->fetched = fm->fetched > 0 && fm->fetched <= now ? fm->fetched : now;
 	snprintf(lm->etag, sizeof(lm->etag), "%s", fm->etag);
 	snprintf(lm->last_modified, sizeof(lm->last_modified), "%s",
@@ -591,10 +587,10 @@ fleet_release(struct fleet *fl, const struct feed *feed, int64_t now,
 }
 
 enum fleet_verdict
-fleet_claim(struct fleet *fl, const struct feed *feed, const char *body_path,
-    const char *meta_path, int64_t max_age_s, int64_t now, int64_t *due,
-    struct fleet_lease *lease)
+fleet_claim(struct fleet *fl, const struct feed *feed, int64_t max_age_s,
+    int64_t now, int64_t *due, struct fleet_lease *lease)
 {
+	char body_path[PATH_MAX], meta_path[PATH_MAX];
 	char lk[FEED_NAME_MAX + 512], mk[FEED_NAME_MAX + 512];
 	char ttl[24], ahead[24], mode[24], why[300];
 	struct fleet_meta fm;
@@ -605,7 +601,12 @@ fleet_claim(struct fleet *fl, const struct feed *feed, const char *body_path,
 	bool won;
 
 	memset(lease, 0, sizeof(*lease));
-	if (fl == NULL || !connected(fl, now))
+	if (fl == NULL ||
+	    feed_body_path(fl->conf, feed->name, body_path, sizeof(body_path)) <
+	        0 ||
+	    feed_meta_path(fl->conf, feed->name, meta_path, sizeof(meta_path)) <
+	        0 ||
+	    !connected(fl, now))
 		return FLEET_SOLO;
 	key(fl, feed->name, "lease", lk, sizeof(lk));
 	key(fl, feed->name, "meta", mk, sizeof(mk));
@@ -738,9 +739,10 @@ fleet_claim(struct fleet *fl, const struct feed *feed, const char *body_path,
 }
 
 void
-fleet_publish(struct fleet *fl, const struct feed *feed, const char *body_path,
+fleet_publish(struct fleet *fl, const struct feed *feed,
     const struct feed_meta *mp, int64_t now, struct fleet_lease *lease)
 {
+	char body_path[PATH_MAX];
 	char lk[FEED_NAME_MAX + 512], mk[FEED_NAME_MAX + 512];
 	char bk[FEED_NAME_MAX + 512], num[8][24], hash[65];
 	unsigned char digest[SHA256_DIGEST_LENGTH];
@@ -755,6 +757,11 @@ fleet_publish(struct fleet *fl, const struct feed *feed, const char *body_path,
 
 	if (fl == NULL || fl->c == NULL || !lease->held)
 		return;
+	if (feed_body_path(fl->conf, feed->name, body_path, sizeof(body_path)) <
+	    0) {
+		fleet_release(fl, feed, now, lease);
+		return;
+	}
 	m = *mp;
 	ok = fetch_result_ok(m.last_result);
 	/* This node's body goes out when it is new or not the fleet's, and

@@ -66,8 +66,7 @@ struct fleet_lease {
  * ours, so the nodes' clocks need not agree.
  */
 enum fleet_verdict fleet_claim(struct fleet *fl, const struct feed *feed,
-    const char *body_path, const char *meta_path, int64_t max_age_s,
-    int64_t now, int64_t *due, struct fleet_lease *lease);
+    int64_t max_age_s, int64_t now, int64_t *due, struct fleet_lease *lease);
 
 /*
  * After a fetch under lease: publishes its outcome (m, the meta as
@@ -76,8 +75,7 @@ enum fleet_verdict fleet_claim(struct fleet *fl, const struct feed *feed,
  * if the lease was lost meanwhile.
  */
 void fleet_publish(struct fleet *fl, const struct feed *feed,
-    const char *body_path, const struct feed_meta *m, int64_t now,
-    struct fleet_lease *lease);
+    const struct feed_meta *m, int64_t now, struct fleet_lease *lease);
 
 /* Gives the lease back unused (compare-and-delete on the token). */
 void fleet_release(struct fleet *fl, const struct feed *feed, int64_t now,

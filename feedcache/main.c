@@ -254,7 +254,7 @@ background_refresh(const struct feedcache_conf *conf, const struct feed *f,
 	struct fleet_lease lease = {0};
 	struct fetch fx;
 	struct fetch_outcome out;
-	char why[300], body[4096], meta[4096];
+	char why[300];
 	int64_t now = (int64_t)time(NULL), due;
 	CURLcode code;
 
@@ -265,11 +265,8 @@ background_refresh(const struct feedcache_conf *conf, const struct feed *f,
 	}
 	/* In fleet mode a reader's refresh asks the fleet first, like the
 	 * daemon: it may find a newer copy there, or another node at it. */
-	if (fl != NULL &&
-	    feed_body_path(conf, f->name, body, sizeof(body)) == 0 &&
-	    feed_meta_path(conf, f->name, meta, sizeof(meta)) == 0 &&
-	    fleet_claim(fl, f, body, meta, max_age_s > 0 ? max_age_s : 1, now,
-	        &due, &lease) == FLEET_WAIT)
+	if (fleet_claim(fl, f, max_age_s > 0 ? max_age_s : 1, now, &due,
+	        &lease) == FLEET_WAIT)
 		_exit(0);
 	if (fetch_start(&fx, conf, f, lock_fd, why, sizeof(why)) < 0) {
 		fleet_release(fl, f, now, &lease);
@@ -283,8 +280,7 @@ background_refresh(const struct feedcache_conf *conf, const struct feed *f,
 	}
 	code = curl_easy_perform(fx.easy);
 	fetch_finish(&fx, code, (int64_t)time(NULL), &out);
-	fleet_publish(
-	    fl, f, fx.body_path, &fx.meta, (int64_t)time(NULL), &lease);
+	fleet_publish(fl, f, &fx.meta, (int64_t)time(NULL), &lease);
 	fleet_free(fl);
 	_exit(fetch_result_ok(out.result) ? 0 : 1);
 }

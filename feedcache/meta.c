@@ -15,6 +15,7 @@
 #include "hex.h"
 #include "meta.h"
 #include "parse.h"
+#include "timeutil.h"
 
 static const char *const result_names[RESULT_MAX] = {
     [RESULT_NONE] = "none",
@@ -282,4 +283,30 @@ meta_stats(const struct feed_meta *m, struct feed_stats *s)
 	s->size = m->size;
 	s->bytes = m->bytes;
 	memcpy(s->requests, m->requests, sizeof(s->requests));
+}
+
+static int64_t
+mtime_ns(const struct stat *st)
+{
+	return (int64_t)st->st_mtim.tv_sec * (int64_t)NSEC_PER_SEC +
+	       st->st_mtim.tv_nsec;
+}
+
+void
+meta_set_body(
+    struct feed_meta *m, const char *hash, uint64_t size, const struct stat *st)
+{
+	snprintf(m->hash, sizeof(m->hash), "%s", hash);
+	m->size = size;
+	m->body_ino = (uint64_t)st->st_ino;
+	m->body_mtime_ns = mtime_ns(st);
+}
+
+bool
+meta_describes(const struct feed_meta *m, const struct stat *st)
+{
+	return m->hash[0] != '\0' && S_ISREG(st->st_mode) &&
+	       (uint64_t)st->st_ino == m->body_ino &&
+	       (uint64_t)st->st_size == m->size &&
+	       mtime_ns(st) == m->body_mtime_ns;
 }

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 
 #define META_MAGIC "feedcache-meta 1"
 #define META_MAX_SIZE 8192
@@ -66,6 +67,15 @@ struct feed_stats {
 };
 
 void meta_stats(const struct feed_meta *m, struct feed_stats *s);
+
+/* Records the body just written into the cache: its hash, size and the
+ * identity of its file (st, an fstat of it). */
+void meta_set_body(struct feed_meta *m, const char *hash, uint64_t size,
+    const struct stat *st);
+
+/* Is st the very file m describes? Only then may m's validators and
+ * hash speak for it. */
+bool meta_describes(const struct feed_meta *m, const struct stat *st);
 
 /*
  * Parses a meta file image. Unknown keys are skipped (newer versions may

@@ -347,19 +347,18 @@ static enum fleet_verdict
 ask_fleet(struct sched *s, int i, int64_t now)
 {
 	const struct feed *f = s->conf->feeds[i];
-	char body[4096], meta[4096];
+	char meta[4096];
 	enum fleet_verdict v;
 	struct feed_meta m;
 	int64_t due = now;
 
-	if (s->fleet == NULL ||
-	    feed_body_path(s->conf, f->name, body, sizeof(body)) < 0 ||
-	    feed_meta_path(s->conf, f->name, meta, sizeof(meta)) < 0)
+	if (s->fleet == NULL)
 		return FLEET_SOLO;
-	v = fleet_claim(s->fleet, f, body, meta,
+	v = fleet_claim(s->fleet, f,
 	    s->opts->force && !s->opts->daemon ? FLEET_FORCE : FLEET_SCHEDULE,
 	    now, &due, &s->feeds[i].lease);
-	if (meta_load(meta, &m) == 0)
+	if (feed_meta_path(s->conf, f->name, meta, sizeof(meta)) == 0 &&
+	    meta_load(meta, &m) == 0)
 		meta_stats(&m, &s->stats[i]);
 	s->metrics_dirty = true;
 	if (v == FLEET_WAIT) {
@@ -505,8 +504,7 @@ finish_feed(struct sched *s, struct fetch *fx, CURLcode code, int64_t now)
 		;
 	fetch_finish(fx, code, now, &out);
 	meta_stats(&fx->meta, &s->stats[i]);
-	fleet_publish(
-	    s->fleet, f, fx->body_path, &fx->meta, now, &s->feeds[i].lease);
+	fleet_publish(s->fleet, f, &fx->meta, now, &s->feeds[i].lease);
 	free(fx);
 	s->feeds[i].fetch = NULL;
 	s->origins[s->feeds[i].origin].busy = false;
