@@ -32,15 +32,13 @@ done
 purge() { dpkg --purge $PKGS >"$tmp/purge.log" 2>&1; }
 cleanup_more() { purge; }
 
-mkdir "$tmp/src"
-tar -C "$SRC" --exclude=./build --exclude=./.git -cf - . | tar -C "$tmp/src" -xf -
-(cd "$tmp/src" && dpkg-buildpackage -us -uc -b) >"$tmp/build.log" 2>&1
+"$SRC/scripts/deb" "$tmp/deb" >"$tmp/deb.out" 2>&1
 rc=$?
-check "dpkg-buildpackage -us -uc -b (exit $rc)" '[ $rc = 0 ]' ||
-	tail -20 "$tmp/build.log" | sed 's/^/# /'
+check "make deb's script: dpkg-buildpackage -us -uc -b (exit $rc)" '[ $rc = 0 ]' ||
+	sed 's/^/# /' "$tmp/deb.out"
 debs=
 for p in $PKGS; do
-	debs="$debs $(ls "$tmp"/${p}_*.deb 2>/dev/null)"
+	debs="$debs $(ls "$tmp"/deb/${p}_*.deb 2>/dev/null)"
 done
 check "one package per program:$(for d in $debs; do printf ' %s' "${d##*/}"; done)" \
 	'[ $(echo $debs | wc -w) = 4 ]'
