@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # tenantkit front door. Everything real lives in CMake and scripts/;
 # this file only delegates.
 

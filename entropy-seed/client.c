@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * One server, one request. Nothing a server sends reaches the kernel
  * unless the whole answer checks out, and the seed never reaches a log.

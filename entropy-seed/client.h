@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Fetching a seed from one server, and mixing it into the kernel.
  */

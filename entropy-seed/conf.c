@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * entropy-seed configuration through lib/config. Lists are
  * comma-separated.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * entropy-seed configuration: the [entropy-seed] section.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * image-check. Every clone of an image starts with the image's files; the
  * ones below must be unique per machine, or every clone shares a secret

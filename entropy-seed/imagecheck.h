@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * What the clones of an image would share: a check before capturing it.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * entropy-seed: at every boot, a one-time seed from one of the
  * operator's entropyd servers, over verified TLS, into the kernel pool.

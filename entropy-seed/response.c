@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The answer of a seed server is checked completely before a byte of it
  * may reach the kernel: the challenge echo proves the answer is to this

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Checking a seed server's answer: pollen's protocol, as entropyd
  * speaks it. Pure, so it is fuzzed.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* acl.c: CIDR ranges and the addresses they admit, IPv4 held v4-mapped. */
 #include <arpa/inet.h>
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Address access lists: CIDR ranges, IPv4 and IPv6.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * entropyd configuration, through lib/config. Lists are comma-separated.
  * Defaults are safe: loopback only, TLS only, 6 seeds a minute a client.

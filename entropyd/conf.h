@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * entropyd configuration: the [entropyd] section of /etc/entropyd.conf.
  */

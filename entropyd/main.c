@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * entropyd: hands each of the operator's own instances a one-time seed.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* ratelimit.c: token buckets in a bounded, keyed-hash, LRU-evicting table. */
 #include <errno.h>
 #include <limits.h>

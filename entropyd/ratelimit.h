@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Per-client token buckets in a bounded table: a flood of distinct
  * clients evicts the least recently seen ones instead of growing

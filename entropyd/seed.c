@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * seed.c: the pollen protocol: parse a challenge, answer it, draw bytes.
  *

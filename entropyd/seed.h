@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The seed protocol, pollen's: a challenge in, its SHA-512 and fresh
  * random bytes out.

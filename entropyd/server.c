@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * entropyd's request handling on libmicrohttpd. The order of checks is
  * the security argument: route and method, then access (before a byte of

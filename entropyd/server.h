@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The HTTP(S) side of entropyd: libmicrohttpd daemons on sockets bound
  * beforehand, the request handler (access, rate limit, seed), and the

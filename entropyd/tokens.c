@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* tokens.c: the tokens file, bearer headers, constant-time token lookup. */
 #include <errno.h>
 #include <stdbool.h>

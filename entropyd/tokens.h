@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Bearer tokens. The tokens file holds "name:HEX" lines, HEX being the
  * SHA-256 of the token, so the file leaking does not leak tokens.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * feedcache configuration: key tables for lib/config, then the checks
  * that span keys (a URL's scheme, the origin it names).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * feedcache configuration: the [feedcache] section and one [feed NAME]
  * section per remote resource.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The refresh of one feed. The rule it keeps: nothing an origin does
  * (hang, drip, reset, lie about its length, send an error page or a huge

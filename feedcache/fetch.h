@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * One refresh of one feed, the code path every mode shares: lock,
  * conditional GET through libcurl into a temporary file, then classify,

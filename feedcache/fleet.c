@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * fleet.c: fleet mode through Redis (hiredis, synchronous, every command
  * bounded by redis_timeout). Two Lua scripts carry the decisions that

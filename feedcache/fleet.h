@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Fleet mode: the feedcache daemons of many web servers share one Redis
  * so the origin sees one request per feed per interval. Per feed, under

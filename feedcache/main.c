@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * feedcache: keeps local copies of remote resources fresh.
  *

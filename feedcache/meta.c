@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The meta file: "feedcache-meta 1", then "key value" lines. Read with
  * the same care as anything from outside: a cache directory can be

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The per-feed state kept beside the cached body, in CACHE_DIR/.NAME.meta:
  * validators, content hash, times, failures, the last result and error,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Prometheus textfile for node_exporter: per feed, the age of the copy,
  * the last success, origin requests by result, bytes, failures.

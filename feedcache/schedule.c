@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The schedule. Idle feeds wait in a min-heap ordered by due time; a due
  * feed moves to its origin's ready queue; an origin with ready feeds and

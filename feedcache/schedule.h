@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The scheduler: runs refreshes through one libcurl multi handle, ordered
  * by due time, at most max_parallel at once and one per origin. The

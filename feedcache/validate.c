@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Body validation. libxml2 runs with network access off and without
  * entity substitution or DTD loading, so a hostile feed cannot make us

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Checking a fetched body before it may replace a good copy.
  */

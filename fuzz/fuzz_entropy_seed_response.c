@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * A seed server's answer: any bytes from the network. The first input
  * byte picks the seed size asked for (0 means the default 64), the rest

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * entropyd's configuration reader: the INI layer and its custom parsers
  * (listen addresses, CIDR lists, rates). Whatever it accepts must hold

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * What a client controls in a seed request: the form (POST body or GET
  * query), the Authorization header, and (from the configuration) an

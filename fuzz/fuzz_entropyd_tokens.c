@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The tokens file: any bytes. What parses holds only well-formed, unique
  * names; what does not names a line that exists and says why.

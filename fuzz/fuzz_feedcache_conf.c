@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * feedcache's configuration reader: the INI layer, the key tables and
  * the custom parsers (url, header, validate, cache_dir). Anything it

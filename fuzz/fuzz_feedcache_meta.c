@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The meta file reader: any bytes in a cache directory. Whatever parses
  * must format back to text that parses to the same state.

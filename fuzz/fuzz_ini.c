@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Fuzzes conf_parse_buf() with a table like a real program's: a singleton
  * section with a key of every type and a named section with a required

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * fuzz_json.c: whatever bytes go into a string, the writer's output is
  * valid JSON text: no raw control characters, only valid UTF-8, and text

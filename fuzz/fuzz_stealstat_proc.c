@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The /proc parsers of stealstat: /proc/stat, /proc/pressure/cpu and a
  * cgroup's cpu.stat. The first byte picks the parser; the rest is the

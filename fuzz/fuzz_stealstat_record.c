@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Replay of a hostile record: the record reader, the snapshot parsers and
  * the engine, end to end, exactly as `stealstat --replay` runs them.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Runs a libFuzzer harness over saved inputs without libFuzzer, so every
  * seed corpus is also an ordinary test under ASan/UBSan:

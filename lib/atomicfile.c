@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* atomicfile.c: replace a file so readers see old or new, never a mix. */
 #include <errno.h>
 #include <stdbool.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Atomic replacement of a file that other programs read: a reader sees the
  * old complete file or the new complete file, never a mix, and never a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * INI configuration with typed key tables: the glue between inih, which
  * splits lines, and the key tables of config.h, which say what they mean.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * INI configuration with typed key tables, on top of the vendored inih.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* hex.c: lowercase hexadecimal. */
 #include "hex.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Lowercase hexadecimal, the form every hash, challenge and seed takes
  * on the wire and on disk here.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* json.c: an allocation-free JSON writer into a caller-owned buffer. */
 #include <errno.h>
 #include <limits.h>

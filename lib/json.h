@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * An output-only JSON writer into a caller-owned buffer. No allocation,
  * so it can run on every sample of a monitor.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* log.c: level-prefixed logging to stderr, journald-aware. */
 #include <errno.h>
 #include <stdarg.h>

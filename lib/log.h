@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Logging to stderr with a level prefix. The only part of lib/ that prints.
  *

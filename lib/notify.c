@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * sd_notify without libsystemd. $NOTIFY_SOCKET names a datagram socket,
  * abstract when it starts with '@'.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The systemd notification protocol (sd_notify), without libsystemd:
  * one datagram to $NOTIFY_SOCKET.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* parse.c: strict, locale-free parsers for numbers, durations and sizes. */
 #include <errno.h>
 #include <stddef.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Checked parsing of numbers, durations and sizes from configuration and
  * command lines. Pure functions: no I/O, no allocation, no locale.

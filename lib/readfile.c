@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* readfile.c: whole files of bounded size. */
 #include <errno.h>
 #include <fcntl.h>

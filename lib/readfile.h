@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Reading a whole file of bounded size: configurations, keys, token
  * lists, recordings.

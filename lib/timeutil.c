@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* timeutil.c: clocks in nanoseconds, absolute sleeps, RFC 3339 stamps. */
 #include <errno.h>
 #include <stdio.h>

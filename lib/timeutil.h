@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Monotonic and wall-clock time helpers, in nanoseconds.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * cgroup discovery. Both cgroup versions exist in the wild: v1 (these
  * build machines, older distributions, some container hosts) keeps the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Finding the cpu.stat file of the cgroup this process runs in.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The verdict engine. See engine.h and the VERDICTS section of
  * stealstat.1, which this file implements.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The verdict engine: from two snapshots, what happened in the interval
  * between them, per CPU and in aggregate, and whether steal hurt.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Idle polling. KVM and Xen charge steal only to a vCPU that is runnable
  * on the host; a halted vCPU sleeps there. Two guest settings make an

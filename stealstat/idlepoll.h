@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Does an idle vCPU of this guest halt (and so accrue no steal on KVM or
  * Xen) or poll (and so keep running on the host, where it can be

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * stealstat: measures CPU steal per CPU and says whether it hurts.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Probe mode: one spinning thread pinned to each CPU measures the time its
  * vCPU was taken away while it was running, a sleeping canary measures

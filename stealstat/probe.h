@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Probe mode: measures steal directly, with pinned spinning threads, and
  * compares it with what /proc/stat reports over the same window.

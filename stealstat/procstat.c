@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Parsers for /proc/stat, /proc/pressure/cpu and cgroup cpu.stat images.
  * They run on every sample, so they scan the buffer once, in place, and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Parsers for the kernel files stealstat samples: /proc/stat,
  * /proc/pressure/cpu and a cgroup's cpu.stat (v1 or v2). Pure functions:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Reading and writing the record format described in record.h. The reader
  * treats the file as hostile: every length is bounded, every number

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The record format: raw snapshots in a text file, so a run can be
  * replayed exactly, shared in a bug report, and kept as a golden test.

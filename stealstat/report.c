@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Output. The table path runs once per sample, so it formats numbers by
  * hand into one buffer and writes it with one write(2): printf's floating

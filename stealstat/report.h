@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Rendering intervals and the run summary: the table, JSON lines and the
  * Prometheus textfile. Live mode and replay share it, so a replay prints

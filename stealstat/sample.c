@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Live sampling. Cost matters (a monitor must not be what it measures):
  * the files stay open and each sample is one pread per file into a buffer

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The live sampler: the kernel files, kept open, read with one pread each
  * per sample into buffers sized once at start.

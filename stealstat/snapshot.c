@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Snapshots: parsing the raw text of one sample into counters.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * A snapshot: the kernel's counters at one instant, as raw text (what
  * record mode stores) and parsed (what the engine compares).

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """A fake seed server for the entropy-seed tests, on 127.0.0.1 only.
 
     fakeseed.py --port P --cert PEM --key KEY --mode MODE [--seed HEX]

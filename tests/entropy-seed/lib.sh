@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # shellcheck shell=sh
 # Shared by tests/entropy-seed/t-*.sh (sourced, not run): arguments,
 # a private temporary directory, cleanup of exactly the processes the

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # t-bad: every bad answer of a seed server is refused, named in a warning
 # and never mixed (wrong challenge echo, short seed, non-hex seed, a body
 # over 4 KiB, 403, 429, 500); and no byte of the seed a server sent, good

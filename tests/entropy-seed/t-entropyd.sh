@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # t-entropyd: entropy-seed against the real entropyd over real TLS on
 # 127.0.0.1. Seeded with a private CA, with a pin alone, with a bearer
 # token, with a client certificate; --dry-run names the server and the

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # t-failover: servers in order of preference, each failing its own way
 # (connection refused, hung after accepting, garbage over TLS), then a
 # good entropyd: seeded from the fourth, each failure named, within the

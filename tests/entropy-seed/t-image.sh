@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # t-image: image-check on a fake root tree. Each thing clones would share
 # is listed and makes it exit 1; a clean tree (an empty machine-id) exits
 # 0; --fix removes exactly the findings and nothing else, after which the

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # t-pollen: entropy-seed against the real pollen (Debian package pollen),
 # the server pollinate was written for: seeded over verified TLS.
 #

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The answer of a seed server: exactly "SHA512(challenge)\nSEEDHEX\n" is
  * accepted and decoded; every other shape is refused with a reason and

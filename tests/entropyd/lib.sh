@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # shellcheck shell=sh
 # What the entropyd integration tests share; each t-NAME.sh sources it
 # first thing (it is not a test: CTest runs t-*.sh only):

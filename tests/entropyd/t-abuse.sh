@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # t-abuse: a slowloris of hundreds of half-open connections and clients
 # hammering at full speed do not stop an allowed client from being
 # served, and the half-open connections are timed out; a flood of

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # t-access: who gets a seed. The allow list (IPv4 and IPv6), bearer
 # tokens (reloaded on SIGHUP), client certificates, every configured rule
 # at once, and the loopback-only default; no refusal carries seed bytes.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # t-input: bad requests each get their 4xx and the daemon keeps serving
 # (malformed challenges, bytes out of range, oversize bodies, garbage
 # instead of HTTP, wrong methods and paths); bad configurations exit 2

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # t-pollinate: Debian's pollinate client, unmodified, gets a seed from
 # entropyd over HTTPS with the test CA pinned (its own challenge check
 # passes); TLS 1.0 and 1.1 are refused, 1.2 and 1.3 accepted.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # t-ratelimit: the per-client token bucket. Exactly burst quick requests
 # are served, the next gets 429 with a Retry-After that matches the rate,
 # service is back after waiting it out; SIGHUP changes rate and burst

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # t-unique: at least 200,000 seeds over real TLS, no 64-byte seed ever
 # repeated, and ent(1) finds about 8 bits of entropy per byte in them.
 #

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Access lists: which addresses a range admits, which ranges are refused
  * as typos, how clients are keyed.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * entropyd's configuration: listen addresses, defaults, and errors that
  * name their line and key.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Token buckets as a client sees them: burst, refusal with the right
  * Retry-After, refill, a bounded table that forgets the oldest client.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The seed protocol: what requests are accepted, the reason given for
  * those that are not, and the exact bytes of the answer pollinate

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The tokens file and bearer tokens: what is accepted, what is refused
  * and on which line, and which name a presented token is known by.

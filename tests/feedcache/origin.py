@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """feedcache test origin: a scriptable HTTP/1.1 server on 127.0.0.1 only.
 
 Python 3 stdlib only (asyncio, hand-written HTTP/1.1 parser, keep-alive and

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # Exact numbers of origin requests: one per due refresh (however many
 # `refresh` runs race for it), none when not due, none before a Retry-After
 # deadline whatever the mode (--force, get --max-age, the daemon), and the

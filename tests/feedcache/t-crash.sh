@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # Crash safety: `feedcache refresh --force` SIGKILLed at 200+ random moments
 # (before, during and after a 512 KiB transfer that replaces version A with
 # B or B with A) never leaves the cache file partial, missing or mixed: it

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # The daemon: readiness, SIGHUP reloads (an added feed starts, a removed
 # one stops, an unchanged one keeps its schedule, a broken file keeps the
 # running configuration), SIGTERM during a transfer (exit 0, no temporary

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # feedcache against a misbehaving origin: after a good fetch, every fault
 # (slow, hang, drip, reset, short body, 500, 503 + Retry-After, 429, an
 # HTML page where XML is expected, a body over max_size with and without

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # Fleet mode against a real redis-server on 127.0.0.1: five daemons, one
 # origin request per feed per interval, converging copies, the lease
 # holder killed mid-fetch, Redis stopped and restarted, a Retry-After

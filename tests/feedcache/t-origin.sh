@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # Self-test of the feedcache test origin (tests/feedcache/origin.py): start
 # it on a free loopback port, drive every mode with curl, check the control
 # API, stop it.  Prints TAP-ish "ok - " / "not ok - " lines; exit 0 only if

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # The stampede: 200 concurrent `feedcache get NAME --max-age 1s` on an
 # expired copy while the origin holds its answer. All of them must print
 # the stale copy and exit before the origin is released, and the origin must

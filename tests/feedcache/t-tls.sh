@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # feedcache over real TLS (an HTTPS test origin on 127.0.0.1 with a
 # certificate from a CA made here): verification is always on, so an
 # unknown CA fails and keeps the copy; ca_file adds our CA and the same

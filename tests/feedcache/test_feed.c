@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * feedcache's configuration: defaults, every check that keeps a feed
  * inside the cache directory and on http(s), and the origin used for the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The refresh path's pure parts: backoff, jitter, Retry-After.
  */

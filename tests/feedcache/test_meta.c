@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The meta file: round trip, damage, and hostile values.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Body validation: what may replace a good copy.
  */

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # shellcheck shell=sh
 # TAP-style verdicts for the shell tests (tests/feedcache, tests/ship):
 # ok and not_ok print a line, not_ok also sets $fail, which the script's

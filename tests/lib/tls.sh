@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # shellcheck shell=sh
 # Ports and certificates for the tests that talk TLS on loopback
 # (tests/entropyd, tests/entropy-seed). Sourced by their lib.sh after

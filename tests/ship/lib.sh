@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # shellcheck shell=sh
 # What the ship tests share; each t-NAME.sh sources it first thing:
 #

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # make deb's packages, as an operator meets them: built with
 # dpkg-buildpackage from a copy of the source, lintian without errors,
 # installed with dpkg -i (system users made, nothing enabled), each

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # make install's tree: installed into a DESTDIR, every file where an
 # operator looks for it, each program run from there, an existing
 # configuration never overwritten, every unit verified by systemd and the

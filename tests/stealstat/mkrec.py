@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """Writes the synthetic stealstat records used as golden test inputs.
 
 Each scenario is a list of intervals; each interval gives, per CPU, the

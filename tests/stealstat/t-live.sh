@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # stealstat against the real kernel: live rows, JSON, the Prometheus file,
 # record + replay giving back exactly what live mode printed, check mode's
 # Nagios contract, and clear errors for a broken /proc.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The verdict engine on synthetic snapshots: each rule of the VERDICTS
  * section of stealstat.1, its thresholds, and the glitch checks.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Idle polling detection: which guests' idle vCPUs can accrue steal.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test_probe.c: the pure parts of probe mode (schedstat lines,
  * percentiles, the idle-vs-busy verdict) and short real runs checked for

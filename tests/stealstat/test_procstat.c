@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The /proc parsers and cgroup discovery, on real layouts from several
  * kernel generations and on damaged input.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* test_atomicfile.c: readers see the old file or the new one, never less. */
 #include <dirent.h>
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Unit tests for lib/config.c: typed INI parsing and its error messages. */
 #include <errno.h>
 #include <setjmp.h>

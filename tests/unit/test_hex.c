@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* test_hex.c: lowercase hex out; digits in, with or without A-F. */
 #include <stdarg.h>
 #include <stdbool.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* test_json.c: the writer's text is valid JSON, byte for byte as expected. */
 #include <errno.h>
 #include <float.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* test_log.c: the exact lines a user or journald sees on stderr. */
 #include <errno.h>
 #include <fcntl.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* test_parse.c: the checked parsers accept what users write, reject junk. */
 #include <errno.h>
 #include <stdarg.h>

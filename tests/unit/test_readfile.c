@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* test_readfile.c: whole files up to a bound, from disk and from pipes. */
 #include <errno.h>
 #include <stdarg.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* test_timeutil.c: clocks move, sleeps end on time, stamps are RFC 3339. */
 #include <errno.h>
 #include <signal.h>
