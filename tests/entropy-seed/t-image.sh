@@ -47,9 +47,13 @@ KEPT='/etc/ssh/sshd_config
 /var/lib/systemd/timers/stamp-apt-daily.timer
 /var/lib/cloud/data/previous-instance-id'
 
-# snapshot FILE: every path under R with its type, size and content hash.
+# snapshot FILE: every path under R with its type, the size of each
+# non-directory and each file's content hash. Not a directory's size: that
+# is the file system's business (4096 on ext4, a function of the entries
+# on tmpfs, so removing a finding would change its parent's).
 snapshot() {
-	(cd "$R" && find . -printf '%p %y %s\n' | sort &&
+	(cd "$R" && find . \( -type d -printf '%p %y\n' \) -o \
+	    -printf '%p %y %s\n' | sort &&
 	    find . -type f -exec sha256sum {} + | sort) >"$1"
 }
 
