@@ -6,7 +6,7 @@ PREFIX ?= /usr/local
 DESTDIR ?=
 FUZZ_SECONDS ?= 60
 
-.PHONY: all demo check bench fuzz install deb clean
+.PHONY: all demo check fresh-check bench fuzz install deb clean
 
 all:
 	scripts/deps build
@@ -22,6 +22,11 @@ check:
 	cmake --preset ci
 	cmake --build --preset ci
 	ctest --preset ci
+
+# The two commands above, as a new user runs them on a pristine Debian 12
+# (root; about 10 minutes; exit 77 when the package mirror is unreachable).
+fresh-check:
+	scripts/fresh-check
 
 bench: all
 	scripts/deps bench
