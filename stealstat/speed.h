@@ -1,0 +1,211 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * The speed probe: a fixed, tiny unit of work run pinned to one CPU and
+ * timed with the thread's CPU clock, so a CPU that delivers less work
+ * per second of CPU time (a busy SMT sibling, a contended core cache, a
+ * host clocked down) shows up even when steal does not move.
+ *
+ * speed = best CPU time of the unit ever seen on this CPU / this
+ * interval's CPU time of the unit (1.0: as fast as ever seen). The best
+ * times are kept in a small file keyed by the CPU model and microcode
+ * (and the version of the unit), and re-learned when the key changes.
+ *
+ * The pure parts (cpuinfo parser, best-time file, context, ratios) do
+ * no I/O; speed_probe_cpu and the *_read/_load/_save helpers do.
+ */
+#ifndef STEALSTAT_SPEED_H
+#define STEALSTAT_SPEED_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "procstat.h"
+
+/*
+ * The unit of work. Changing any of these changes what a "best time"
+ * means, so SPEED_WORK_VERSION goes into the key and old bests are
+ * dropped. The walk (128 KiB, one 64-byte line per hop, a random cycle)
+ * is larger than any L1d and smaller than any L2 since 2008; a first,
+ * untimed pass brings it in, so the timed part measures the core and its
+ * own caches, not the memory a previous interval left behind.
+ */
+#define SPEED_WORK_VERSION 1
+#define SPEED_WALK_BYTES (128u * 1024u)
+#define SPEED_LINE_BYTES 64u
+#define SPEED_WALK_PASSES 8u
+#define SPEED_CHAIN_STEPS 40000u
+
+struct speed_work {
+	uint32_t *next; /* SPEED_WALK_BYTES, one index per line */
+	size_t lines;
+};
+
+/* Allocates and links the walk. Returns 0 or -ENOMEM. */
+int speed_work_init(struct speed_work *w);
+void speed_work_free(struct speed_work *w); /* NULL-safe, idempotent */
+
+/*
+ * One pass over the walk (the untimed warm-up), and the timed unit: the
+ * dependent integer chain, then SPEED_WALK_PASSES passes of the walk.
+ * Both return a value that depends on every step, so that nothing can
+ * be optimised away; the result is meaningless otherwise.
+ */
+uint64_t speed_work_warm(const struct speed_work *w);
+uint64_t speed_work_unit(const struct speed_work *w, uint64_t seed);
+
+/* One probe of one CPU. */
+struct speed_sample {
+	unsigned cpu;
+	int err; /* 0, or -errno: the CPU could not be probed */
+	uint64_t unit_cpu_ns; /* thread CPU time of the timed unit */
+	uint64_t unit_wall_ns; /* CLOCK_MONOTONIC over the same */
+	/* From before the move to the CPU to the end of the unit. */
+	uint64_t span_wall_ns, span_cpu_ns;
+	uint64_t lost_ns; /* span_wall - span_cpu: time the probe did not run */
+	bool have_run_delay;
+	uint64_t run_delay_ns; /* of which runnable on the guest's runqueue */
+	unsigned ran_on; /* sched_getcpu() during the unit */
+};
+
+/*
+ * Moves the calling thread to cpu, runs the warm-up pass and the timed
+ * unit there, and moves it back to the CPUs it was allowed before.
+ * schedstat_fd is an open /proc/thread-self/schedstat of the calling
+ * thread, or -1. Fills *out (out->err set too). Returns 0, or -errno
+ * (-EINVAL: the CPU is not one this thread may run on).
+ */
+int speed_probe_cpu(const struct speed_work *w, unsigned cpu, int schedstat_fd,
+    struct speed_sample *out);
+
+/*
+ * The speed of one measurement against the best: best_ns / unit_ns,
+ * capped at 1.0 (a new best is 1.0 by definition). -1 when unknown
+ * (unit_ns 0).
+ */
+double speed_ratio(uint64_t best_ns, uint64_t unit_ns);
+
+/* ---- What identifies the CPU a best time belongs to ---- */
+
+#define SPEED_KEY_MAX 160
+
+struct cpu_ident {
+	char vendor[32]; /* vendor_id, or "CPU implementer" on arm64 */
+	char model_name[96]; /* "model name", "" when absent */
+	bool have_family;
+	unsigned long family, model, stepping;
+	bool have_microcode;
+	unsigned long long microcode;
+	unsigned blocks; /* processor blocks seen */
+	bool mixed; /* the blocks disagree on the fields above */
+};
+
+/*
+ * Parses a /proc/cpuinfo image: the identity of the first processor
+ * block, and whether the later blocks agree with it. Pure. Returns 0,
+ * or -EINVAL when there is no processor block or nothing identifying
+ * (no vendor, no model name, no family) in the first one.
+ */
+int cpuinfo_parse(const char *buf, size_t len, struct cpu_ident *out);
+
+/*
+ * The key a best time is kept under: the unit's version, the vendor,
+ * family/model/stepping, the microcode and the model name, one line of
+ * printable ASCII. Returns its length, or -ENOSPC.
+ */
+int speed_key(const struct cpu_ident *id, char *buf, size_t size);
+
+/* ---- The best times, kept across restarts ---- */
+
+#define SPEED_BEST_CPUS 4096
+
+struct speed_best {
+	char key[SPEED_KEY_MAX];
+	unsigned cap; /* entries in best_ns, set by the caller */
+	uint64_t *best_ns; /* per CPU id, 0 = not seen; caller-owned */
+};
+
+/*
+ * Parses a best-time file:
+ *
+ *	stealstat-speed 1
+ *	key <key>
+ *	cpu <id> <best ns>
+ *	...
+ *
+ * into *out (best_ns cleared first; ids at or above cap are ignored).
+ * Pure. Returns 0, or -EINVAL for anything else (the caller then starts
+ * afresh; a damaged file only costs re-learning).
+ */
+int speed_best_parse(const char *buf, size_t len, struct speed_best *out);
+
+/* Formats *b as above. Returns the length, or -ENOSPC. */
+int speed_best_format(const struct speed_best *b, char *buf, size_t size);
+
+/*
+ * Folds a measurement of cpu into b. Returns true when it is a new best
+ * (then the file is worth saving).
+ */
+bool speed_best_update(struct speed_best *b, unsigned cpu, uint64_t unit_ns);
+
+/*
+ * Loads path into b if its key is key; otherwise (absent, damaged,
+ * another CPU or unit) leaves b empty under key. Returns 1 when loaded,
+ * 0 when starting afresh, -errno for I/O errors other than ENOENT.
+ */
+int speed_best_load(const char *path, const char *key, struct speed_best *b);
+
+/* Writes b to path atomically. Returns 0 or -errno. */
+int speed_best_save(const char *path, const struct speed_best *b);
+
+/* ---- Context, so a low speed is not misread ---- */
+
+struct speed_context {
+	/* The guest's other online CPUs between two /proc/stat reads. */
+	bool others_known;
+	uint64_t others_busy_ticks; /* user nice system irq softirq */
+	uint64_t others_ticks; /* all columns */
+	unsigned others; /* how many other CPUs */
+	uint32_t runnable; /* procs_running after, less ourselves */
+	/* This CPU's frequency, where the guest sees cpufreq. */
+	bool freq_known;
+	uint64_t freq_khz; /* at the end of the probe */
+	bool freq_changed; /* since the previous probe, or during this one */
+};
+
+/*
+ * Fills the /proc/stat half of *ctx from the two parsed images read
+ * before and after the probe of cpu (with cpu_detail). Pure.
+ */
+void speed_context_from_stat(const struct procstat *before,
+    const struct procstat *after, unsigned cpu, struct speed_context *ctx);
+
+/*
+ * The frequency half: prev_khz (the previous probe's, 0 when none),
+ * before and after this one (0 when unknown). Pure.
+ */
+void speed_context_freq(struct speed_context *ctx, uint64_t prev_khz,
+    uint64_t before_khz, uint64_t after_khz);
+
+/*
+ * Whether the other CPUs were busy: the share of their time that was
+ * busy, or runnable tasks waiting, at or above busy (a fraction).
+ */
+bool speed_context_others_busy(const struct speed_context *ctx, double busy);
+
+/*
+ * Reads /sys/devices/system/cpu/cpuCPU/cpufreq/scaling_cur_freq under
+ * sys_root ("/sys" when NULL). Returns the kHz, or 0 when the guest has
+ * no cpufreq (most do not) or the file does not parse.
+ */
+uint64_t speed_read_freq_khz(const char *sys_root, unsigned cpu);
+
+/*
+ * How many CPUs to probe per interval so that probing costs at most
+ * budget_ns of CPU time per interval, given one probe's cost: at least 1,
+ * at most ncpu. The rest are probed in later intervals, in turn.
+ */
+unsigned speed_cpus_per_interval(
+    uint64_t budget_ns, uint64_t probe_cost_ns, unsigned ncpu);
+
+#endif

@@ -1,0 +1,486 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * The speed probe: its unit of work, the /proc/cpuinfo identity, the
+ * best-time file, the context and one real pinned run.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "procstat.h"
+#include "speed.h"
+
+#define S(text) text, sizeof(text) - 1
+
+static void
+test_walk_is_one_cycle_through_every_line(void **state)
+{
+	struct speed_work w;
+	unsigned char *seen;
+	uint32_t p = 0;
+
+	(void)state;
+	assert_int_equal(speed_work_init(&w), 0);
+	assert_int_equal(w.lines, SPEED_WALK_BYTES / SPEED_LINE_BYTES);
+	seen = calloc(w.lines, 1);
+	assert_non_null(seen);
+	for (size_t i = 0; i < w.lines; i++) {
+		size_t line = p / (SPEED_LINE_BYTES / sizeof(uint32_t));
+
+		assert_true(line < w.lines);
+		assert_int_equal(seen[line], 0);
+		seen[line] = 1;
+		p = w.next[p];
+	}
+	assert_int_equal(p, 0); /* back at the start: a single cycle */
+	/* The same work every time: the unit is a pure function. */
+	assert_true(speed_work_unit(&w, 42) == speed_work_unit(&w, 42));
+	assert_true(speed_work_unit(&w, 42) != speed_work_unit(&w, 44));
+	assert_int_equal(speed_work_warm(&w), 0);
+	free(seen);
+	speed_work_free(&w);
+	speed_work_free(&w);
+	assert_null(w.next);
+}
+
+static void
+test_ratio(void **state)
+{
+	(void)state;
+	assert_true(speed_ratio(100, 200) == 0.5);
+	assert_true(speed_ratio(100, 100) == 1.0);
+	assert_true(speed_ratio(100, 50) == 1.0); /* a new best */
+	assert_true(speed_ratio(0, 50) == 1.0); /* the first ever */
+	assert_true(speed_ratio(100, 0) < 0); /* not measured */
+}
+
+/* Two blocks of this machine's kind (a VM: no microcode line). */
+static const char cpuinfo_vm[] = "processor\t: 0\n"
+                                 "vendor_id\t: AuthenticAMD\n"
+                                 "cpu family\t: 26\n"
+                                 "model\t\t: 2\n"
+                                 "model name\t: AMD EPYC\n"
+                                 "stepping\t: 1\n"
+                                 "cpu MHz\t\t: 2096.010\n"
+                                 "flags\t\t: fpu vme de pse\n"
+                                 "\n"
+                                 "processor\t: 1\n"
+                                 "vendor_id\t: AuthenticAMD\n"
+                                 "cpu family\t: 26\n"
+                                 "model\t\t: 2\n"
+                                 "model name\t: AMD EPYC\n"
+                                 "stepping\t: 1\n"
+                                 "cpu MHz\t\t: 2096.010\n"
+                                 "\n";
+
+static void
+test_cpuinfo_x86(void **state)
+{
+	struct cpu_ident id;
+	char key[SPEED_KEY_MAX], key2[SPEED_KEY_MAX];
+
+	(void)state;
+	assert_int_equal(cpuinfo_parse(S(cpuinfo_vm), &id), 0);
+	assert_string_equal(id.vendor, "AuthenticAMD");
+	assert_string_equal(id.model_name, "AMD EPYC");
+	assert_true(id.have_family);
+	assert_int_equal(id.family, 26);
+	assert_int_equal(id.model, 2);
+	assert_int_equal(id.stepping, 1);
+	assert_false(id.have_microcode);
+	assert_int_equal(id.blocks, 2);
+	assert_false(id.mixed);
+	assert_true(speed_key(&id, key, sizeof(key)) > 0);
+	assert_string_equal(key, "v1 AuthenticAMD 26/2/1 ucode=none AMD EPYC");
+
+	/* Bare metal: microcode, which goes into the key. */
+	assert_int_equal(cpuinfo_parse(S("processor\t: 0\n"
+	                                 "vendor_id\t: GenuineIntel\n"
+	                                 "cpu family\t: 6\n"
+	                                 "model\t\t: 85\n"
+	                                 "model name\t: Intel(R) Xeon(R) "
+	                                 "Platinum 8259CL CPU @ 2.50GHz\n"
+	                                 "stepping\t: 7\n"
+	                                 "microcode\t: 0x5003604\n"),
+	                     &id),
+	    0);
+	assert_true(id.have_microcode);
+	assert_int_equal(id.microcode, 0x5003604);
+	assert_int_equal(id.model, 85);
+	assert_true(speed_key(&id, key, sizeof(key)) > 0);
+	id.microcode = 0x5003707; /* a microcode update */
+	assert_true(speed_key(&id, key2, sizeof(key2)) > 0);
+	assert_string_not_equal(key, key2);
+	assert_int_equal(speed_key(&id, key, 10), -ENOSPC);
+}
+
+static void
+test_cpuinfo_arm64_and_mixed(void **state)
+{
+	struct cpu_ident id;
+
+	(void)state;
+	assert_int_equal(cpuinfo_parse(S("processor\t: 0\n"
+	                                 "BogoMIPS\t: 243.75\n"
+	                                 "CPU implementer\t: 0x41\n"
+	                                 "CPU architecture: 8\n"
+	                                 "CPU variant\t: 0x3\n"
+	                                 "CPU part\t: 0xd0c\n"
+	                                 "CPU revision\t: 1\n"),
+	                     &id),
+	    0);
+	assert_string_equal(id.vendor, "0x41");
+	assert_int_equal(id.family, 8);
+	assert_int_equal(id.model, 0xd0c);
+	assert_int_equal(id.stepping, 1);
+
+	/* A late microcode load caught halfway: the blocks disagree. */
+	assert_int_equal(cpuinfo_parse(S("processor\t: 0\n"
+	                                 "vendor_id\t: GenuineIntel\n"
+	                                 "microcode\t: 0x10\n\n"
+	                                 "processor\t: 1\n"
+	                                 "vendor_id\t: GenuineIntel\n"
+	                                 "microcode\t: 0x11\n"),
+	                     &id),
+	    0);
+	assert_true(id.mixed);
+	assert_int_equal(id.microcode, 0x10);
+}
+
+static void
+test_cpuinfo_rejects_damage(void **state)
+{
+	struct cpu_ident id = {.family = 77};
+
+	(void)state;
+	assert_int_equal(cpuinfo_parse(S(""), &id), -EINVAL);
+	assert_int_equal(cpuinfo_parse(S("no colon here\n"), &id), -EINVAL);
+	/* A block with nothing that identifies a CPU. */
+	assert_int_equal(
+	    cpuinfo_parse(S("processor\t: 0\nflags\t: fpu\n"), &id), -EINVAL);
+	assert_int_equal(id.family, 77); /* untouched on failure */
+	/* Cut in the middle of a line, and a bad number: what is whole. */
+	assert_int_equal(cpuinfo_parse(S("processor\t: 0\n"
+	                                 "vendor_id\t: AuthenticAMD\n"
+	                                 "cpu family\t: 2x6\n"
+	                                 "model name\t: AMD EP"),
+	                     &id),
+	    0);
+	assert_false(id.have_family);
+	assert_string_equal(id.model_name, "AMD EP");
+	/* Control bytes never reach the key (it is one line of a file). */
+	assert_int_equal(cpuinfo_parse(S("processor : 0\n"
+	                                 "model name : a\x01"
+	                                 "b\r\n"),
+	                     &id),
+	    0);
+	assert_string_equal(id.model_name, "a?b?");
+}
+
+static uint64_t best_ns[8];
+
+static void
+test_best_file_round_trip(void **state)
+{
+	struct speed_best b = {.cap = 8, .best_ns = best_ns};
+	char buf[512];
+	int n;
+
+	(void)state;
+	memset(best_ns, 0, sizeof(best_ns));
+	strcpy(b.key, "v1 AuthenticAMD 26/2/1 ucode=none AMD EPYC");
+	assert_true(speed_best_update(&b, 0, 150000));
+	assert_true(speed_best_update(&b, 3, 160000));
+	assert_false(speed_best_update(&b, 0, 151000)); /* slower */
+	assert_true(speed_best_update(&b, 0, 149000));
+	assert_false(speed_best_update(&b, 8, 1)); /* beyond the table */
+	assert_false(speed_best_update(&b, 1, 0)); /* not measured */
+	n = speed_best_format(&b, buf, sizeof(buf));
+	assert_true(n > 0);
+	assert_string_equal(buf, "stealstat-speed 1\n"
+	                         "key v1 AuthenticAMD 26/2/1 ucode=none AMD "
+	                         "EPYC\n"
+	                         "cpu 0 149000\n"
+	                         "cpu 3 160000\n");
+	assert_int_equal(speed_best_format(&b, buf, 20), -ENOSPC);
+	n = speed_best_format(&b, buf, sizeof(buf));
+	memset(best_ns, 0xff, sizeof(best_ns));
+	assert_int_equal(speed_best_parse(buf, (size_t)n, &b), 0);
+	assert_int_equal(best_ns[0], 149000);
+	assert_int_equal(best_ns[1], 0);
+	assert_int_equal(best_ns[3], 160000);
+	/* CPUs beyond the table are ignored, not an error. */
+	assert_int_equal(
+	    speed_best_parse(S("stealstat-speed 1\nkey k\ncpu 9 5\n"), &b), 0);
+	assert_string_equal(b.key, "k");
+}
+
+static void
+test_best_file_rejects_damage(void **state)
+{
+	struct speed_best b = {.cap = 8, .best_ns = best_ns};
+	static const char *bad[] = {
+	    "",
+	    "stealstat-speed 2\nkey k\n",
+	    "stealstat-speed 1\n",
+	    "stealstat-speed 1\nkey \n",
+	    "stealstat-speed 1\nkey k",
+	    "stealstat-speed 1\nkey k\ncpu 0 0\n",
+	    "stealstat-speed 1\nkey k\ncpu 0 12",
+	    "stealstat-speed 1\nkey k\ncpu 0 -12\n",
+	    "stealstat-speed 1\nkey k\ncpu 0 12 13\n",
+	    "stealstat-speed 1\nkey k\ncpu 0\n",
+	    "stealstat-speed 1\nkey k\ncpu x 1\n",
+	    "stealstat-speed 1\nkey k\ncpu 0 99999999999999999999\n",
+	    "stealstat-speed 1\nkey k\x7f\n",
+	    "stealstat-speed 1\nkey k\nbogus\n",
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		memset(best_ns, 0xff, sizeof(best_ns));
+		assert_int_equal(
+		    speed_best_parse(bad[i], strlen(bad[i]), &b), -EINVAL);
+		/* Nothing half-read survives a failure. */
+		assert_int_equal(best_ns[0], 0);
+		assert_string_equal(b.key, "");
+	}
+}
+
+static void
+tmp_path(char *buf, size_t size, const char *name)
+{
+	const char *dir = getenv("TK_TEST_TMPDIR");
+
+	snprintf(buf, size, "%s/%s.%ld", dir != NULL ? dir : "/tmp", name,
+	    (long)getpid());
+}
+
+static void
+test_best_file_persists_and_relearns(void **state)
+{
+	struct speed_best b = {.cap = 8, .best_ns = best_ns};
+	char path[512];
+	FILE *f;
+
+	(void)state;
+	tmp_path(path, sizeof(path), "speed-best");
+	unlink(path);
+	/* Absent: start afresh under the key. */
+	assert_int_equal(speed_best_load(path, "cpu A", &b), 0);
+	assert_string_equal(b.key, "cpu A");
+	assert_true(speed_best_update(&b, 1, 1234));
+	assert_int_equal(speed_best_save(path, &b), 0);
+	memset(best_ns, 0, sizeof(best_ns));
+	/* The same CPU after a restart: the best survives. */
+	assert_int_equal(speed_best_load(path, "cpu A", &b), 1);
+	assert_int_equal(best_ns[1], 1234);
+	/* Another model or microcode: re-learned from nothing. */
+	assert_int_equal(speed_best_load(path, "cpu B", &b), 0);
+	assert_int_equal(best_ns[1], 0);
+	assert_string_equal(b.key, "cpu B");
+	/* A damaged file costs only re-learning. */
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("stealstat-speed 1\nkey cpu A\ncpu 1 12", f);
+	fclose(f);
+	assert_int_equal(speed_best_load(path, "cpu A", &b), 0);
+	assert_int_equal(best_ns[1], 0);
+	unlink(path);
+}
+
+static struct procstat_cpu before_cpu[4], after_cpu[4];
+
+static void
+stat_image(struct procstat *ps, struct procstat_cpu *cpus, unsigned n,
+    const uint64_t (*busy_idle)[2], uint32_t running)
+{
+	memset(ps, 0, sizeof(*ps));
+	ps->cpu = cpus;
+	ps->cpu_cap = 4;
+	ps->cpu_detail = true;
+	ps->ncpu = n;
+	ps->ncols = COL_MAX;
+	ps->have = PROCSTAT_HAVE_RUNNING;
+	ps->procs_running = running;
+	for (unsigned i = 0; i < n; i++) {
+		memset(&cpus[i], 0, sizeof(cpus[i]));
+		cpus[i].id = i;
+		cpus[i].t.col[COL_USER] = busy_idle[i][0];
+		cpus[i].t.col[COL_GUEST] = busy_idle[i][0]; /* in user */
+		cpus[i].t.col[COL_IDLE] = busy_idle[i][1];
+	}
+}
+
+static void
+test_context_other_cpus(void **state)
+{
+	struct procstat before, after;
+	struct speed_context ctx;
+	const uint64_t b0[3][2] = {{100, 100}, {100, 100}, {100, 100}};
+	/* cpu0 (probed) busy; cpu1 busy 3 of 4 ticks; cpu2 idle. */
+	const uint64_t a0[3][2] = {{200, 100}, {103, 101}, {100, 104}};
+
+	(void)state;
+	stat_image(&before, before_cpu, 3, b0, 1);
+	stat_image(&after, after_cpu, 3, a0, 1);
+	speed_context_from_stat(&before, &after, 0, &ctx);
+	assert_true(ctx.others_known);
+	assert_int_equal(ctx.others, 2);
+	assert_int_equal(ctx.others_busy_ticks, 3);
+	assert_int_equal(ctx.others_ticks, 8);
+	assert_int_equal(ctx.runnable, 0); /* only ourselves */
+	assert_false(speed_context_others_busy(&ctx, 0.5));
+	assert_true(speed_context_others_busy(&ctx, 0.3));
+
+	/* Runnable tasks waiting count even between ticks. */
+	after.procs_running = 3;
+	speed_context_from_stat(&before, &after, 0, &ctx);
+	assert_int_equal(ctx.runnable, 2);
+	assert_true(speed_context_others_busy(&ctx, 0.5));
+
+	/* A counter going backwards adds nothing. */
+	after_cpu[1].t.col[COL_USER] = 50;
+	after.procs_running = 1;
+	speed_context_from_stat(&before, &after, 0, &ctx);
+	assert_int_equal(ctx.others_busy_ticks, 0);
+
+	/* A CPU that came online between the reads is not known. */
+	stat_image(&before, before_cpu, 2, b0, 1);
+	stat_image(&after, after_cpu, 3, a0, 1);
+	speed_context_from_stat(&before, &after, 0, &ctx);
+	assert_false(ctx.others_known);
+	assert_int_equal(ctx.others, 1);
+
+	/* A one-CPU guest has no other CPUs to be busy. */
+	stat_image(&before, before_cpu, 1, b0, 4);
+	stat_image(&after, after_cpu, 1, a0, 4);
+	speed_context_from_stat(&before, &after, 0, &ctx);
+	assert_int_equal(ctx.others, 0);
+	assert_false(speed_context_others_busy(&ctx, 0.0));
+}
+
+static void
+test_context_frequency(void **state)
+{
+	struct speed_context ctx;
+
+	(void)state;
+	speed_context_freq(&ctx, 0, 0, 0); /* no cpufreq in the guest */
+	assert_false(ctx.freq_known);
+	assert_false(ctx.freq_changed);
+	speed_context_freq(&ctx, 0, 3000000, 3000000); /* first probe */
+	assert_true(ctx.freq_known);
+	assert_false(ctx.freq_changed);
+	speed_context_freq(&ctx, 3000000, 2000000, 2000000); /* since last */
+	assert_true(ctx.freq_changed);
+	speed_context_freq(&ctx, 3000000, 3000000, 2800000); /* during */
+	assert_true(ctx.freq_changed);
+	assert_int_equal(ctx.freq_khz, 2800000);
+	/* A guest without cpufreq reads 0 from a missing file. */
+	assert_int_equal(speed_read_freq_khz("/nonexistent", 0), 0);
+}
+
+static void
+test_budget_rotation(void **state)
+{
+	(void)state;
+	/* 0.1% of 10 s is 10 ms; 400 us a probe: 25 CPUs per interval. */
+	assert_int_equal(speed_cpus_per_interval(10000000, 400000, 64), 25);
+	assert_int_equal(speed_cpus_per_interval(10000000, 400000, 2), 2);
+	/* Never starve: at least one CPU per interval. */
+	assert_int_equal(speed_cpus_per_interval(1000, 400000, 8), 1);
+	assert_int_equal(speed_cpus_per_interval(10000000, 0, 8), 8);
+	assert_int_equal(speed_cpus_per_interval(10000000, 1, 0), 0);
+}
+
+static void
+test_probe_runs_pinned_and_restores_affinity(void **state)
+{
+	struct speed_work w;
+	struct speed_sample s;
+	cpu_set_t before, after, only0;
+	int fd, ncpu = 0;
+
+	(void)state;
+	assert_int_equal(speed_work_init(&w), 0);
+	assert_int_equal(sched_getaffinity(0, sizeof(before), &before), 0);
+	fd = open("/proc/thread-self/schedstat", O_RDONLY | O_CLOEXEC);
+	for (int cpu = 0; cpu < CPU_SETSIZE; cpu++) {
+		if (!CPU_ISSET(cpu, &before))
+			continue;
+		ncpu++;
+		assert_int_equal(speed_probe_cpu(&w, (unsigned)cpu, fd, &s), 0);
+		assert_int_equal(s.err, 0);
+		assert_int_equal(s.ran_on, cpu);
+		assert_true(s.unit_cpu_ns > 0);
+		assert_true(s.span_wall_ns >= s.unit_wall_ns);
+		assert_true(s.span_cpu_ns >= s.unit_cpu_ns);
+		assert_true(s.lost_ns <= s.span_wall_ns);
+		if (fd >= 0)
+			assert_true(s.have_run_delay);
+		assert_int_equal(
+		    sched_getaffinity(0, sizeof(after), &after), 0);
+		assert_true(CPU_EQUAL(&before, &after));
+	}
+	assert_true(ncpu > 0);
+	assert_int_equal(speed_probe_cpu(&w, SPEED_BEST_CPUS, fd, &s), -EINVAL);
+	/* A CPU outside what we were given (taskset) is never entered. */
+	if (ncpu > 1) {
+		int first = -1, other = -1;
+
+		for (int cpu = 0; cpu < CPU_SETSIZE; cpu++)
+			if (CPU_ISSET(cpu, &before)) {
+				if (first < 0)
+					first = cpu;
+				else if (other < 0)
+					other = cpu;
+			}
+		CPU_ZERO(&only0);
+		CPU_SET(first, &only0);
+		assert_int_equal(
+		    sched_setaffinity(0, sizeof(only0), &only0), 0);
+		assert_int_equal(
+		    speed_probe_cpu(&w, (unsigned)other, fd, &s), -EINVAL);
+		assert_int_equal(s.err, -EINVAL);
+		assert_int_equal(
+		    sched_getaffinity(0, sizeof(after), &after), 0);
+		assert_true(CPU_EQUAL(&only0, &after));
+		assert_int_equal(
+		    sched_setaffinity(0, sizeof(before), &before), 0);
+	}
+	if (fd >= 0)
+		close(fd);
+	speed_work_free(&w);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_walk_is_one_cycle_through_every_line),
+	    cmocka_unit_test(test_ratio),
+	    cmocka_unit_test(test_cpuinfo_x86),
+	    cmocka_unit_test(test_cpuinfo_arm64_and_mixed),
+	    cmocka_unit_test(test_cpuinfo_rejects_damage),
+	    cmocka_unit_test(test_best_file_round_trip),
+	    cmocka_unit_test(test_best_file_rejects_damage),
+	    cmocka_unit_test(test_best_file_persists_and_relearns),
+	    cmocka_unit_test(test_context_other_cpus),
+	    cmocka_unit_test(test_context_frequency),
+	    cmocka_unit_test(test_budget_rotation),
+	    cmocka_unit_test(test_probe_runs_pinned_and_restores_affinity),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
