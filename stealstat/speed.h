@@ -35,6 +35,8 @@
 #define SPEED_LINE_BYTES 64u
 #define SPEED_WALK_PASSES 8u
 #define SPEED_CHAIN_STEPS 40000u
+#define SPEED_ATTEMPTS 3 /* runs of the unit when the kernel switches it out   \
+	                  */
 
 struct speed_work {
 	uint32_t *next; /* SPEED_WALK_BYTES, one index per line */
@@ -66,6 +68,7 @@ struct speed_sample {
 	bool have_run_delay;
 	uint64_t run_delay_ns; /* of which runnable on the guest's runqueue */
 	unsigned ran_on; /* sched_getcpu() during the unit */
+	unsigned preempted; /* units thrown away: switched out halfway */
 };
 
 /*
