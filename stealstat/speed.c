@@ -19,6 +19,7 @@
 #include "parse.h"
 #include "probe.h"
 #include "readfile.h"
+#include "sample.h"
 #include "speed.h"
 #include "timeutil.h"
 
@@ -101,14 +102,23 @@ speed_work_free(struct speed_work *w)
  */
 #define SPEED_UNSANITIZED __attribute__((no_sanitize("address", "undefined")))
 
+/*
+ * In order first, line by line: the hardware prefetcher streams the walk
+ * in at memory bandwidth (~15 us) where the walk's own order would wait
+ * out the memory latency on every line (~200 us). Then one pass of the
+ * walk itself fetches what the prefetcher left out and fills the TLB.
+ */
 SPEED_UNSANITIZED uint64_t
 speed_work_warm(const struct speed_work *w)
 {
+	uint64_t sum = 0;
 	uint32_t p = 0;
 
 	for (size_t i = 0; i < w->lines; i++)
+		sum += w->next[i * LINE_WORDS];
+	for (size_t i = 0; i < w->lines; i++)
 		p = w->next[p];
-	return p;
+	return sum + p;
 }
 
 SPEED_UNSANITIZED uint64_t
@@ -747,4 +757,201 @@ speed_cpus_per_interval(
 	if (n < 1)
 		n = 1;
 	return n > ncpu ? ncpu : (unsigned)n;
+}
+
+/* ---- The prober ---- */
+
+#define PROBER_SAVE_EVERY_NS (600 * NSEC_PER_SEC)
+#define CPUINFO_MAX (8 * 1024 * 1024)
+/* A guess at one probe's cost before the first round has measured it. */
+#define PROBER_FIRST_COST_NS (500 * NSEC_PER_USEC)
+
+static char *
+strdup_or_null(const char *s, bool *failed)
+{
+	char *d;
+
+	if (s == NULL)
+		return NULL;
+	if ((d = strdup(s)) == NULL)
+		*failed = true;
+	return d;
+}
+
+static void
+prober_key(const char *proc_root, char *key, size_t size)
+{
+	char path[PATH_MAX], *buf = NULL;
+	struct cpu_ident id;
+	size_t len;
+
+	snprintf(path, sizeof(path), "%s/cpuinfo", proc_root);
+	if (read_file_max(path, CPUINFO_MAX, &buf, &len, NULL) < 0 ||
+	    cpuinfo_parse(buf, len, &id) < 0 || speed_key(&id, key, size) < 0)
+		snprintf(key, size, "v%u unknown", SPEED_WORK_VERSION);
+	free(buf);
+}
+
+int
+speed_prober_init(struct speed_prober *p, const char *proc_root,
+    const char *sys_root, const char *best_path, uint64_t budget_ns)
+{
+	char path[PATH_MAX];
+	char key[SPEED_KEY_MAX];
+	bool failed = false;
+	long conf = sysconf(_SC_NPROCESSORS_CONF);
+	int rc;
+
+	memset(p, 0, sizeof(*p));
+	p->schedstat_fd = -1;
+	p->stat_fd = -1;
+	if (proc_root == NULL)
+		proc_root = "/proc";
+	p->cap = conf > 0 && conf < SPEED_BEST_CPUS ? (unsigned)conf
+	                                            : SPEED_BEST_CPUS;
+	p->budget_ns = budget_ns;
+	p->cost_ns = PROBER_FIRST_COST_NS;
+	p->best.cap = p->cap;
+	p->best.best_ns = calloc(p->cap, sizeof(*p->best.best_ns));
+	p->cpu = calloc(p->cap, sizeof(*p->cpu));
+	p->before.cpu = calloc(p->cap + 1, sizeof(*p->before.cpu));
+	p->after.cpu = calloc(p->cap + 1, sizeof(*p->after.cpu));
+	p->best_path = strdup_or_null(best_path, &failed);
+	p->sys_root = strdup_or_null(sys_root, &failed);
+	p->stat_size = STAT_BUF_MIN;
+	p->stat_buf = malloc(p->stat_size);
+	if (failed || p->best.best_ns == NULL || p->cpu == NULL ||
+	    p->before.cpu == NULL || p->after.cpu == NULL ||
+	    p->stat_buf == NULL || speed_work_init(&p->work) < 0) {
+		speed_prober_free(p);
+		return -ENOMEM;
+	}
+	for (unsigned i = 0; i < p->cap; i++)
+		p->cpu[i].speed = -1.0;
+	p->before.cpu_cap = p->after.cpu_cap = p->cap + 1;
+	p->before.cpu_detail = p->after.cpu_detail = true;
+	snprintf(path, sizeof(path), "%s/stat", proc_root);
+	if ((p->stat_fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		rc = -errno;
+		speed_prober_free(p);
+		return rc;
+	}
+	snprintf(path, sizeof(path), "%s/thread-self/schedstat", proc_root);
+	p->schedstat_fd = open(path, O_RDONLY | O_CLOEXEC);
+	prober_key(proc_root, key, sizeof(key));
+	if (p->best_path != NULL)
+		p->best_load_rc = speed_best_load(p->best_path, key, &p->best);
+	else
+		snprintf(p->best.key, sizeof(p->best.key), "%s", key);
+	p->best_saved_ns = time_mono_ns();
+	return 0;
+}
+
+static int
+prober_read_stat(struct speed_prober *p, struct procstat *ps)
+{
+	ssize_t n = read_whole_at0(
+	    p->stat_fd, &p->stat_buf, &p->stat_size, STAT_BUF_MAX);
+	int rc;
+
+	if (n < 0)
+		return (int)n;
+	rc = procstat_parse(p->stat_buf, (size_t)n, ps);
+	/* More CPUs than ids we probe: the first cap+1 lines still count. */
+	return rc == -ENOSPC ? 0 : rc < 0 ? rc : 0;
+}
+
+static void
+prober_save(struct speed_prober *p, bool now)
+{
+	uint64_t t = time_mono_ns();
+
+	if (!p->best_dirty || p->best_path == NULL)
+		return;
+	if (!now && t - p->best_saved_ns < PROBER_SAVE_EVERY_NS)
+		return;
+	/* A failed save costs only re-learning after a restart. */
+	if (speed_best_save(p->best_path, &p->best) == 0)
+		p->best_dirty = false;
+	p->best_saved_ns = t;
+}
+
+int
+speed_prober_run(struct speed_prober *p)
+{
+	unsigned online[SPEED_BEST_CPUS];
+	unsigned n = 0, want, done = 0;
+	uint64_t c0 = time_thread_cpu_ns();
+	int rc;
+
+	if ((rc = prober_read_stat(p, &p->before)) < 0)
+		return rc;
+	for (unsigned i = 0; i < p->cap; i++)
+		p->cpu[i].probed = false;
+	for (unsigned i = 0; i < p->before.ncpu && i < p->before.cpu_cap; i++)
+		if (p->before.cpu[i].id < p->cap)
+			online[n++] = p->before.cpu[i].id;
+	want = speed_cpus_per_interval(p->budget_ns, p->cost_ns, n);
+	for (unsigned k = 0; k < want; k++) {
+		unsigned id = online[(p->cursor + k) % n];
+		struct speed_cpu *c = &p->cpu[id];
+		uint64_t before_khz = speed_read_freq_khz(p->sys_root, id);
+
+		c->probed = true;
+		c->speed = -1.0;
+		if (speed_probe_cpu(&p->work, id, p->schedstat_fd, &c->s) < 0)
+			continue; /* not ours (taskset), or gone: said in s.err
+			           */
+		done++;
+		if (speed_best_update(&p->best, id, c->s.unit_cpu_ns))
+			p->best_dirty = true;
+		c->best_ns = p->best.best_ns[id];
+		c->speed = speed_ratio(c->best_ns, c->s.unit_cpu_ns);
+		speed_context_freq(&c->ctx, c->prev_khz, before_khz,
+		    speed_read_freq_khz(p->sys_root, id));
+		c->prev_khz = c->ctx.freq_khz;
+	}
+	p->cursor = n > 0 ? (p->cursor + want) % n : 0;
+	if ((rc = prober_read_stat(p, &p->after)) < 0)
+		return rc;
+	for (unsigned i = 0; i < p->cap; i++)
+		if (p->cpu[i].probed && p->cpu[i].s.err == 0)
+			speed_context_from_stat(
+			    &p->before, &p->after, i, &p->cpu[i].ctx);
+	p->probed = done;
+	if (want > 0)
+		p->cost_ns = (time_thread_cpu_ns() - c0) / want;
+	prober_save(p, false);
+	return (int)done;
+}
+
+const struct speed_cpu *
+speed_prober_cpu(const struct speed_prober *p, unsigned id)
+{
+	if (id >= p->cap || p->cpu[id].s.unit_cpu_ns == 0)
+		return NULL;
+	return &p->cpu[id];
+}
+
+void
+speed_prober_free(struct speed_prober *p)
+{
+	if (p == NULL)
+		return;
+	if (p->best.best_ns != NULL)
+		prober_save(p, true);
+	speed_work_free(&p->work);
+	free(p->best.best_ns);
+	free(p->cpu);
+	free(p->before.cpu);
+	free(p->after.cpu);
+	free(p->best_path);
+	free(p->sys_root);
+	free(p->stat_buf);
+	if (p->schedstat_fd >= 0)
+		close(p->schedstat_fd);
+	if (p->stat_fd >= 0)
+		close(p->stat_fd);
+	memset(p, 0, sizeof(*p));
+	p->schedstat_fd = p->stat_fd = -1;
 }

@@ -27,16 +27,17 @@
  * means, so SPEED_WORK_VERSION goes into the key and old bests are
  * dropped. The walk (128 KiB, one 64-byte line per hop, a random cycle)
  * is larger than any L1d and smaller than any L2 since 2008; a first,
- * untimed pass brings it in, so the timed part measures the core and its
- * own caches, not the memory a previous interval left behind.
+ * untimed read in order brings it in, so the timed part measures the core
+ * and its own caches, not the memory a previous interval left behind.
  */
 #define SPEED_WORK_VERSION 1
 #define SPEED_WALK_BYTES (128u * 1024u)
 #define SPEED_LINE_BYTES 64u
 #define SPEED_WALK_PASSES 8u
 #define SPEED_CHAIN_STEPS 40000u
-#define SPEED_ATTEMPTS 3 /* runs of the unit when the kernel switches it out   \
-	                  */
+#define SPEED_ATTEMPTS                                                         \
+	3 /* runs of the unit when the kernel switches it out                  \
+	   */
 
 struct speed_work {
 	uint32_t *next; /* SPEED_WALK_BYTES, one index per line */
@@ -48,7 +49,7 @@ int speed_work_init(struct speed_work *w);
 void speed_work_free(struct speed_work *w); /* NULL-safe, idempotent */
 
 /*
- * One pass over the walk (the untimed warm-up), and the timed unit: the
+ * One read of the walk in order (the untimed warm-up), and the timed unit: the
  * dependent integer chain, then SPEED_WALK_PASSES passes of the walk.
  * Both return a value that depends on every step, so that nothing can
  * be optimised away; the result is meaningless otherwise.
@@ -210,5 +211,64 @@ uint64_t speed_read_freq_khz(const char *sys_root, unsigned cpu);
  */
 unsigned speed_cpus_per_interval(
     uint64_t budget_ns, uint64_t probe_cost_ns, unsigned ncpu);
+
+/* ---- The prober: what the live loop runs once per interval ---- */
+
+/* What one CPU's latest probe said. */
+struct speed_cpu {
+	bool probed; /* in the last round (else: not its turn, or offline) */
+	struct speed_sample s;
+	double speed; /* best / unit, (0, 1]; < 0 when not probed */
+	uint64_t best_ns;
+	struct speed_context ctx;
+	uint64_t prev_khz;
+};
+
+struct speed_prober {
+	struct speed_work work;
+	struct speed_best best; /* best.best_ns owned */
+	char *best_path; /* NULL: bests live only as long as the process */
+	bool best_dirty;
+	uint64_t best_saved_ns; /* CLOCK_MONOTONIC of the last save */
+	int best_load_rc; /* speed_best_load's answer, for the caller */
+	char *sys_root;
+	int schedstat_fd; /* -1 when absent */
+	int stat_fd;
+	char *stat_buf;
+	size_t stat_size;
+	struct procstat before, after; /* cpu[] owned, cap CPUs */
+	unsigned cap; /* CPU ids below this are probed */
+	struct speed_cpu *cpu; /* cap entries, by CPU id */
+	unsigned cursor; /* where the next round starts, for rotation */
+	uint64_t budget_ns; /* CPU time allowed per round */
+	uint64_t cost_ns; /* CPU time of one CPU's probe, last round */
+	unsigned probed; /* CPUs probed in the last round */
+};
+
+/*
+ * Sets up the unit, reads PROC/cpuinfo for the key, loads the best times
+ * from best_path (NULL: none kept) and opens PROC/stat and the thread's
+ * schedstat. budget_ns: CPU time a round may cost (0.1% of the interval).
+ * Returns 0 or -errno (PROC/stat unreadable, no memory); the state of the
+ * best-time file is in p->best_load_rc, never fatal.
+ */
+int speed_prober_init(struct speed_prober *p, const char *proc_root,
+    const char *sys_root, const char *best_path, uint64_t budget_ns);
+
+/*
+ * One round: reads PROC/stat, probes as many online CPUs as the budget
+ * allows (all of them on small guests; in turn on large ones), reads
+ * PROC/stat again for the context, and saves new bests (at most every
+ * ten minutes). Must run on the thread that called speed_prober_init.
+ * Returns the number of CPUs probed, or -errno when PROC/stat fails.
+ */
+int speed_prober_run(struct speed_prober *p);
+
+/* The latest result for CPU id, or NULL when it was never probed. */
+const struct speed_cpu *speed_prober_cpu(
+    const struct speed_prober *p, unsigned id);
+
+/* Saves unsaved bests and releases everything. NULL-safe. */
+void speed_prober_free(struct speed_prober *p);
 
 #endif

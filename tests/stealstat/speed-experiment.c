@@ -6,6 +6,7 @@
  * rest of the machine cancels out).
  *
  *   speed-experiment [--pairs N] [--probes K] [--cpu C] [--table]
+ *   speed-experiment --cost ROUNDS
  *
  * Conditions, each against "idle" (nothing added):
  *   mem-other     a thread on another CPU doing random read-modify-writes
@@ -31,6 +32,11 @@
  * The table prints every condition with the medians and the counts,
  * including those (mem-other, cache-other) whose direction depends on the
  * host and is therefore reported, not asserted.
+ *
+ * --cost runs ROUNDS rounds of the live prober (every online CPU probed,
+ * /proc/stat read around them), 100 ms apart so each starts cold as it
+ * would every 10 s, and prints the CPU time of a round: what
+ * bench/stealstat-speed sets against the 0.1% budget.
  *
  * Every hog stops by itself after HOG_MAX_NS even if the probe side
  * never tells it to.
@@ -275,6 +281,43 @@ ratio(uint64_t best, uint64_t unit)
 	return speed_ratio(best, unit);
 }
 
+static int
+cost_rounds(unsigned rounds)
+{
+	uint64_t t[PROBES_MAX];
+	struct speed_prober p;
+	unsigned probed = 0;
+	int rc;
+
+	if ((rc = speed_prober_init(&p, NULL, NULL, NULL, UINT64_MAX)) < 0) {
+		fprintf(
+		    stderr, "speed-experiment: prober: %s\n", strerror(-rc));
+		return 1;
+	}
+	for (unsigned i = 0; i < rounds; i++) {
+		struct timespec gap = {0, 100 * 1000 * 1000};
+		uint64_t c0;
+
+		nanosleep(&gap, NULL);
+		c0 = time_thread_cpu_ns();
+		if ((rc = speed_prober_run(&p)) < 0) {
+			fprintf(stderr, "speed-experiment: round: %s\n",
+			    strerror(-rc));
+			speed_prober_free(&p);
+			return 1;
+		}
+		t[i] = time_thread_cpu_ns() - c0;
+		probed = (unsigned)rc;
+	}
+	qsort(t, rounds, sizeof(t[0]), cmp_u64);
+	printf("rounds %u cpus %u median_ns %llu p90_ns %llu max_ns %llu\n",
+	    rounds, probed, (unsigned long long)t[rounds / 2],
+	    (unsigned long long)t[rounds * 9 / 10],
+	    (unsigned long long)t[rounds - 1]);
+	speed_prober_free(&p);
+	return 0;
+}
+
 static void
 usage(FILE *f)
 {
@@ -290,6 +333,7 @@ main(int argc, char **argv)
 	    {"probes", required_argument, NULL, 'k'},
 	    {"cpu", required_argument, NULL, 'c'},
 	    {"table", no_argument, NULL, 't'},
+	    {"cost", required_argument, NULL, 'C'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -301,6 +345,7 @@ main(int argc, char **argv)
 	};
 	const size_t ncond = sizeof(cond) / sizeof(cond[0]);
 	unsigned pairs = PAIRS_DEFAULT, probes = PROBES_DEFAULT, cpu = 0;
+	unsigned cost = 0;
 	bool table = false, fail = false;
 	int other = -1, sibling, sfd, c;
 	uint64_t best = UINT64_MAX;
@@ -321,6 +366,13 @@ main(int argc, char **argv)
 		case 't':
 			table = true;
 			break;
+		case 'C':
+			cost = (unsigned)strtoul(optarg, NULL, 10);
+			if (cost < 1 || cost > PROBES_MAX) {
+				usage(stderr);
+				return 2;
+			}
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -329,6 +381,8 @@ main(int argc, char **argv)
 			return 2;
 		}
 	}
+	if (cost > 0)
+		return cost_rounds(cost);
 	if (pairs < 1 || pairs > PAIRS_MAX || probes < 1 ||
 	    probes > PROBES_MAX) {
 		usage(stderr);

@@ -46,7 +46,10 @@ test_walk_is_one_cycle_through_every_line(void **state)
 	/* The same work every time: the unit is a pure function. */
 	assert_true(speed_work_unit(&w, 42) == speed_work_unit(&w, 42));
 	assert_true(speed_work_unit(&w, 42) != speed_work_unit(&w, 44));
-	assert_int_equal(speed_work_warm(&w), 0);
+	/* The warm-up reads every line: the sum of all the links. */
+	assert_true(
+	    speed_work_warm(&w) == (uint64_t)(w.lines - 1) * w.lines / 2 *
+	                               (SPEED_LINE_BYTES / sizeof(uint32_t)));
 	free(seen);
 	speed_work_free(&w);
 	speed_work_free(&w);
@@ -464,6 +467,99 @@ test_probe_runs_pinned_and_restores_affinity(void **state)
 	speed_work_free(&w);
 }
 
+/* A proc root with a real /proc/stat and a chosen /proc/cpuinfo. */
+static void
+fake_proc(char *dir, size_t size, const char *cpuinfo)
+{
+	char path[600], cmd[1300];
+	FILE *f;
+
+	tmp_path(dir, size, "proc");
+	snprintf(cmd, sizeof(cmd), "mkdir -p %s && cat /proc/stat > %s/stat",
+	    dir, dir);
+	assert_int_equal(system(cmd), 0);
+	snprintf(path, sizeof(path), "%s/cpuinfo", dir);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(cpuinfo, f);
+	fclose(f);
+}
+
+static void
+test_prober_round_keeps_bests_across_restarts(void **state)
+{
+	struct speed_prober p;
+	char dir[512], best[600], cmd[1300];
+	uint64_t first_best[2] = {0, 0};
+	int n;
+
+	(void)state;
+	fake_proc(dir, sizeof(dir), cpuinfo_vm);
+	snprintf(best, sizeof(best), "%s/speed-best", dir);
+	assert_int_equal(
+	    speed_prober_init(&p, dir, "/nonexistent", best, 10 * 1000 * 1000),
+	    0);
+	assert_int_equal(p.best_load_rc, 0); /* nothing to load yet */
+	n = speed_prober_run(&p);
+	assert_true(n >= 1);
+	for (unsigned id = 0; id < 2 && id < p.cap; id++) {
+		const struct speed_cpu *c = speed_prober_cpu(&p, id);
+
+		if (c == NULL)
+			continue;
+		/* The first probe of a CPU is its best: 1.0 by definition. */
+		assert_true(c->speed == 1.0);
+		assert_true(c->best_ns == c->s.unit_cpu_ns);
+		assert_false(c->ctx.freq_known); /* /nonexistent: no cpufreq */
+		first_best[id] = c->best_ns;
+	}
+	assert_true(p.cost_ns > 0);
+	speed_prober_free(&p); /* saves */
+	speed_prober_free(&p); /* idempotent */
+
+	/* A restart on the same CPU: the bests come back. */
+	assert_int_equal(speed_prober_init(&p, dir, NULL, best, 10000000), 0);
+	assert_int_equal(p.best_load_rc, 1);
+	for (unsigned id = 0; id < 2 && id < p.cap; id++)
+		assert_true(p.best.best_ns[id] == first_best[id]);
+	speed_prober_free(&p);
+
+	/* New microcode (or a migration to another model): re-learned. */
+	fake_proc(dir, sizeof(dir),
+	    "processor\t: 0\nvendor_id\t: AuthenticAMD\n"
+	    "cpu family\t: 26\nmodel\t\t: 2\nmicrocode\t: 0xb002\n");
+	assert_int_equal(speed_prober_init(&p, dir, NULL, best, 10000000), 0);
+	assert_int_equal(p.best_load_rc, 0);
+	assert_true(p.best.best_ns[0] == 0);
+	speed_prober_free(&p);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
+static void
+test_prober_rotates_within_budget(void **state)
+{
+	struct speed_prober p;
+	unsigned online = 0, seen = 0;
+	cpu_set_t mine;
+
+	(void)state;
+	assert_int_equal(sched_getaffinity(0, sizeof(mine), &mine), 0);
+	assert_int_equal(speed_prober_init(&p, NULL, NULL, NULL, 1), 0);
+	/* A budget of 1 ns: one CPU a round, every CPU in turn. */
+	for (int round = 0; round < 8; round++) {
+		assert_true(speed_prober_run(&p) <= 1);
+		assert_true(p.probed <= 1);
+	}
+	for (unsigned id = 0; id < p.cap; id++) {
+		if (CPU_ISSET(id, &mine))
+			online++;
+		seen += speed_prober_cpu(&p, id) != NULL;
+	}
+	assert_true(seen >= (online < 8 ? online : 8));
+	speed_prober_free(&p);
+}
+
 int
 main(void)
 {
@@ -480,6 +576,8 @@ main(void)
 	    cmocka_unit_test(test_context_frequency),
 	    cmocka_unit_test(test_budget_rotation),
 	    cmocka_unit_test(test_probe_runs_pinned_and_restores_affinity),
+	    cmocka_unit_test(test_prober_round_keeps_bests_across_restarts),
+	    cmocka_unit_test(test_prober_rotates_within_budget),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
