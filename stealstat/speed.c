@@ -955,3 +955,71 @@ speed_prober_free(struct speed_prober *p)
 	memset(p, 0, sizeof(*p));
 	p->schedstat_fd = p->stat_fd = -1;
 }
+
+/* ---- The "slowed" verdict ---- */
+
+const char slow_advice[] =
+    "the CPU runs but does less work per second than it has been seen "
+    "to do, while steal is low and the guest's other CPUs are idle: the "
+    "host is slowing it without taking it away (a busy SMT sibling, "
+    "contended caches, a lower clock, or exhausted CPU credits). Move to "
+    "another host (stop and start the instance), or to a dedicated-core "
+    "or non-burstable instance type; on a burstable one, check its CPU "
+    "credit balance.";
+
+void
+slow_opts_default(struct slow_opts *o)
+{
+	o->slow = 0.70;
+	o->sustain = 3;
+	o->steal = 0.10;
+	o->busy = 0.50;
+}
+
+const char *
+slow_judgement_name(enum slow_judgement j)
+{
+	static const char *const names[] = {
+	    [SLOW_UNKNOWN] = "unknown",
+	    [SLOW_NO] = "no",
+	    [SLOW_PENDING] = "pending",
+	    [SLOW_STEAL] = "steal",
+	    [SLOW_SELF] = "self",
+	    [SLOW_YES] = "slowed",
+	};
+
+	return (unsigned)j < sizeof(names) / sizeof(names[0]) ? names[j] : "?";
+}
+
+enum slow_judgement
+slow_judge(const struct slow_opts *o, struct slow_state *st, double speed,
+    double r, double others_busy)
+{
+	/* A CPU not probed this time keeps its run: rotation is not relief. */
+	if (speed < 0)
+		return SLOW_UNKNOWN;
+	/* Steal is the better explanation; the stolen verdict says it. */
+	if (r >= o->steal) {
+		*st = (struct slow_state){0};
+		return SLOW_STEAL;
+	}
+	/* The guest's own busy CPUs may be the ones slowing it (its own
+	   SMT sibling, its own cache and memory traffic). */
+	if (others_busy >= o->busy) {
+		*st = (struct slow_state){0};
+		return SLOW_SELF;
+	}
+	if (speed >= o->slow + (st->slowed ? SLOW_HYSTERESIS : 0.0)) {
+		*st = (struct slow_state){0};
+		return SLOW_NO;
+	}
+	if (st->run == 0 || speed < st->worst)
+		st->worst = speed;
+	if (st->run < UINT_MAX)
+		st->run++;
+	if (st->slowed || st->run >= o->sustain) {
+		st->slowed = true;
+		return SLOW_YES;
+	}
+	return SLOW_PENDING;
+}

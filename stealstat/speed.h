@@ -271,4 +271,51 @@ const struct speed_cpu *speed_prober_cpu(
 /* Saves unsaved bests and releases everything. NULL-safe. */
 void speed_prober_free(struct speed_prober *p);
 
+/* ---- The "slowed" verdict, per CPU ---- */
+
+/* Thresholds, fractions like struct verdict_opts (stealstat.1). */
+struct slow_opts {
+	double slow; /* speed below this is slow (0.70, --slow 70) */
+	unsigned sustain; /* probes in a row it must last (3) */
+	double steal; /* r at or above this: steal explains it (0.10) */
+	double busy; /* the other CPUs' busy share at or above this: the
+	                guest may be slowing itself (0.50) */
+};
+
+void slow_opts_default(struct slow_opts *o);
+
+/* Once slowed, speed must climb this far above --slow to clear it. */
+#define SLOW_HYSTERESIS 0.05
+
+/* What one CPU's probe says, after the context is weighed. */
+enum slow_judgement {
+	SLOW_UNKNOWN, /* not probed this interval (rotation, offline) */
+	SLOW_NO, /* at or above --slow */
+	SLOW_PENDING, /* below --slow, not yet for --sustain probes */
+	SLOW_STEAL, /* below, but steal is high: steal explains it */
+	SLOW_SELF, /* below, but the guest's other CPUs were busy */
+	SLOW_YES, /* slowed */
+};
+
+const char *slow_judgement_name(enum slow_judgement j);
+
+/* Per-CPU memory between probes. */
+struct slow_state {
+	unsigned run; /* slow probes in a row */
+	bool slowed; /* the verdict stands (hysteresis) */
+	double worst; /* lowest speed of the run */
+};
+
+/*
+ * Judges one probe of one CPU: speed (< 0: not probed), r (the share of
+ * wanted time stolen on this CPU in the interval), others_busy (the busy
+ * share u of the guest's other CPUs over the interval, < 0 when
+ * unknown or when there are none). Updates *st. Pure.
+ */
+enum slow_judgement slow_judge(const struct slow_opts *o, struct slow_state *st,
+    double speed, double r, double others_busy);
+
+/* The advice for a slowed CPU (stealstat.1, VERDICTS). */
+extern const char slow_advice[];
+
 #endif

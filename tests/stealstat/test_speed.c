@@ -560,6 +560,59 @@ test_prober_rotates_within_budget(void **state)
 	speed_prober_free(&p);
 }
 
+static void
+test_slowed_needs_sustained_slowness_without_steal_or_own_load(void **state)
+{
+	struct slow_opts o;
+	struct slow_state st = {0};
+
+	(void)state;
+	slow_opts_default(&o);
+	assert_true(o.slow == 0.70 && o.sustain == 3);
+	/* Sustained: three slow probes in a row. */
+	assert_int_equal(slow_judge(&o, &st, 0.60, 0.0, 0.1), SLOW_PENDING);
+	assert_int_equal(slow_judge(&o, &st, 0.50, 0.0, 0.1), SLOW_PENDING);
+	assert_int_equal(slow_judge(&o, &st, 0.65, 0.0, 0.1), SLOW_YES);
+	assert_true(st.worst == 0.50);
+	/* Hysteresis: just above --slow is not yet relief... */
+	assert_int_equal(slow_judge(&o, &st, 0.72, 0.0, 0.1), SLOW_YES);
+	/* ...5 points above is. */
+	assert_int_equal(slow_judge(&o, &st, 0.76, 0.0, 0.1), SLOW_NO);
+	assert_int_equal(st.run, 0);
+	assert_false(st.slowed);
+
+	/* One fast probe breaks the run; a missed one (rotation) does not. */
+	assert_int_equal(slow_judge(&o, &st, 0.60, 0.0, 0.1), SLOW_PENDING);
+	assert_int_equal(slow_judge(&o, &st, 0.90, 0.0, 0.1), SLOW_NO);
+	assert_int_equal(slow_judge(&o, &st, 0.60, 0.0, 0.1), SLOW_PENDING);
+	assert_int_equal(slow_judge(&o, &st, -1.0, 0.0, 0.1), SLOW_UNKNOWN);
+	assert_int_equal(slow_judge(&o, &st, 0.60, 0.0, 0.1), SLOW_PENDING);
+	assert_int_equal(slow_judge(&o, &st, 0.60, 0.0, 0.1), SLOW_YES);
+
+	/* Heavy steal explains a slow CPU: not slowed, and the run ends. */
+	assert_int_equal(slow_judge(&o, &st, 0.40, 0.25, 0.1), SLOW_STEAL);
+	assert_false(st.slowed);
+	assert_int_equal(slow_judge(&o, &st, 0.40, 0.0, 0.1), SLOW_PENDING);
+
+	/* The guest's other CPUs busy: it may be slowing itself. */
+	assert_int_equal(slow_judge(&o, &st, 0.40, 0.0, 0.80), SLOW_SELF);
+	assert_int_equal(st.run, 0);
+
+	/* A one-CPU guest has no other CPUs (< 0): they cannot be blamed. */
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(
+		    slow_judge(&o, &st, 0.40, 0.0, -1.0), SLOW_PENDING);
+	assert_int_equal(slow_judge(&o, &st, 0.40, 0.0, -1.0), SLOW_YES);
+
+	/* The user's threshold is the one used. */
+	o.slow = 0.30;
+	st = (struct slow_state){0};
+	for (int i = 0; i < 5; i++)
+		assert_int_equal(slow_judge(&o, &st, 0.40, 0.0, 0.1), SLOW_NO);
+	assert_string_equal(slow_judgement_name(SLOW_YES), "slowed");
+	assert_string_equal(slow_judgement_name((enum slow_judgement)99), "?");
+}
+
 int
 main(void)
 {
@@ -578,6 +631,8 @@ main(void)
 	    cmocka_unit_test(test_probe_runs_pinned_and_restores_affinity),
 	    cmocka_unit_test(test_prober_round_keeps_bests_across_restarts),
 	    cmocka_unit_test(test_prober_rotates_within_budget),
+	    cmocka_unit_test(
+	        test_slowed_needs_sustained_slowness_without_steal_or_own_load),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
