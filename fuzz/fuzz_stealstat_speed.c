@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * The speed probe's parsers: /proc/cpuinfo (first byte even) and the
- * best-time file (odd). A cpuinfo that parses must give a key that is
- * one printable line; a best-time file that parses must format back to
- * something that parses to the same table.
+ * The speed probe's parsers, picked by the first byte modulo 3:
+ * /proc/cpuinfo (0), the best-time file (1), a sample's speed blob (2).
+ * A cpuinfo that parses must give a key that is one printable line; a
+ * best-time file or a blob that parses must format back to something
+ * that parses to the same values.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -27,7 +28,26 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < 1)
 		return 0;
 	size--;
-	if (data[0] % 2 == 0) {
+	if (data[0] % 3 == 2) {
+		struct speed_point p[4], q[4];
+		int m;
+
+		memset(p, 0, sizeof(p)); /* padding compares equal */
+		memset(q, 0, sizeof(q));
+		n = speed_points_parse(text, size, p, 4);
+		if (n < 0)
+			return 0;
+		m = speed_points_format(p, (unsigned)n, out, sizeof(out));
+		if (m < 0 || speed_points_parse(out, (size_t)m, q, 4) != n ||
+		    memcmp(p, q, (size_t)n * sizeof(p[0])) != 0)
+			abort();
+		for (int i = 0; i < n; i++)
+			if (!(speed_point_ratio(&p[i]) > 0) ||
+			    speed_point_ratio(&p[i]) > 1.0)
+				abort();
+		return 0;
+	}
+	if (data[0] % 3 == 0) {
 		if (cpuinfo_parse(text, size, &id) == 0 &&
 		    (n = speed_key(&id, key, sizeof(key))) > 0) {
 			for (int i = 0; i < n; i++)

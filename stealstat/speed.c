@@ -1023,3 +1023,109 @@ slow_judge(const struct slow_opts *o, struct slow_state *st, double speed,
 	}
 	return SLOW_PENDING;
 }
+
+/* ---- The speed blob ---- */
+
+/* A decimal field at *i of line, ended by a space or the line's end. */
+static int
+blob_number(const char *line, size_t llen, size_t *i, uint64_t *out)
+{
+	return best_number(line, llen, i, out);
+}
+
+int
+speed_points_parse(
+    const char *buf, size_t len, struct speed_point *out, unsigned cap)
+{
+	const char *line;
+	size_t pos = 0, llen;
+	unsigned n = 0;
+	bool nl;
+
+	while (next_line(buf, len, &pos, &line, &llen, &nl)) {
+		uint64_t v[5];
+		size_t i = 3;
+
+		if (llen < 4 || memcmp(line, "cpu", 3) != 0)
+			return -EINVAL;
+		for (int f = 0; f < 5; f++) {
+			if (f > 0) {
+				if (i >= llen || line[i] != ' ')
+					return -EINVAL;
+				i++;
+			}
+			if (blob_number(line, llen, &i, &v[f]) < 0)
+				return -EINVAL;
+		}
+		if (i != llen || v[0] >= SPEED_BEST_CPUS || v[1] == 0 ||
+		    v[2] == 0 || v[2] > v[1] || v[4] > SPEED_FLAGS_ALL)
+			return -EINVAL;
+		if (n > 0 && v[0] <= out[n - 1].cpu)
+			return -EINVAL;
+		if (n >= cap)
+			return -ENOSPC;
+		out[n].cpu = (unsigned)v[0];
+		out[n].unit_ns = v[1];
+		out[n].best_ns = v[2];
+		out[n].lost_ns = v[3];
+		out[n].flags = (unsigned)v[4];
+		n++;
+	}
+	return (int)n;
+}
+
+int
+speed_points_format(
+    const struct speed_point *p, unsigned n, char *buf, size_t size)
+{
+	size_t off = 0;
+
+	if (size > 0)
+		buf[0] = '\0';
+	for (unsigned i = 0; i < n; i++) {
+		int w =
+		    snprintf(buf + off, size - off, "cpu%u %llu %llu %llu %u\n",
+		        p[i].cpu, (unsigned long long)p[i].unit_ns,
+		        (unsigned long long)p[i].best_ns,
+		        (unsigned long long)p[i].lost_ns, p[i].flags);
+
+		if (w < 0 || (size_t)w >= size - off)
+			return -ENOSPC;
+		off += (size_t)w;
+	}
+	return off > INT_MAX ? -ENOSPC : (int)off;
+}
+
+double
+speed_point_ratio(const struct speed_point *p)
+{
+	return speed_ratio(p->best_ns, p->unit_ns);
+}
+
+unsigned
+speed_prober_points(
+    const struct speed_prober *p, struct speed_point *out, unsigned cap)
+{
+	unsigned n = 0;
+
+	for (unsigned id = 0; id < p->cap && n < cap; id++) {
+		const struct speed_cpu *c = &p->cpu[id];
+
+		if (!c->probed || c->s.err != 0 || c->s.unit_cpu_ns == 0)
+			continue;
+		out[n] = (struct speed_point){
+		    .cpu = id,
+		    .unit_ns = c->s.unit_cpu_ns,
+		    .best_ns = c->best_ns,
+		    .lost_ns = c->s.lost_ns,
+		};
+		if (speed_context_others_busy(&c->ctx, 0.5))
+			out[n].flags |= SPEED_OTHERS_BUSY;
+		if (c->ctx.freq_changed)
+			out[n].flags |= SPEED_FREQ_CHANGED;
+		if (c->s.preempted > 0)
+			out[n].flags |= SPEED_PREEMPTED;
+		n++;
+	}
+	return n;
+}

@@ -271,6 +271,52 @@ const struct speed_cpu *speed_prober_cpu(
 /* Saves unsaved bests and releases everything. NULL-safe. */
 void speed_prober_free(struct speed_prober *p);
 
+/* ---- What a sample carries: the speed blob ---- */
+
+/*
+ * One probed CPU in a sample, as records and the history keep it: the
+ * unit's time and the best time it is judged against (so that a reader
+ * recomputes speed exactly), the lost time and the context flags.
+ */
+#define SPEED_OTHERS_BUSY (1u << 0) /* other CPUs busy around the round */
+#define SPEED_FREQ_CHANGED (1u << 1) /* cpufreq moved */
+#define SPEED_PREEMPTED (1u << 2) /* a unit was switched out and rerun */
+#define SPEED_FLAGS_ALL 7u
+
+struct speed_point {
+	unsigned cpu;
+	uint64_t unit_ns; /* > 0 */
+	uint64_t best_ns; /* > 0, at most unit_ns */
+	uint64_t lost_ns;
+	unsigned flags; /* SPEED_* above */
+};
+
+/*
+ * Parses a speed blob, one line per probed CPU, CPU ids ascending:
+ *
+ *	cpuN UNIT_NS BEST_NS LOST_NS FLAGS
+ *
+ * into out (at most cap points). Pure. Returns the number of points, or
+ * -EINVAL (anything else, best above unit, a zero time, unknown flags),
+ * -ENOSPC (more than cap).
+ */
+int speed_points_parse(
+    const char *buf, size_t len, struct speed_point *out, unsigned cap);
+
+/* Formats n points as above. Returns the length, or -ENOSPC. */
+int speed_points_format(
+    const struct speed_point *p, unsigned n, char *buf, size_t size);
+
+/* A point's speed: best / unit, in (0, 1]. */
+double speed_point_ratio(const struct speed_point *p);
+
+/*
+ * The last round of a prober as points (the CPUs it probed that
+ * answered). Returns how many were written (at most cap).
+ */
+unsigned speed_prober_points(
+    const struct speed_prober *p, struct speed_point *out, unsigned cap);
+
 /* ---- The "slowed" verdict, per CPU ---- */
 
 /* Thresholds, fractions like struct verdict_opts (stealstat.1). */

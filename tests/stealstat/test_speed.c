@@ -613,6 +613,79 @@ test_slowed_needs_sustained_slowness_without_steal_or_own_load(void **state)
 	assert_string_equal(slow_judgement_name((enum slow_judgement)99), "?");
 }
 
+static void
+test_speed_blob(void **state)
+{
+	struct speed_point p[4];
+	char buf[256];
+	int n;
+
+	(void)state;
+	n = speed_points_parse(S("cpu0 150000 140000 3100 0\n"
+	                         "cpu3 300000 150000 4000000 5\n"),
+	    p, 4);
+	assert_int_equal(n, 2);
+	assert_int_equal(p[1].cpu, 3);
+	assert_true(speed_point_ratio(&p[1]) == 0.5);
+	assert_int_equal(p[1].flags, SPEED_OTHERS_BUSY | SPEED_PREEMPTED);
+	assert_int_equal(speed_points_format(p, 2, buf, sizeof(buf)),
+	    (int)strlen("cpu0 150000 140000 3100 0\n"
+	                "cpu3 300000 150000 4000000 5\n"));
+	assert_string_equal(buf, "cpu0 150000 140000 3100 0\n"
+	                         "cpu3 300000 150000 4000000 5\n");
+	assert_int_equal(speed_points_format(p, 2, buf, 20), -ENOSPC);
+	assert_int_equal(speed_points_parse(S(""), p, 4), 0);
+	/* The last line may lack its newline (a blob as read). */
+	assert_int_equal(speed_points_parse(S("cpu1 2 1 0 0"), p, 4), 1);
+	assert_int_equal(
+	    speed_points_parse(S("cpu1 2 1 0 0\n"), p, 0), -ENOSPC);
+	/* Damage. */
+	assert_int_equal(speed_points_parse(S("cpu1 1 2 0 0\n"), p, 4),
+	    -EINVAL); /* best above unit */
+	assert_int_equal(
+	    speed_points_parse(S("cpu1 0 0 0 0\n"), p, 4), -EINVAL);
+	assert_int_equal(
+	    speed_points_parse(S("cpu1 2 1 0 8\n"), p, 4), -EINVAL);
+	assert_int_equal(speed_points_parse(S("cpu1 2 1 0\n"), p, 4), -EINVAL);
+	assert_int_equal(
+	    speed_points_parse(S("cpu1 2 1 0 0 0\n"), p, 4), -EINVAL);
+	assert_int_equal(
+	    speed_points_parse(S("cpu1  2 1 0 0\n"), p, 4), -EINVAL);
+	assert_int_equal(
+	    speed_points_parse(S("cpu1 2 1 0 0\n\n"), p, 4), -EINVAL);
+	assert_int_equal(speed_points_parse(S("cpu2 2 1 0 0\n"
+	                                      "cpu1 2 1 0 0\n"),
+	                     p, 4),
+	    -EINVAL); /* out of order */
+	assert_int_equal(
+	    speed_points_parse(S("cpux 2 1 0 0\n"), p, 4), -EINVAL);
+}
+
+static void
+test_prober_points_are_what_it_measured(void **state)
+{
+	struct speed_prober pr;
+	struct speed_point pts[64];
+	unsigned n;
+
+	(void)state;
+	assert_int_equal(speed_prober_init(&pr, NULL, NULL, NULL, 10000000), 0);
+	assert_true(speed_prober_run(&pr) > 0);
+	n = speed_prober_points(&pr, pts, 64);
+	assert_int_equal(n, pr.probed);
+	for (unsigned i = 0; i < n; i++) {
+		const struct speed_cpu *c = speed_prober_cpu(&pr, pts[i].cpu);
+
+		assert_non_null(c);
+		assert_true(pts[i].unit_ns == c->s.unit_cpu_ns);
+		assert_true(pts[i].best_ns <= pts[i].unit_ns);
+		assert_true(speed_point_ratio(&pts[i]) == c->speed);
+		if (i > 0)
+			assert_true(pts[i].cpu > pts[i - 1].cpu);
+	}
+	speed_prober_free(&pr);
+}
+
 int
 main(void)
 {
@@ -633,6 +706,8 @@ main(void)
 	    cmocka_unit_test(test_prober_rotates_within_budget),
 	    cmocka_unit_test(
 	        test_slowed_needs_sustained_slowness_without_steal_or_own_load),
+	    cmocka_unit_test(test_speed_blob),
+	    cmocka_unit_test(test_prober_points_are_what_it_measured),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
