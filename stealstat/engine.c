@@ -220,6 +220,8 @@ fill_shares(struct cpu_interval *ci, const uint64_t *d)
 	ci->pct_iowait = 100.0 * ratio(d[COL_IOWAIT], total);
 	ci->pct_steal = 100.0 * ratio(s, total);
 	ci->steal_ticks = s;
+	ci->busy_ticks = b;
+	ci->idle_ticks = i;
 	/* A vCPU stolen for the whole interval wanted to run all of it. */
 	ci->u = b + i == 0 ? (s > 0 ? 1.0 : 0.0) : ratio(b, b + i);
 	ci->r = ratio(s, b + s);
@@ -418,8 +420,15 @@ run_add(struct engine *e, const uint64_t *d, const struct snapshot *a,
 	struct run_totals *rt = &e->run;
 	struct interval *iv = &e->iv;
 
-	rt->intervals++;
+	if (rt->intervals++ == 0)
+		rt->start_wall_ns = a->wall_ns;
+	rt->end_wall_ns = b->wall_ns;
 	rt->by_verdict[iv->total.verdict]++;
+	if (iv->total.verdict == VERDICT_STOLEN ||
+	    iv->total.verdict == VERDICT_CAPPED) {
+		rt->heavy_busy += busy_of(d);
+		rt->heavy_steal += d[COL_STEAL];
+	}
 	rt->elapsed_ns += iv->elapsed_ns;
 	for (int c = 0; c < COL_MAX; c++)
 		rt->ticks[c] += d[c];
@@ -581,6 +590,12 @@ engine_step(
 }
 
 void
+engine_reset_run(struct engine *e)
+{
+	e->run = (struct run_totals){0};
+}
+
+void
 engine_summary(const struct engine *e, struct summary *out)
 {
 	const struct verdict_opts *o = &e->opts;
@@ -628,6 +643,21 @@ engine_summary(const struct engine *e, struct summary *out)
 		    "got %.0f%% of the CPU it asked for: steal %.0f%% of "
 		    "wanted time, %.0f%% busy",
 		    100 * (1 - out->r), 100 * out->r, 100 * out->u);
+	} else if (heavy > 0) {
+		/* Sustained steal for part of the run: that part is what a
+		 * user asks about, so it is the verdict, with its share. */
+		double hr =
+		    ratio(rt->heavy_steal, rt->heavy_busy + rt->heavy_steal);
+
+		out->verdict = rt->by_verdict[VERDICT_CAPPED] >
+		                       rt->by_verdict[VERDICT_STOLEN]
+		                   ? VERDICT_CAPPED
+		                   : VERDICT_STOLEN;
+		snprintf(out->reason, sizeof(out->reason),
+		    "%s in %u of %u intervals: got %.0f%% of the CPU it asked "
+		    "for then (steal %.0f%% of wanted time)",
+		    verdict_name(out->verdict), heavy, n, 100 * (1 - hr),
+		    100 * hr);
 	} else if (out->u >= o->busy && out->r < o->steal &&
 	           (2 * rt->by_verdict[VERDICT_SATURATED] >= n ||
 	               (rt->have_psi && out->psi_some >= o->psi))) {

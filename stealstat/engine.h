@@ -65,6 +65,7 @@ struct cpu_interval {
 	/* Shares of all ticks in the interval, as vmstat/mpstat show. */
 	double pct_user, pct_system, pct_idle, pct_iowait, pct_steal;
 	uint64_t steal_ticks;
+	uint64_t busy_ticks, idle_ticks; /* B and I above */
 	double u; /* B / (B + I): how busy the vCPU wanted to be */
 	double r; /* S / (B + S): share of wanted time stolen */
 	double wake_delay_us; /* S / interrupts, < 0 when unknown */
@@ -117,6 +118,9 @@ struct run_totals {
 	unsigned ncpu;
 	unsigned ncols;
 	double max_pct_steal;
+	uint64_t heavy_busy, heavy_steal; /* ticks in stolen/capped intervals */
+	uint64_t start_wall_ns,
+	    end_wall_ns; /* of the first and last interval */
 };
 
 struct summary {
@@ -157,6 +161,9 @@ const struct interval *engine_step(
  */
 const char *engine_reason(const struct engine *e, const struct interval *iv,
     const struct cpu_interval *ci, char *buf, size_t size);
+
+/* Forgets the run totals (not the recent history behind sustain). */
+void engine_reset_run(struct engine *e);
 
 /* The verdict for the whole run so far. */
 void engine_summary(const struct engine *e, struct summary *out);

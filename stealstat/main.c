@@ -26,6 +26,7 @@
 #include "record.h"
 #include "report.h"
 #include "sample.h"
+#include "stealstat.h"
 #include "timeutil.h"
 
 #define EXIT_USAGE 2
@@ -675,6 +676,10 @@ main(int argc, char **argv)
 	int rc;
 
 	log_init("stealstat", LOG_LEVEL_INFO);
+	if (argc > 1 && strcmp(argv[1], "monitor") == 0)
+		return monitor_main(argc - 1, argv + 1);
+	if (argc > 1 && strcmp(argv[1], "report") == 0)
+		return window_main(argc - 1, argv + 1);
 	parse_args(argc, argv, &o);
 	install_signals();
 

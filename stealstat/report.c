@@ -25,6 +25,8 @@ report_init(struct report *r, int fd)
 	r->per_cpu = r->json = r->quiet = false;
 	r->prom_path = NULL;
 	r->rows = 0;
+	r->note = NULL;
+	r->have_worst = false;
 	r->tz_offset_s = 0;
 	r->tz_valid_until_s = 0;
 	r->len = 0;
@@ -325,7 +327,7 @@ summary_json(struct report *r, const struct engine *e, const struct summary *s)
 {
 	const struct run_totals *rt = &e->run;
 	struct json_writer w;
-	char text[4096];
+	char text[4096], stamp[40];
 
 	json_init(&w, text, sizeof(text) - 1);
 	json_object_begin(&w);
@@ -335,6 +337,17 @@ summary_json(struct report *r, const struct engine *e, const struct summary *s)
 	json_kv_u64(&w, "dropped", rt->glitches);
 	json_kv_double(&w, "seconds", (double)rt->elapsed_ns / NSEC_PER_SEC, 3);
 	json_kv_u64(&w, "cpus", rt->ncpu);
+	if (rt->intervals > 0) {
+		time_format_rfc3339(rt->start_wall_ns, 3, stamp, sizeof(stamp));
+		json_kv_string(&w, "start", stamp);
+		time_format_rfc3339(rt->end_wall_ns, 3, stamp, sizeof(stamp));
+		json_kv_string(&w, "end", stamp);
+	} else {
+		json_key(&w, "start");
+		json_null(&w);
+		json_key(&w, "end");
+		json_null(&w);
+	}
 	json_kv_double(&w, "steal", s->pct_steal, 3);
 	json_kv_double(&w, "max_steal", rt->max_pct_steal, 2);
 	json_kv_double(&w, "u", s->u, 4);
@@ -356,6 +369,17 @@ summary_json(struct report *r, const struct engine *e, const struct summary *s)
 		json_kv_u64(&w, verdict_name((enum verdict)v),
 		    v == VERDICT_GLITCH ? rt->glitches : rt->by_verdict[v]);
 	json_object_end(&w);
+	if (r->have_worst) {
+		json_key(&w, "worst");
+		json_object_begin(&w);
+		time_format_rfc3339(r->worst_start_ns, 0, stamp, sizeof(stamp));
+		json_kv_string(&w, "start", stamp);
+		time_format_rfc3339(r->worst_end_ns, 0, stamp, sizeof(stamp));
+		json_kv_string(&w, "end", stamp);
+		json_kv_string(&w, "verdict", verdict_name(r->worst_verdict));
+		json_kv_double(&w, "wanted_steal", 100 * r->worst_r, 2);
+		json_object_end(&w);
+	}
 	json_kv_string(&w, "verdict", verdict_name(s->verdict));
 	json_kv_string(&w, "reason", s->reason);
 	json_kv_string(&w, "advice", s->advice);
@@ -418,6 +442,8 @@ report_summary(struct report *r, const struct engine *e)
 	puts_(r, "  intervals: ");
 	verdict_counts(r, rt);
 	puts_(r, "\n");
+	if (r->note != NULL)
+		puts_(r, r->note);
 	snprintf(line, sizeof(line), "verdict: %s: %s\n",
 	    verdict_name(s.verdict), s.reason);
 	puts_(r, line);

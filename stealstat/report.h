@@ -19,6 +19,13 @@ struct report {
 	bool quiet; /* no rows, only the summary */
 	const char *prom_path; /* NULL: no Prometheus file */
 	unsigned rows;
+	/* The summary of a report over history: extra lines before the
+	 * verdict, and the worst stretch for --json. */
+	const char *note;
+	bool have_worst;
+	uint64_t worst_start_ns, worst_end_ns;
+	enum verdict worst_verdict;
+	double worst_r;
 	int64_t tz_offset_s; /* cached local time offset */
 	uint64_t tz_valid_until_s;
 	char buf[32768];

@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * The verdict threshold options, shared by the subcommands.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#include "cmdopts.h"
+#include "parse.h"
+#include "stealstat.h"
+
+int
+cmdopts_verdict(int opt, const char *arg, struct verdict_opts *v, char *why,
+    size_t why_size)
+{
+	static const char *const names[] = {"busy", "steal", "sustain",
+	    "capped-util", "capped-spread", "psi", "runq", "throttle"};
+	double *pct = NULL;
+	uint32_t n;
+
+	switch (opt) {
+	case CMDOPT_BUSY:
+		pct = &v->busy;
+		break;
+	case CMDOPT_STEAL:
+		pct = &v->steal;
+		break;
+	case CMDOPT_CAPPED_UTIL:
+		pct = &v->capped_util;
+		break;
+	case CMDOPT_CAPPED_SPREAD:
+		pct = &v->capped_spread;
+		break;
+	case CMDOPT_PSI:
+		pct = &v->psi;
+		break;
+	case CMDOPT_THROTTLE:
+		pct = &v->throttle;
+		break;
+	case CMDOPT_SUSTAIN:
+		if (parse_u32(arg, 1, ENGINE_WINDOW_MAX, &v->sustain) < 0) {
+			snprintf(why, why_size,
+			    "--sustain: '%s' is not a number of intervals "
+			    "(1-%d)",
+			    arg, ENGINE_WINDOW_MAX);
+			return -EINVAL;
+		}
+		return 1;
+	case CMDOPT_RUNQ:
+		if (parse_u32(arg, 1, 1000, &n) < 0) {
+			snprintf(why, why_size,
+			    "--runq: '%s' is not a number of tasks per CPU "
+			    "(1-1000)",
+			    arg);
+			return -EINVAL;
+		}
+		v->runq = n;
+		return 1;
+	default:
+		return 0;
+	}
+	if (parse_percent(arg, pct) < 0) {
+		snprintf(why, why_size,
+		    "--%s: '%s' is not a percentage (0-100)",
+		    names[opt - CMDOPT_BUSY], arg);
+		return -EINVAL;
+	}
+	return 1;
+}
+
+unsigned
+stealstat_user_hz(void)
+{
+	long hz = sysconf(_SC_CLK_TCK);
+
+	return hz > 0 ? (unsigned)hz : 100;
+}

@@ -1,0 +1,868 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * `stealstat report`: a window of the history, judged by the engine live
+ * mode runs. Two engines see the same snapshot pairs: one for the whole
+ * window (its summary is the window's verdict, exactly as a live run's
+ * summary), one whose totals restart at each period (a row's verdict);
+ * both keep the recent intervals that "sustained" needs across rows.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cmdopts.h"
+#include "history.h"
+#include "json.h"
+#include "log.h"
+#include "parse.h"
+#include "readfile.h"
+#include "report.h"
+#include "stealstat.h"
+#include "timeutil.h"
+#include "window.h"
+
+struct window_opts {
+	const char *dir;
+	const char *since, *until;
+	bool per_cpu, json, wide;
+	const char *svg;
+	struct verdict_opts verdict;
+};
+
+static const char window_usage[] =
+    "usage: stealstat report [--since 24h|TIME] [--until TIME] [-P] "
+    "[--json] [--svg FILE]\n"
+    "                        [--history DIR | --from DIR] [--wide]\n"
+    "Judges a window of the history stealstat monitor keeps: a row per "
+    "period,\n"
+    "the verdict and advice, and the worst stretch of steal.\n"
+    "      --since 24h|TIME   start: a duration back from --until, or a "
+    "time\n"
+    "                         (2026-11-26 02:00, 2026-11-26T02:00:00Z, "
+    "02:00)\n"
+    "      --until TIME       end (default now)\n"
+    "      --history DIR      the history (default /var/lib/stealstat)\n"
+    "      --from DIR         a history copied from another machine\n"
+    "  -P, --per-cpu          rows per CPU as well\n"
+    "  -j, --json             JSON lines: rows, then the summary\n"
+    "      --svg FILE         draw the window into FILE (SVG)\n"
+    "      --wide             rows with their reasons, however long\n"
+    "      --busy PCT --steal PCT --sustain N ...  verdict thresholds\n"
+    "  -h, --help, -V, --version\n";
+
+enum {
+	WOPT_SINCE = 256,
+	WOPT_UNTIL,
+	WOPT_HISTORY,
+	WOPT_SVG,
+	WOPT_WIDE,
+};
+
+static _Noreturn void window_usage_error(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
+
+static _Noreturn void
+window_usage_error(const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	log_warnx("report: %s (see stealstat report --help)", msg);
+	exit(2);
+}
+
+static void
+window_args(int argc, char **argv, struct window_opts *o)
+{
+	static const struct option longopts[] = {
+	    {"since", required_argument, NULL, WOPT_SINCE},
+	    {"until", required_argument, NULL, WOPT_UNTIL},
+	    {"history", required_argument, NULL, WOPT_HISTORY},
+	    {"from", required_argument, NULL, WOPT_HISTORY},
+	    {"svg", required_argument, NULL, WOPT_SVG},
+	    {"wide", no_argument, NULL, WOPT_WIDE},
+	    {"per-cpu", no_argument, NULL, 'P'},
+	    {"json", no_argument, NULL, 'j'},
+	    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'},
+	    CMDOPTS_VERDICT_LONG,
+	    {NULL, 0, NULL, 0},
+	};
+	char why[160];
+	int c;
+
+	*o = (struct window_opts){.dir = "/var/lib/stealstat", .since = "24h"};
+	verdict_opts_default(&o->verdict);
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "PjhV", longopts, NULL)) != -1) {
+		int rc =
+		    cmdopts_verdict(c, optarg, &o->verdict, why, sizeof(why));
+
+		if (rc < 0)
+			window_usage_error("%s", why);
+		if (rc > 0)
+			continue;
+		switch (c) {
+		case 'h':
+			fputs(window_usage, stdout);
+			exit(0);
+		case 'V':
+			printf("stealstat %s\n", TK_VERSION);
+			exit(0);
+		case 'P':
+			o->per_cpu = true;
+			break;
+		case 'j':
+			o->json = true;
+			break;
+		case WOPT_SINCE:
+			o->since = optarg;
+			break;
+		case WOPT_UNTIL:
+			o->until = optarg;
+			break;
+		case WOPT_HISTORY:
+			o->dir = optarg;
+			break;
+		case WOPT_SVG:
+			o->svg = optarg;
+			break;
+		case WOPT_WIDE:
+			o->wide = true;
+			break;
+		default:
+			window_usage_error("bad option");
+		}
+	}
+	if (optind < argc)
+		window_usage_error("unexpected argument '%s'", argv[optind]);
+}
+
+/*
+ * A time on the command line: "now", a duration back from base ("24h",
+ * "90m", "7d"), or a date and time, local unless it ends in Z.
+ */
+static int
+parse_when(const char *s, uint64_t base_ns, uint64_t *out)
+{
+	static const char *const formats[] = {"%Y-%m-%dT%H:%M:%S",
+	    "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%d",
+	    "%H:%M:%S", "%H:%M"};
+	size_t n = strlen(s);
+	uint64_t d;
+
+	if (strcmp(s, "now") == 0) {
+		*out = base_ns;
+		return 0;
+	}
+	if (n > 1 && s[n - 1] >= 'a' && s[n - 1] <= 'z' &&
+	    parse_duration_ns(s, &d) == 0) {
+		*out = d < base_ns ? base_ns - d : 0;
+		return 0;
+	}
+	for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++) {
+		struct tm tm = {0};
+		const char *end;
+		time_t t;
+		bool utc = false;
+
+		if (formats[i][1] == 'H') {
+			/* A time of day: today's (local). */
+			time_t now = (time_t)(base_ns / NSEC_PER_SEC);
+
+			localtime_r(&now, &tm);
+			tm.tm_sec = 0;
+		}
+		end = strptime(s, formats[i], &tm);
+		if (end == NULL)
+			continue;
+		if (*end == 'Z' && end[1] == '\0')
+			utc = true;
+		else if (*end != '\0')
+			continue;
+		tm.tm_isdst = -1;
+		t = utc ? timegm(&tm) : mktime(&tm);
+		if (t < 0)
+			return -EINVAL;
+		*out = (uint64_t)t * NSEC_PER_SEC;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+uint64_t
+window_period_ns(uint64_t span_ns)
+{
+	static const unsigned ladder[] = {
+	    10, 30, 60, 300, 600, 1800, 3600, 7200, 21600, 43200, 86400};
+	unsigned i = 0;
+
+	while (i + 1 < sizeof(ladder) / sizeof(ladder[0]) &&
+	       span_ns / (ladder[i] * NSEC_PER_SEC) > 150)
+		i++;
+	return ladder[i] * NSEC_PER_SEC;
+}
+
+/* --- accumulating rows --------------------------------------------------- */
+
+struct cpu_acc {
+	unsigned id;
+	double user, system, idle, iowait, steal, busy; /* ticks */
+	unsigned intervals, by_verdict[VERDICT_MAX];
+};
+
+struct window_run {
+	const struct window_opts *o;
+	struct window w;
+	struct engine all, period;
+	uint64_t period_start; /* of the open row, 0: none */
+	struct cpu_acc *acc;
+	unsigned nacc;
+	struct window_stretch cur_stretch;
+	bool in_stretch, stretch_counts;
+	bool period_fixed;
+	int64_t tz_offset_s;
+};
+
+static int
+row_push(struct window_row **rows, unsigned *n, unsigned *cap,
+    const struct window_row *row)
+{
+	if (*n == *cap) {
+		unsigned c = *cap ? *cap * 2 : 64;
+		struct window_row *r = realloc(*rows, c * sizeof(*r));
+
+		if (r == NULL)
+			return -ENOMEM;
+		*rows = r;
+		*cap = c;
+	}
+	(*rows)[(*n)++] = *row;
+	return 0;
+}
+
+static double
+share(double part, double whole)
+{
+	return whole > 0 ? 100.0 * part / whole : 0.0;
+}
+
+/* Closes the open period: its aggregate row and, with -P, its CPUs. */
+static void
+row_close(struct window_run *wr)
+{
+	const struct run_totals *rt = &wr->period.run;
+	const uint64_t *t = rt->ticks;
+	struct window_row row = {.start_ns = wr->period_start,
+	    .end_ns = wr->period_start + wr->w.period_ns,
+	    .cpu = -1};
+	struct summary s;
+	double total;
+
+	if (wr->period_start == 0 || (rt->intervals == 0 && rt->glitches == 0))
+		goto reset;
+	engine_summary(&wr->period, &s);
+	total = (double)(t[COL_USER] + t[COL_NICE] + t[COL_SYSTEM] +
+	                 t[COL_IRQ] + t[COL_SOFTIRQ] + t[COL_IDLE] +
+	                 t[COL_IOWAIT] + t[COL_STEAL]);
+	row.intervals = rt->intervals;
+	row.dropped = rt->glitches;
+	row.pct_user = share((double)(t[COL_USER] + t[COL_NICE]), total);
+	row.pct_system =
+	    share((double)(t[COL_SYSTEM] + t[COL_IRQ] + t[COL_SOFTIRQ]), total);
+	row.pct_idle = share((double)t[COL_IDLE], total);
+	row.pct_iowait = share((double)t[COL_IOWAIT], total);
+	row.pct_steal = s.pct_steal;
+	row.u = s.u;
+	row.r = s.r;
+	row.have_psi = rt->have_psi;
+	row.psi_some = s.psi_some;
+	row.have_cgroup = rt->have_cgroup;
+	row.throttled = s.throttled;
+	row.verdict = s.verdict;
+	snprintf(row.reason, sizeof(row.reason), "%s", s.reason);
+	if (row_push(&wr->w.rows, &wr->w.nrows, &wr->w.rows_cap, &row) < 0)
+		fatalx("out of memory");
+	for (unsigned i = 0; wr->o->per_cpu && i < wr->nacc; i++) {
+		struct cpu_acc *a = &wr->acc[i];
+		double all = a->busy + a->idle + a->steal;
+		unsigned heavy = a->by_verdict[VERDICT_STOLEN] +
+		                 a->by_verdict[VERDICT_CAPPED];
+		struct window_row c = {.start_ns = row.start_ns,
+		    .end_ns = row.end_ns,
+		    .cpu = (int)a->id,
+		    .intervals = a->intervals};
+
+		if (a->intervals == 0)
+			continue;
+		c.pct_user = share(a->user, all);
+		c.pct_system = share(a->system, all);
+		c.pct_idle = share(a->idle - a->iowait, all);
+		c.pct_iowait = share(a->iowait, all);
+		c.pct_steal = share(a->steal, all);
+		c.u = a->busy + a->idle > 0 ? a->busy / (a->busy + a->idle) : 0;
+		c.r = a->busy + a->steal > 0 ? a->steal / (a->busy + a->steal)
+		                             : 0;
+		/* The rule engine_summary applies to the aggregate. */
+		if (2 * a->by_verdict[VERDICT_CAPPED] >= a->intervals &&
+		    a->by_verdict[VERDICT_CAPPED] > 0)
+			c.verdict = VERDICT_CAPPED;
+		else if (2 * heavy >= a->intervals && heavy > 0)
+			c.verdict = VERDICT_STOLEN;
+		else if (a->steal > 0 && c.u < wr->o->verdict.busy)
+			c.verdict = VERDICT_IDLE_STEAL;
+		else
+			c.verdict = VERDICT_OK;
+		snprintf(c.reason, sizeof(c.reason),
+		    "steal %.1f%% of wanted time, %.0f%% busy", 100 * c.r,
+		    100 * c.u);
+		if (row_push(&wr->w.cpu_rows, &wr->w.ncpu_rows,
+		        &wr->w.cpu_rows_cap, &c) < 0)
+			fatalx("out of memory");
+	}
+reset:
+	engine_reset_run(&wr->period);
+	for (unsigned i = 0; i < wr->nacc; i++)
+		wr->acc[i] = (struct cpu_acc){.id = wr->acc[i].id};
+}
+
+static void
+cpu_add(struct window_run *wr, const struct interval *iv)
+{
+	if (!wr->o->per_cpu || !iv->cpu_detail || iv->glitch)
+		return;
+	for (unsigned i = 0; i < iv->ncpu; i++) {
+		const struct cpu_interval *ci = &iv->cpu[i];
+		struct cpu_acc *a = NULL;
+		double all =
+		    (double)(ci->busy_ticks + ci->idle_ticks + ci->steal_ticks);
+
+		for (unsigned k = 0; k < wr->nacc && a == NULL; k++)
+			if (wr->acc[k].id == (unsigned)ci->cpu)
+				a = &wr->acc[k];
+		if (a == NULL) {
+			struct cpu_acc *n =
+			    realloc(wr->acc, (wr->nacc + 1) * sizeof(*n));
+
+			if (n == NULL)
+				fatalx("out of memory");
+			wr->acc = n;
+			a = &wr->acc[wr->nacc++];
+			*a = (struct cpu_acc){.id = (unsigned)ci->cpu};
+		}
+		a->user += ci->pct_user * all / 100;
+		a->system += ci->pct_system * all / 100;
+		a->iowait += ci->pct_iowait * all / 100;
+		a->idle += (double)ci->idle_ticks;
+		a->steal += (double)ci->steal_ticks;
+		a->busy += (double)ci->busy_ticks;
+		a->intervals++;
+		a->by_verdict[ci->verdict]++;
+	}
+}
+
+/* Follows runs of heavy steal; the one with the most stolen ticks is
+ * the window's worst stretch, if it ever reached stolen or capped. */
+static void
+stretch_track(
+    struct window_run *wr, const struct interval *iv, uint64_t start_ns)
+{
+	const struct cpu_interval *t = &iv->total;
+	struct window_stretch *s = &wr->cur_stretch;
+	bool heavy = !iv->glitch && t->heavy_run > 0;
+
+	if (heavy) {
+		if (!wr->in_stretch) {
+			*s = (struct window_stretch){
+			    .start_ns = start_ns, .verdict = VERDICT_STOLEN};
+			wr->in_stretch = true;
+			wr->stretch_counts = false;
+		}
+		s->end_ns = iv->wall_ns;
+		s->busy_ticks += t->busy_ticks;
+		s->steal_ticks += t->steal_ticks;
+		s->idle_ticks += t->idle_ticks;
+		if (t->verdict == VERDICT_CAPPED ||
+		    t->verdict == VERDICT_STOLEN) {
+			wr->stretch_counts = true;
+			if (t->verdict == VERDICT_CAPPED)
+				s->verdict = VERDICT_CAPPED;
+		}
+	}
+	if (wr->in_stretch && !heavy) {
+		wr->in_stretch = false;
+		if (wr->stretch_counts &&
+		    (!wr->w.have_worst ||
+		        s->steal_ticks > wr->w.worst.steal_ticks)) {
+			wr->w.worst = *s;
+			wr->w.have_worst = true;
+		}
+	}
+}
+
+static void
+stretch_end(struct window_run *wr)
+{
+	struct window_stretch *s = &wr->cur_stretch;
+
+	if (wr->in_stretch && wr->stretch_counts &&
+	    (!wr->w.have_worst || s->steal_ticks > wr->w.worst.steal_ticks)) {
+		wr->w.worst = *s;
+		wr->w.have_worst = true;
+	}
+	wr->in_stretch = false;
+}
+
+static void
+event_add(struct window *w, const struct window_event *ev)
+{
+	if (w->nevents < sizeof(w->events) / sizeof(w->events[0]))
+		w->events[w->nevents++] = *ev;
+	else
+		w->events_lost++;
+}
+
+/* The start of the period holding t, aligned in local time. */
+static uint64_t
+period_of(const struct window_run *wr, uint64_t t)
+{
+	int64_t local = (int64_t)(t / NSEC_PER_SEC) + wr->tz_offset_s;
+	uint64_t p = wr->w.period_ns / NSEC_PER_SEC;
+
+	if (local < 0)
+		local = 0;
+	return ((uint64_t)local / p * p - (uint64_t)wr->tz_offset_s) *
+	       NSEC_PER_SEC;
+}
+
+/* One pair of consecutive samples of the same run. */
+static void
+window_pair(struct window_run *wr, const struct snapshot *prev,
+    const struct snapshot *cur)
+{
+	const struct interval *iv;
+	uint64_t dm = cur->mono_ns - prev->mono_ns, p;
+	int64_t dw = (int64_t)(cur->wall_ns - prev->wall_ns);
+	int64_t step = dw - (int64_t)dm;
+
+	if (cur->wall_ns <= wr->w.since_ns || cur->wall_ns > wr->w.until_ns)
+		return;
+	/* The wall clock moved by other than the monotonic one: stepped
+	 * (NTP, an operator, a resumed VM). Intervals are measured on the
+	 * monotonic clock, so the numbers stand; the rows follow the wall
+	 * clock. */
+	if (step > (int64_t)(2 * NSEC_PER_SEC) ||
+	    step < -(int64_t)(2 * NSEC_PER_SEC))
+		event_add(
+		    &wr->w, &(struct window_event){.kind = EVENT_CLOCK_STEP,
+		                .at_ns = cur->wall_ns,
+		                .step_ns = step});
+	if (prev->stat.ncpu != cur->stat.ncpu)
+		event_add(&wr->w, &(struct window_event){.kind = EVENT_CPUS,
+		                      .at_ns = cur->wall_ns,
+		                      .from_cpus = prev->stat.ncpu,
+		                      .to_cpus = cur->stat.ncpu});
+	/* Rows are never shorter than the samples. */
+	if (!wr->period_fixed) {
+		uint64_t q = window_period_ns(dm * 150);
+
+		if (q > wr->w.period_ns)
+			wr->w.period_ns = q;
+		wr->period_fixed = true;
+	}
+	p = period_of(wr, cur->wall_ns - 1);
+	if (p != wr->period_start) {
+		row_close(wr);
+		wr->period_start = p;
+	}
+	if ((iv = engine_step(&wr->all, prev, cur)) == NULL)
+		fatalx("out of memory");
+	stretch_track(wr, iv, prev->wall_ns);
+	if ((iv = engine_step(&wr->period, prev, cur)) == NULL)
+		fatalx("out of memory");
+	cpu_add(wr, iv);
+}
+
+/* Reads one segment file into the run. Returns 0, or -errno. */
+static int
+window_segment(struct window_run *wr, int dir_fd, uint32_t seq,
+    struct snapshot *prev, bool *have_prev, unsigned *hz)
+{
+	char name[16];
+	struct history_reader r;
+	uint8_t *buf;
+	size_t len;
+	int fd, rc;
+
+	snprintf(name, sizeof(name), "%08u.sth", seq);
+	fd = openat(dir_fd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return -errno;
+	rc = read_fd_max(
+	    fd, HISTORY_SEGMENT_MAX_BYTES, (char **)&buf, &len, NULL);
+	close(fd);
+	if (rc < 0)
+		return rc;
+	if (len == 0) { /* made by a monitor that never sampled */
+		free(buf);
+		return 0;
+	}
+	if (history_reader_open(&r, buf, len) < 0) {
+		log_warnx("%s/%s: %s; skipped", wr->o->dir, name, r.error);
+		history_reader_free(&r);
+		free(buf);
+		return 0;
+	}
+	if (*hz == 0) {
+		*hz = r.hz;
+		wr->all.hz = wr->period.hz = r.hz;
+		snprintf(wr->all.idle_poll, sizeof(wr->all.idle_poll), "%s",
+		    r.idle_poll);
+		snprintf(wr->w.host, sizeof(wr->w.host), "%s", r.host);
+	}
+	while ((rc = history_reader_next(&r)) > 0) {
+		const struct snapshot *cur = &r.cur;
+
+		if (r.flags & HISTORY_NEW_RUN) {
+			if (*have_prev && cur->wall_ns > wr->w.since_ns &&
+			    prev->wall_ns < wr->w.until_ns)
+				event_add(&wr->w,
+				    &(struct window_event){.kind = EVENT_GAP,
+				        .at_ns = prev->wall_ns,
+				        .until_ns = cur->wall_ns});
+			*have_prev = false;
+		}
+		if (*have_prev)
+			window_pair(wr, prev, cur);
+		if (snapshot_copy(prev, cur) < 0)
+			fatalx("out of memory");
+		*have_prev = true;
+	}
+	if (r.corrupt > 0)
+		log_warnx("%s/%s: %llu damaged records skipped", wr->o->dir,
+		    name, (unsigned long long)r.corrupt);
+	if (r.torn_bytes > 0)
+		log_warnx("%s/%s: the last record is incomplete (the monitor "
+		          "stopped while writing it): %llu bytes ignored",
+		    wr->o->dir, name, (unsigned long long)r.torn_bytes);
+	history_reader_free(&r);
+	free(buf);
+	return rc < 0 ? rc : 0;
+}
+
+/* --- printing ------------------------------------------------------------ */
+
+static void
+fmt_time(const struct window_run *wr, uint64_t ns, bool with_date, char *buf,
+    size_t size)
+{
+	time_t t = (time_t)(ns / NSEC_PER_SEC);
+	struct tm tm;
+
+	bool secs = wr->w.period_ns < 60 * NSEC_PER_SEC;
+
+	localtime_r(&t, &tm);
+	strftime(buf, size,
+	    with_date ? (secs ? "%Y-%m-%d %H:%M:%S" : "%Y-%m-%d %H:%M")
+	              : (secs ? "%H:%M:%S" : "%H:%M"),
+	    &tm);
+}
+
+static bool
+spans_days(const struct window_run *wr)
+{
+	char a[32], b[32];
+
+	fmt_time(wr, wr->w.since_ns, true, a, sizeof(a));
+	fmt_time(wr, wr->w.until_ns - 1, true, b, sizeof(b));
+	return strncmp(a, b, 10) != 0;
+}
+
+static int
+time_width(const struct window_run *wr, bool dates)
+{
+	return (dates ? 11 : 5) + (wr->w.period_ns < 60 * NSEC_PER_SEC ? 3 : 0);
+}
+
+static void
+print_pct(FILE *f, bool have, double v, int width)
+{
+	if (have)
+		fprintf(f, "%*.1f", width, v);
+	else
+		fprintf(f, "%*s", width, "-");
+}
+
+static void
+print_row(const struct window_run *wr, FILE *f, const struct window_row *r,
+    bool dates)
+{
+	char when[32];
+
+	fmt_time(wr, r->start_ns, dates, when, sizeof(when));
+	if (dates)
+		memmove(when, when + 5, strlen(when + 5) + 1); /* MM-DD */
+	fprintf(f, "%-*s", time_width(wr, dates), when);
+	if (wr->o->per_cpu) {
+		if (r->cpu < 0)
+			fprintf(f, "  all");
+		else
+			fprintf(f, "%5d", r->cpu);
+	}
+	if (r->intervals == 0) {
+		fprintf(f, "%6s%6s%6s%8s%7s%8s%6s%6s  glitch: %s\n", "-", "-",
+		    "-", "-", "-", "-", "-", "-", r->reason);
+		return;
+	}
+	fprintf(f, "%6.1f%6.1f%6.1f%8.1f%7.1f%8.1f", r->pct_user, r->pct_system,
+	    r->pct_idle, r->pct_iowait, r->pct_steal, 100 * r->r);
+	print_pct(f, r->cpu < 0 && r->have_psi, 100 * r->psi_some, 6);
+	print_pct(f, r->cpu < 0 && r->have_cgroup, 100 * r->throttled, 6);
+	fprintf(f, "  %s", verdict_name(r->verdict));
+	if (wr->o->wide && r->verdict != VERDICT_OK)
+		fprintf(f, ": %s", r->reason);
+	if (r->dropped > 0)
+		fprintf(f, " (%u dropped)", r->dropped);
+	fputc('\n', f);
+}
+
+static void
+json_rows(const struct window_run *wr, FILE *f, const struct window_row *r)
+{
+	struct json_writer w;
+	char text[2048], a[40], b[40], cpu[16];
+
+	time_format_rfc3339(r->start_ns, 0, a, sizeof(a));
+	time_format_rfc3339(r->end_ns, 0, b, sizeof(b));
+	snprintf(cpu, sizeof(cpu), r->cpu < 0 ? "all" : "%d", r->cpu);
+	json_init(&w, text, sizeof(text) - 1);
+	json_object_begin(&w);
+	json_kv_string(&w, "start", a);
+	json_kv_string(&w, "end", b);
+	json_kv_string(&w, "cpu", cpu);
+	json_kv_u64(&w, "intervals", r->intervals);
+	json_kv_u64(&w, "dropped", r->dropped);
+	json_kv_double(&w, "user", r->pct_user, 2);
+	json_kv_double(&w, "system", r->pct_system, 2);
+	json_kv_double(&w, "idle", r->pct_idle, 2);
+	json_kv_double(&w, "iowait", r->pct_iowait, 2);
+	json_kv_double(&w, "steal", r->pct_steal, 2);
+	json_kv_double(&w, "busy", 100 * r->u, 2);
+	json_kv_double(&w, "wanted_steal", 100 * r->r, 2);
+	if (r->cpu < 0) {
+		json_kv_double_or_null(
+		    &w, "psi_some", r->have_psi, 100 * r->psi_some, 2);
+		json_kv_double_or_null(
+		    &w, "throttled", r->have_cgroup, 100 * r->throttled, 2);
+	}
+	json_kv_string(&w, "verdict", verdict_name(r->verdict));
+	json_kv_string(&w, "reason", r->reason);
+	json_object_end(&w);
+	if (json_finish(&w) > 0)
+		fprintf(f, "%s\n", text);
+	(void)wr;
+}
+
+static void
+print_rows(const struct window_run *wr, FILE *f)
+{
+	bool dates = spans_days(wr);
+	unsigned k = 0;
+
+	if (!wr->o->json)
+		fprintf(f,
+		    "%-*s%s  %%usr  %%sys %%idle %%iowait %%steal "
+		    "%%stolen  %%psi  %%thr  verdict\n",
+		    time_width(wr, dates), "time",
+		    wr->o->per_cpu ? "  cpu" : "");
+	for (unsigned i = 0; i < wr->w.nrows; i++) {
+		const struct window_row *r = &wr->w.rows[i];
+
+		if (wr->o->json)
+			json_rows(wr, f, r);
+		else
+			print_row(wr, f, r, dates);
+		for (; k < wr->w.ncpu_rows &&
+		       wr->w.cpu_rows[k].start_ns == r->start_ns;
+		     k++) {
+			if (wr->o->json)
+				json_rows(wr, f, &wr->w.cpu_rows[k]);
+			else
+				print_row(wr, f, &wr->w.cpu_rows[k], dates);
+		}
+	}
+}
+
+/* The lines about the recorder itself and the worst stretch. */
+static void
+notes(const struct window_run *wr, char *buf, size_t size)
+{
+	const struct window *w = &wr->w;
+	bool dates = spans_days(wr);
+	size_t n = 0;
+	char a[32], b[32];
+
+	buf[0] = '\0';
+	if (w->have_worst) {
+		const struct window_stretch *s = &w->worst;
+		double r = (double)s->steal_ticks /
+		           (double)(s->busy_ticks + s->steal_ticks);
+
+		fmt_time(wr, s->start_ns, dates, a, sizeof(a));
+		fmt_time(wr, s->end_ns, dates, b, sizeof(b));
+		n += (size_t)snprintf(buf + n, size - n,
+		    "  worst: %s from %s to %s: got %.0f%% of the CPU it "
+		    "asked for\n",
+		    verdict_name(s->verdict), a, b, 100 * (1 - r));
+	} else {
+		n += (size_t)snprintf(buf + n, size - n,
+		    "  worst: no stretch of sustained steal (%.0f%% of wanted "
+		    "time for %u intervals)\n",
+		    100 * wr->o->verdict.steal, wr->o->verdict.sustain);
+	}
+	for (unsigned i = 0; i < w->nevents && n < size; i++) {
+		const struct window_event *ev = &w->events[i];
+
+		fmt_time(wr, ev->at_ns, dates, a, sizeof(a));
+		switch (ev->kind) {
+		case EVENT_GAP:
+			fmt_time(wr, ev->until_ns, dates, b, sizeof(b));
+			n += (size_t)snprintf(buf + n, size - n,
+			    "  gap: no samples from %s to %s (the monitor "
+			    "was not running)\n",
+			    a, b);
+			break;
+		case EVENT_CLOCK_STEP:
+			n += (size_t)snprintf(buf + n, size - n,
+			    "  clock: the wall clock stepped %+.0f s at %s; "
+			    "intervals are timed on the monotonic clock\n",
+			    (double)ev->step_ns / NSEC_PER_SEC, a);
+			break;
+		case EVENT_CPUS:
+			n += (size_t)snprintf(buf + n, size - n,
+			    "  cpus: %u to %u CPUs online at %s (hotplug)\n",
+			    ev->from_cpus, ev->to_cpus, a);
+			break;
+		}
+	}
+}
+
+int
+window_main(int argc, char **argv)
+{
+	struct window_opts o;
+	struct window_run wr = {.o = &o};
+	struct history_segment *seg;
+	struct snapshot prev;
+	struct report report;
+	bool have_prev = false;
+	uint64_t now = time_wall_ns();
+	unsigned hz = 0;
+	char note[2048];
+	int dir_fd, n, status = 0;
+	time_t tnow = (time_t)(now / NSEC_PER_SEC);
+	struct tm tm;
+
+	window_args(argc, argv, &o);
+	if (o.until != NULL && parse_when(o.until, now, &wr.w.until_ns) < 0)
+		window_usage_error("--until '%s' is not a time", o.until);
+	if (o.until == NULL)
+		wr.w.until_ns = now;
+	if (parse_when(o.since, wr.w.until_ns, &wr.w.since_ns) < 0)
+		window_usage_error(
+		    "--since '%s' is not a duration (24h) or a time", o.since);
+	if (wr.w.since_ns >= wr.w.until_ns)
+		window_usage_error("--since must be before --until");
+	wr.w.period_ns = window_period_ns(wr.w.until_ns - wr.w.since_ns);
+	localtime_r(&tnow, &tm);
+	wr.tz_offset_s = tm.tm_gmtoff;
+
+	dir_fd = open(o.dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dir_fd < 0) {
+		log_errorx("history %s: %s", o.dir, strerror(errno));
+		return 1;
+	}
+	seg = calloc(HISTORY_SEGMENTS_MAX, sizeof(*seg));
+	if (seg == NULL || snapshot_init(&prev, 8, true) < 0 ||
+	    engine_init(&wr.all, &o.verdict, 100) < 0 ||
+	    engine_init(&wr.period, &o.verdict, 100) < 0)
+		fatalx("out of memory");
+	if ((n = history_list(dir_fd, seg, HISTORY_SEGMENTS_MAX)) < 0) {
+		log_errorx("history %s: %s", o.dir, strerror(-n));
+		status = 1;
+		n = 0;
+	}
+	for (int i = 0; i < n; i++) {
+		int rc;
+
+		/* Wholly before the window: its successor starts earlier. */
+		if (i + 1 < n && seg[i + 1].start_wall_ns != 0 &&
+		    seg[i + 1].start_wall_ns < wr.w.since_ns)
+			continue;
+		rc = window_segment(
+		    &wr, dir_fd, seg[i].seq, &prev, &have_prev, &hz);
+		if (rc < 0) {
+			log_warnx("%s/%08u.sth: %s", o.dir, seg[i].seq,
+			    strerror(-rc));
+			status = 1;
+		}
+	}
+	close(dir_fd);
+	row_close(&wr);
+	stretch_end(&wr);
+	if (wr.all.run.intervals == 0 && wr.all.run.glitches == 0) {
+		if (status == 0)
+			log_errorx("history %s: no samples between %s and %s",
+			    o.dir, o.since, o.until != NULL ? o.until : "now");
+		status = 1;
+		goto out;
+	}
+	print_rows(&wr, stdout);
+	notes(&wr, note, sizeof(note));
+	fflush(stdout);
+	report_init(&report, STDOUT_FILENO);
+	report.json = o.json;
+	report.note = note;
+	if (wr.w.have_worst) {
+		const struct window_stretch *s = &wr.w.worst;
+
+		report.have_worst = true;
+		report.worst_start_ns = s->start_ns;
+		report.worst_end_ns = s->end_ns;
+		report.worst_verdict = s->verdict;
+		report.worst_r = (double)s->steal_ticks /
+		                 (double)(s->busy_ticks + s->steal_ticks);
+	}
+	if (report_summary(&report, &wr.all) < 0)
+		status = 1;
+	if (o.svg != NULL) {
+		char title[256], a[32], b[32];
+		int rc;
+
+		fmt_time(&wr, wr.w.since_ns, true, a, sizeof(a));
+		fmt_time(&wr, wr.w.until_ns, true, b, sizeof(b));
+		snprintf(title, sizeof(title), "%s: CPU steal, %s to %s",
+		    wr.w.host[0] != '\0' ? wr.w.host : "stealstat", a, b);
+		if ((rc = window_svg(&wr.w, &wr.all, o.svg, title)) < 0) {
+			log_errorx("--svg %s: %s", o.svg, strerror(-rc));
+			status = 1;
+		}
+	}
+out:
+	free(wr.w.rows);
+	free(wr.w.cpu_rows);
+	free(wr.acc);
+	free(seg);
+	snapshot_free(&prev);
+	engine_free(&wr.all);
+	engine_free(&wr.period);
+	return status;
+}

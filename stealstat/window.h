@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * A window of history judged by the live engine: sar-like rows of a
+ * period chosen to fit the window, the verdict for the window and its
+ * worst stretch. svg.c draws the same rows.
+ */
+#ifndef STEALSTAT_WINDOW_H
+#define STEALSTAT_WINDOW_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "engine.h"
+
+/* One period row (the aggregate, or one CPU with cpu >= 0). */
+struct window_row {
+	uint64_t start_ns, end_ns; /* the period's bounds */
+	int cpu;
+	unsigned intervals, dropped;
+	double pct_user, pct_system, pct_idle, pct_iowait, pct_steal;
+	double u, r; /* busy, and steal of wanted time (fractions) */
+	bool have_psi, have_cgroup;
+	double psi_some, throttled;
+	enum verdict verdict;
+	char reason[REASON_MAX];
+};
+
+/* A run of sustained steal: the worst one is named in the summary. */
+struct window_stretch {
+	uint64_t start_ns, end_ns;
+	uint64_t busy_ticks, steal_ticks, idle_ticks;
+	enum verdict verdict;
+};
+
+/* Something that happened to the recorder, for the notes. */
+struct window_event {
+	enum { EVENT_GAP, EVENT_CLOCK_STEP, EVENT_CPUS } kind;
+	uint64_t at_ns, until_ns;
+	int64_t step_ns;
+	unsigned from_cpus, to_cpus;
+};
+
+struct window {
+	uint64_t since_ns, until_ns, period_ns;
+	struct window_row *rows; /* aggregate rows, oldest first */
+	unsigned nrows, rows_cap;
+	struct window_row *cpu_rows; /* with -P: per period, per CPU */
+	unsigned ncpu_rows, cpu_rows_cap;
+	bool have_worst;
+	struct window_stretch worst;
+	struct window_event events[32];
+	unsigned nevents, events_lost;
+	char host[64];
+};
+
+/* Picks the row period for a window: about 150 rows at most. */
+uint64_t window_period_ns(uint64_t span_ns);
+
+/*
+ * Draws the window as an SVG image (svg.c) into path. thresholds come
+ * from e. Returns 0 or -errno.
+ */
+int window_svg(const struct window *w, const struct engine *e, const char *path,
+    const char *title);
+
+#endif

@@ -1,0 +1,139 @@
+#!/bin/sh
+# SPDX-License-Identifier: ISC
+# stealstat monitor's history and stealstat report over it. The test
+# makes its histories from recordings (mkhist.py) with monitor --replay,
+# then compares reports with the golden files in history/: a day with a
+# night of steal, a crash that tears the last record, rotation by size
+# and by age, a clock step and a hotplug. GOLDEN_UPDATE=1 rewrites them.
+set -u
+bin=$(realpath "$1")
+here=$(cd "$(dirname "$0")" && pwd)
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fail=0
+ok() { echo "ok - $*"; }
+not_ok() {
+	echo "not ok - $*"
+	fail=1
+}
+export TZ=UTC
+
+python3 "$here/mkhist.py" "$tmp" || exit 1
+import() { # import NAME REC [monitor options]
+	name=$1 rec=$2
+	shift 2
+	"$bin" monitor --history "$tmp/$name" --replay "$tmp/$rec.rec" "$@" \
+		>"$tmp/$name.log" 2>&1 || {
+		not_ok "monitor --replay $rec: $(cat "$tmp/$name.log")"
+		return 1
+	}
+}
+# golden NAME report-args...: the report (stdout, stderr, status) vs history/NAME.ok
+golden() {
+	name=$1
+	shift
+	{
+		"$bin" report "$@" 2>&1
+		echo "exit $?"
+	} | sed "s|$tmp/|TMP/|g" >"$tmp/$name.out"
+	if [ "${GOLDEN_UPDATE:-0}" = 1 ]; then
+		cp "$tmp/$name.out" "$here/history/$name.ok"
+	fi
+	if diff -u "$here/history/$name.ok" "$tmp/$name.out"; then
+		ok "report $name"
+	else
+		not_ok "report $name differs from history/$name.ok"
+	fi
+}
+intervals() { sed -n 's/^summary: \([0-9]*\) intervals.*/\1/p'; }
+
+day="--until 2026-11-26T08:00:00Z --since 24h"
+import night night
+golden night --from "$tmp/night" $day
+golden night-json --from "$tmp/night" --json --since 2026-11-26T02:00Z \
+	--until 2026-11-26T03:00Z
+golden night-cpu --from "$tmp/night" -P --since 2026-11-26T02:00Z \
+	--until 2026-11-26T02:30Z
+full=$("$bin" report --from "$tmp/night" $day 2>/dev/null | intervals)
+
+# A crash mid-append: every cut into the last record loses that sample
+# and nothing before it.
+last=$(ls "$tmp/night"/*.sth | tail -n 1)
+size=$(stat -c %s "$last")
+cp -r "$tmp/night" "$tmp/crash"
+lost_more=0
+for cut in 1 2 3 5 8 13 21 34; do
+	crashed=$tmp/crash/$(basename "$last")
+	head -c $((size - cut)) "$last" >"$crashed"
+	n=$("$bin" report --from "$tmp/crash" $day 2>/dev/null | intervals)
+	[ "$n" = $((full - 1)) ] || lost_more="$lost_more cut=$cut:$n"
+done
+if [ "$lost_more" = 0 ]; then
+	ok "a torn last record costs exactly one sample ($full intervals before)"
+else
+	not_ok "torn tail lost more than one sample:$lost_more (of $full)"
+fi
+head -c $((size - 5)) "$last" >"$tmp/crash/$(basename "$last")"
+golden crash --from "$tmp/crash" --since 2026-11-26T07:00Z --until 2026-11-26T08:00Z
+
+# After the crash the monitor starts again: a new segment, never an
+# append after the torn record, and the report shows the gap.
+import crash hotplug 2>/dev/null
+n=$(ls "$tmp/crash"/*.sth | wc -l)
+if [ "$n" -eq 3 ]; then
+	ok "a restarted monitor writes a new segment"
+else
+	not_ok "after a restart: $n segments: $(ls "$tmp/crash")"
+fi
+
+# Rotation by size: the directory stays under --max-size, the oldest
+# segments go first, and what is left still reads.
+import small night --max-size 16K
+total=$(cat "$tmp/small"/*.sth | wc -c)
+if [ "$total" -le 16384 ] && [ "$(ls "$tmp/small" | wc -l)" -gt 1 ]; then
+	ok "--max-size 16K keeps the history at $total bytes"
+else
+	not_ok "--max-size 16K: $total bytes in $(ls "$tmp/small" | wc -l) segments"
+fi
+golden rotated-size --from "$tmp/small" $day
+# Rotation by age: with --keep 6h, nothing older than 6 h and a segment.
+import aged night --keep 6h
+golden rotated-age --from "$tmp/aged" $day
+
+import clockstep clockstep
+golden clockstep --from "$tmp/clockstep" --since 2026-11-25T07:00Z \
+	--until 2026-11-25T10:00Z
+import hotplug hotplug
+golden hotplug --from "$tmp/hotplug" --since 2026-11-25T08:00Z \
+	--until 2026-11-25T09:00Z
+
+# One monitor per history directory.
+"$bin" monitor --history "$tmp/locked" --interval 0.05 --count 100 \
+	>/dev/null 2>&1 &
+pid=$!
+for _ in $(seq 50); do [ -n "$(ls "$tmp/locked" 2>/dev/null)" ] && break; sleep 0.1; done
+if "$bin" monitor --history "$tmp/locked" --count 1 >"$tmp/lock.out" 2>&1; then
+	not_ok "a second monitor on the same history ran"
+elif grep -q 'another stealstat monitor is writing it' "$tmp/lock.out"; then
+	ok "a second monitor on the same history is refused"
+else
+	not_ok "second monitor: $(cat "$tmp/lock.out")"
+fi
+kill "$pid" 2>/dev/null
+wait "$pid"
+
+# Live: a recorded history reports over --since.
+"$bin" monitor --history "$tmp/live" --interval 0.1 --count 5 2>/dev/null
+if "$bin" report --from "$tmp/live" --since 1h >"$tmp/live.out" 2>&1 &&
+	[ "$(intervals <"$tmp/live.out")" -eq 4 ] &&
+	grep -q '^verdict: ' "$tmp/live.out" && grep -q '^advice: ' "$tmp/live.out"; then
+	ok "report --since 1h over a live history: 4 intervals and a verdict"
+else
+	not_ok "live history report: $(cat "$tmp/live.out")"
+fi
+if "$bin" report --from "$tmp/nonexistent" >"$tmp/none.out" 2>&1; then
+	not_ok "report on a missing history succeeded"
+else
+	ok "report on a missing history fails: $(cat "$tmp/none.out")"
+fi
+exit $fail
