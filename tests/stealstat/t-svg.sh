@@ -1,0 +1,64 @@
+#!/bin/sh
+# SPDX-License-Identifier: ISC
+# stealstat report --svg, rendered by a real SVG renderer (rsvg-convert,
+# librsvg2-bin): the PNG must be 960x400, not blank, and show the shaded
+# night of steal and the steal line.
+set -u
+bin=$(realpath "$1")
+here=$(cd "$(dirname "$0")" && pwd)
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fail=0
+ok() { echo "ok - $*"; }
+not_ok() {
+	echo "not ok - $*"
+	fail=1
+}
+export TZ=UTC
+command -v rsvg-convert >/dev/null || {
+	echo "not ok - rsvg-convert is missing (scripts/deps check installs librsvg2-bin)"
+	exit 1
+}
+python3 "$here/mkhist.py" "$tmp" || exit 1
+"$bin" monitor --history "$tmp/h" --replay "$tmp/night.rec" 2>/dev/null || exit 1
+
+if "$bin" report --from "$tmp/h" --until 2026-11-26T08:00Z --since 24h \
+	--svg "$tmp/day.svg" >"$tmp/out" 2>&1; then
+	ok "report --svg writes the picture"
+else
+	not_ok "report --svg: $(cat "$tmp/out")"
+fi
+if grep -q '<title>capped</title>' "$tmp/day.svg" &&
+	grep -q 'night:\|CPU steal, 2026-11-25 08:00 to 2026-11-26 08:00' "$tmp/day.svg" &&
+	grep -q 'steal threshold 10% of wanted time' "$tmp/day.svg"; then
+	ok "the SVG has the title, the shaded capped period and the threshold"
+else
+	not_ok "SVG content:"
+	head -c 2000 "$tmp/day.svg"
+fi
+if rsvg-convert -o "$tmp/day.png" "$tmp/day.svg" 2>"$tmp/err"; then
+	ok "rsvg-convert renders it"
+else
+	not_ok "rsvg-convert: $(cat "$tmp/err")"
+fi
+# The capped shading (its legend swatch alone is 288 pixels) and the
+# steal-of-wanted-time line (its legend swatch is 72).
+if python3 "$here/pngcheck.py" "$tmp/day.png" 960 400 '#f8c9a0:1000' \
+	'#c0392b:150' >"$tmp/png" 2>&1; then
+	ok "PNG: $(head -n 1 "$tmp/png")"
+else
+	not_ok "PNG check: $(cat "$tmp/png")"
+fi
+# A window without steal draws no shading: the check can fail.
+"$bin" report --from "$tmp/h" --since 2026-11-25T10:00Z --until 2026-11-25T12:00Z \
+	--svg "$tmp/quiet.svg" >/dev/null 2>&1
+rsvg-convert -o "$tmp/quiet.png" "$tmp/quiet.svg" 2>/dev/null
+if python3 "$here/pngcheck.py" "$tmp/quiet.png" 960 400 '#f8c9a0:1000' >/dev/null 2>&1; then
+	not_ok "a quiet window's picture has capped shading"
+else
+	ok "a quiet window's picture has no shading"
+fi
+if [ -n "${STEALSTAT_SVG_KEEP:-}" ]; then
+	cp "$tmp/day.svg" "$tmp/day.png" "$STEALSTAT_SVG_KEEP"/
+fi
+exit $fail
