@@ -28,8 +28,8 @@ static const char *const verdict_names[VERDICT_MAX] = {
 };
 
 static const char *const verdict_advice[VERDICT_MAX] = {
-    [VERDICT_OK] = "nothing to do: steal is not costing this machine CPU "
-                   "time.",
+    [VERDICT_OK] = "nothing to do: no steal, so none of this machine's "
+                   "CPU time was lost to the hypervisor.",
     [VERDICT_IDLE_STEAL] =
         "no throughput lost. On KVM and Xen an idle vCPU accrues no "
         "steal; this steal is time a waking vCPU waited for the host. "
@@ -160,6 +160,44 @@ cpu_name(int id, char name[16])
 }
 
 /*
+ * The column deltas from a to b. proc(5): iowait may decrease (its
+ * accounting moves time between idle and iowait), so the two are one
+ * quantity when either steps back, and their sum must not; the guest
+ * columns are already inside user and nice and are not judged. Returns
+ * -1, or the column that went backwards (COL_IDLE for idle+iowait):
+ * only then is the interval dropped.
+ */
+static int
+col_deltas(const struct cpu_times *a, const struct cpu_times *b, uint64_t *d)
+{
+	uint64_t ia = a->col[COL_IDLE] + a->col[COL_IOWAIT];
+	uint64_t ib = b->col[COL_IDLE] + b->col[COL_IOWAIT];
+
+	for (int c = 0; c < COL_MAX; c++) {
+		if (b->col[c] >= a->col[c]) {
+			d[c] = b->col[c] - a->col[c];
+			continue;
+		}
+		if (c == COL_GUEST || c == COL_GUEST_NICE) {
+			d[c] = 0;
+			continue;
+		}
+		if (c != COL_IDLE && c != COL_IOWAIT)
+			return c;
+	}
+	if (ib < ia)
+		return COL_IDLE;
+	if (b->col[COL_IOWAIT] < a->col[COL_IOWAIT]) {
+		d[COL_IOWAIT] = 0;
+		d[COL_IDLE] = ib - ia;
+	} else if (b->col[COL_IDLE] < a->col[COL_IDLE]) {
+		d[COL_IDLE] = 0;
+		d[COL_IOWAIT] = ib - ia;
+	}
+	return -1;
+}
+
+/*
  * Deltas of one cpu line (id -1: the aggregate). Returns false and
  * explains in why if the counters are not a plausible interval of ncpu
  * CPUs over elapsed_ns. The explanation is only formatted on failure.
@@ -177,15 +215,24 @@ cpu_delta(const struct engine *e, const struct cpu_times *a,
 	uint64_t total;
 	char name[16];
 
-	for (int c = 0; c < COL_MAX; c++) {
-		if (b->col[c] < a->col[c]) {
+	int c = col_deltas(a, b, d);
+
+	if (c >= 0) {
+		if (c == COL_IDLE)
+			snprintf(why, why_size,
+			    "%s idle+iowait counters went backwards by %llu "
+			    "ticks",
+			    cpu_name(id, name),
+			    (unsigned long long)(a->col[COL_IDLE] +
+			                         a->col[COL_IOWAIT] -
+			                         b->col[COL_IDLE] -
+			                         b->col[COL_IOWAIT]));
+		else
 			snprintf(why, why_size,
 			    "%s %s counter went backwards by %llu ticks",
 			    cpu_name(id, name), col_names[c],
 			    (unsigned long long)(a->col[c] - b->col[c]));
-			return false;
-		}
-		d[c] = b->col[c] - a->col[c];
+		return false;
 	}
 	if ((double)d[COL_STEAL] > interval_ticks * ncpu + slack) {
 		snprintf(why, why_size,
@@ -570,9 +617,7 @@ engine_step(
 	for (unsigned i = 0; iv->cpu_detail && i < iv->ncpu; i++) {
 		struct cpu_interval *ci = &iv->cpu[i];
 
-		for (int c = 0; c < COL_MAX; c++)
-			dc[c] =
-			    b->stat.cpu[i].t.col[c] - a->stat.cpu[i].t.col[c];
+		(void)col_deltas(&a->stat.cpu[i].t, &b->stat.cpu[i].t, dc);
 		fill_shares(ci, dc);
 		/* Interrupts are only counted system-wide: share them out. */
 		ci->wake_delay_us =
@@ -678,13 +723,28 @@ engine_summary(const struct engine *e, struct summary *out)
 		    "this kernel's /proc/stat has %u columns and no steal "
 		    "field",
 		    rt->ncols);
+	} else if (s > 0) {
+		snprintf(out->reason, sizeof(out->reason),
+		    "%.0f%% busy, steal %.1f%% of wanted time, below the "
+		    "%.0f%% threshold (%.2f%% of all time)",
+		    100 * out->u, 100 * out->r, 100 * o->steal, out->pct_steal);
 	} else {
 		snprintf(out->reason, sizeof(out->reason),
-		    "%.0f%% busy, steal %.2f%% of all time (%.1f%% of wanted "
-		    "time)",
-		    100 * out->u, out->pct_steal, 100 * out->r);
+		    "%.0f%% busy, no steal", 100 * out->u);
 	}
 	out->advice = verdict_advice[out->verdict];
+	/* The advice never says more than the numbers: steal that is
+	 * there but under the threshold is said to be, in the user's own
+	 * terms. */
+	if (out->verdict == VERDICT_OK && s > 0) {
+		snprintf(out->advice_buf, sizeof(out->advice_buf),
+		    "no action by your thresholds: steal took %.1f%% of the "
+		    "CPU time this machine wanted, below the %.0f%% that "
+		    "counts as heavy (--steal). If that much matters here, "
+		    "lower --steal.",
+		    100 * out->r, 100 * o->steal);
+		out->advice = out->advice_buf;
+	}
 	if (out->verdict == VERDICT_IDLE_STEAL && e->idle_poll[0] != '\0')
 		out->advice = idle_steal_polling_advice;
 }

@@ -127,7 +127,8 @@ struct summary {
 	enum verdict verdict;
 	double pct_steal, u, r, psi_some, throttled, wake_delay_us;
 	char reason[REASON_MAX];
-	const char *advice;
+	const char *advice; /* static text, or advice_buf */
+	char advice_buf[320];
 };
 
 struct engine {

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "engine.h"
+#include "exporter.h"
 #include "idlepoll.h"
 #include "log.h"
 #include "parse.h"
@@ -51,6 +52,8 @@ struct options {
 	bool summary;
 	const char *file; /* record or replay */
 	bool per_cpu, json, quiet;
+	bool force; /* record: overwrite an existing file */
+	bool wide; /* reasons stay on their row */
 	const char *prom_path;
 	struct probe_opts probe;
 	double warn, crit; /* check mode, fractions; < 0 unset */
@@ -88,11 +91,17 @@ usage(int status)
 	      "       stealstat probe [--seconds N] [--idle-vs-busy] "
 	      "[--json]\n"
 	      "       stealstat check --warn PCT --crit PCT [--interval S]\n"
+	      "       stealstat monitor [--history DIR] [--interval S] "
+	      "[--listen ADDR:PORT]\n"
+	      "       stealstat report [--since 24h|TIME] [--until TIME] "
+	      "[-jP] [--svg FILE]\n"
 	      "options:\n"
 	      "  -P, --per-cpu          a row per CPU as well as the total\n"
 	      "  -j, --json             one JSON object per row\n"
 	      "  -q, --quiet            no rows, only the summary\n"
 	      "      --no-summary       no summary at the end\n"
+	      "      --wide             reasons on their row, past column 100\n"
+	      "      --force            record: overwrite an existing FILE\n"
 	      "      --prometheus FILE  node_exporter textfile, each "
 	      "interval\n"
 	      "      --proc DIR         read DIR instead of /proc\n"
@@ -189,6 +198,8 @@ enum {
 	OPT_WARN,
 	OPT_CRIT,
 	OPT_INTERVAL,
+	OPT_FORCE,
+	OPT_WIDE,
 };
 
 static const struct option long_options[] = {
@@ -216,6 +227,8 @@ static const struct option long_options[] = {
     {"warn", required_argument, NULL, OPT_WARN},
     {"crit", required_argument, NULL, OPT_CRIT},
     {"interval", required_argument, NULL, OPT_INTERVAL},
+    {"force", no_argument, NULL, OPT_FORCE},
+    {"wide", no_argument, NULL, OPT_WIDE},
     {NULL, 0, NULL, 0},
 };
 
@@ -341,6 +354,12 @@ parse_args(int argc, char **argv, struct options *o)
 		case OPT_INTERVAL:
 			o->interval_ns = parse_interval(optarg);
 			break;
+		case OPT_FORCE:
+			o->force = true;
+			break;
+		case OPT_WIDE:
+			o->wide = true;
+			break;
 		default:
 			if (o->mode == MODE_CHECK)
 				usage_error("bad option, see stealstat(1)");
@@ -413,6 +432,7 @@ setup_report(struct report *r, const struct options *o)
 	r->json = o->json;
 	r->quiet = o->quiet;
 	r->prom_path = o->prom_path;
+	r->wide = o->wide;
 }
 
 /* One step of live mode or replay: the engine, then the outputs. */
@@ -471,8 +491,15 @@ run_live(const struct options *o)
 	setup_report(&report, o);
 
 	if (o->mode == MODE_RECORD) {
-		record_fd = open(
-		    o->file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		/* A recording is evidence: never lost to a repeated command
+		 * line. */
+		record_fd = open(o->file,
+		    O_WRONLY | O_CREAT | O_CLOEXEC |
+		        (o->force ? O_TRUNC : O_EXCL),
+		    0644);
+		if (record_fd < 0 && errno == EEXIST)
+			fatalx("record: %s exists; --force overwrites it",
+			    o->file);
 		if (record_fd < 0)
 			fatal("record: %s", o->file);
 		if ((rc = record_write_header(
@@ -699,6 +726,13 @@ main(int argc, char **argv)
 	case MODE_LIVE:
 	case MODE_RECORD:
 		break;
+	}
+	/* A textfile that can never be written fails now, not silently
+	 * at every interval. */
+	if (o.prom_path != NULL && (rc = textfile_check(o.prom_path)) < 0) {
+		log_errorx("--prometheus %s: cannot write a file there: %s",
+		    o.prom_path, strerror(-rc));
+		return 1;
 	}
 	return run_live(&o);
 }

@@ -22,7 +22,7 @@ report_init(struct report *r, int fd)
 	/* Field by field: clearing the 32 KiB buffer would cost more
 	 * instructions than twenty samples. */
 	r->fd = fd;
-	r->per_cpu = r->json = r->quiet = false;
+	r->per_cpu = r->json = r->quiet = r->wide = false;
 	r->prom_path = NULL;
 	r->rows = 0;
 	r->note = NULL;
@@ -177,7 +177,7 @@ static void
 table_header(struct report *r)
 {
 	puts_(r, r->per_cpu ? "time      cpu" : "time    ");
-	puts_(r, "  %usr  %sys %idle %wait %steal  run  %psi  %thr  "
+	puts_(r, "  %usr  %sys %idle %iowait %steal  run  %psi  %thr  "
 	         "verdict\n");
 }
 
@@ -186,6 +186,7 @@ table_row(struct report *r, const struct engine *e, const struct interval *iv,
     const struct cpu_interval *ci)
 {
 	char why[REASON_MAX];
+	size_t line = r->len;
 
 	put_clock(r, iv->wall_ns);
 	if (r->per_cpu) {
@@ -197,7 +198,7 @@ table_row(struct report *r, const struct engine *e, const struct interval *iv,
 	put_fixed1(r, ci->pct_user, 6);
 	put_fixed1(r, ci->pct_system, 6);
 	put_fixed1(r, ci->pct_idle, 6);
-	put_fixed1(r, ci->pct_iowait, 6);
+	put_fixed1(r, ci->pct_iowait, 8);
 	put_fixed1(r, ci->pct_steal, 7);
 	if (ci->cpu < 0) {
 		put_uint(r, iv->runnable, 5);
@@ -208,10 +209,19 @@ table_row(struct report *r, const struct engine *e, const struct interval *iv,
 	}
 	puts_(r, "  ");
 	puts_(r, verdict_name(ci->verdict));
-	/* The evidence goes with every verdict that asks for action. */
+	/* The evidence goes with every verdict that asks for action; when
+	 * it would pass column 100 it goes on the next line, under the
+	 * numbers (--wide keeps it on the row). */
 	if (ci->verdict != VERDICT_OK || ci->why == REASON_NOT_SUSTAINED) {
-		puts_(r, ": ");
-		puts_(r, engine_reason(e, iv, ci, why, sizeof(why)));
+		const char *text = engine_reason(e, iv, ci, why, sizeof(why));
+
+		if (r->wide || (r->len - line) + 2 + strlen(text) <= 100) {
+			puts_(r, ": ");
+		} else {
+			puts_(r, ":\n");
+			puts_(r, r->per_cpu ? "              " : "          ");
+		}
+		puts_(r, text);
 	}
 	puts_(r, "\n");
 }
@@ -237,10 +247,14 @@ json_row(struct report *r, const struct engine *e, const struct interval *iv,
 	json_init(&w, text, sizeof(text) - 1);
 	json_object_begin(&w);
 	json_kv_string(&w, "time", stamp);
-	if (ci->cpu < 0)
+	if (ci->cpu < 0) {
 		json_kv_string(&w, "cpu", "all");
-	else
-		json_kv_u64(&w, "cpu", (uint64_t)ci->cpu);
+	} else {
+		char id[16];
+
+		snprintf(id, sizeof(id), "%d", ci->cpu);
+		json_kv_string(&w, "cpu", id);
+	}
 	json_kv_double(
 	    &w, "interval_s", (double)iv->elapsed_ns / NSEC_PER_SEC, 3);
 	if (!iv->glitch) {
@@ -249,8 +263,8 @@ json_row(struct report *r, const struct engine *e, const struct interval *iv,
 		json_kv_double(&w, "idle", ci->pct_idle, 2);
 		json_kv_double(&w, "iowait", ci->pct_iowait, 2);
 		json_kv_double(&w, "steal", ci->pct_steal, 2);
-		json_kv_double(&w, "u", ci->u, 4);
-		json_kv_double(&w, "r", ci->r, 4);
+		json_kv_double(&w, "busy", 100 * ci->u, 2);
+		json_kv_double(&w, "wanted_steal", 100 * ci->r, 2);
 		json_kv_double_or_null(&w, "wake_delay_us",
 		    ci->wake_delay_us >= 0, ci->wake_delay_us, 1);
 		if (ci->cpu < 0) {
@@ -350,8 +364,8 @@ summary_json(struct report *r, const struct engine *e, const struct summary *s)
 	}
 	json_kv_double(&w, "steal", s->pct_steal, 3);
 	json_kv_double(&w, "max_steal", rt->max_pct_steal, 2);
-	json_kv_double(&w, "u", s->u, 4);
-	json_kv_double(&w, "r", s->r, 4);
+	json_kv_double(&w, "busy", 100 * s->u, 2);
+	json_kv_double(&w, "wanted_steal", 100 * s->r, 2);
 	json_kv_double_or_null(
 	    &w, "psi_some", rt->have_psi, 100 * s->psi_some, 2);
 	json_kv_double_or_null(

@@ -17,6 +17,7 @@ struct report {
 	bool per_cpu;
 	bool json;
 	bool quiet; /* no rows, only the summary */
+	bool wide; /* reasons stay on their row past column 100 */
 	const char *prom_path; /* NULL: no Prometheus file */
 	unsigned rows;
 	/* The summary of a report over history: extra lines before the

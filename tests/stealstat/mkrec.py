@@ -182,6 +182,20 @@ def suspend_jump():
     r.write("suspend-jump")
 
 
+def iowait_back():
+    r = Rec(2)
+    for i in range(3):
+        r.step([cpu(user=40, idle=50, iowait=10), cpu(user=40, idle=60)])
+    # proc(5): iowait may decrease. Time moves from iowait to idle; the
+    # sum goes on, so the interval counts.
+    r.step([cpu(user=40, idle=80, iowait=-20), cpu(user=40, idle=60)])
+    # And the other way: idle steps back, iowait forward.
+    r.step([cpu(user=40, idle=-10, iowait=70), cpu(user=40, idle=60)])
+    for i in range(2):
+        r.step([cpu(user=40, idle=50, iowait=10), cpu(user=40, idle=60)])
+    r.write("iowait-back")
+
+
 def hotplug():
     r = Rec(2)
     for i in range(3):
@@ -220,5 +234,6 @@ throttled("v2")
 backwards()
 suspend_jump()
 hotplug()
+iowait_back()
 old_kernel()
 one_cpu_stolen()
