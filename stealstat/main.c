@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "check.h"
 #include "engine.h"
 #include "exporter.h"
 #include "idlepoll.h"
@@ -32,8 +33,6 @@
 
 #define EXIT_USAGE 2
 #define REPLAY_MAX_BYTES (256u << 20)
-
-enum nagios { NAGIOS_OK, NAGIOS_WARNING, NAGIOS_CRITICAL, NAGIOS_UNKNOWN };
 
 static volatile sig_atomic_t stop_requested;
 
@@ -53,6 +52,7 @@ struct options {
 	const char *file; /* record or replay */
 	bool per_cpu, json, quiet;
 	bool force; /* record: overwrite an existing file */
+	const char *on_verdict; /* check: VERDICT=STATUS,... */
 	bool wide; /* reasons stay on their row */
 	const char *prom_path;
 	struct probe_opts probe;
@@ -200,6 +200,7 @@ enum {
 	OPT_INTERVAL,
 	OPT_FORCE,
 	OPT_WIDE,
+	OPT_ON_VERDICT,
 };
 
 static const struct option long_options[] = {
@@ -229,6 +230,7 @@ static const struct option long_options[] = {
     {"interval", required_argument, NULL, OPT_INTERVAL},
     {"force", no_argument, NULL, OPT_FORCE},
     {"wide", no_argument, NULL, OPT_WIDE},
+    {"on-verdict", required_argument, NULL, OPT_ON_VERDICT},
     {NULL, 0, NULL, 0},
 };
 
@@ -298,7 +300,10 @@ parse_args(int argc, char **argv, struct options *o)
 			break;
 		case OPT_REPLAY:
 			o->file = optarg;
-			o->mode = MODE_REPLAY;
+			/* check --replay judges a recording, first sample
+			 * to last, as one interval. */
+			if (o->mode != MODE_CHECK)
+				o->mode = MODE_REPLAY;
 			break;
 		case OPT_BUSY:
 			o->verdict.busy = parse_pct_opt("busy", optarg);
@@ -359,6 +364,9 @@ parse_args(int argc, char **argv, struct options *o)
 			break;
 		case OPT_WIDE:
 			o->wide = true;
+			break;
+		case OPT_ON_VERDICT:
+			o->on_verdict = optarg;
 			break;
 		default:
 			if (o->mode == MODE_CHECK)
@@ -628,71 +636,116 @@ run_replay(const struct options *o)
 	return status;
 }
 
+/*
+ * The two snapshots a check judges: live, two samples an interval apart;
+ * from a recording (check --replay), its first and last readable ones.
+ * Returns 0 or a message in why.
+ */
 static int
-run_check(const struct options *o)
+check_snapshots(const struct options *o, struct snapshot *a, struct snapshot *b,
+    unsigned *hz, char *why, size_t why_size)
 {
-	static const char *const status_word[] = {
-	    "OK", "WARNING", "CRITICAL", "UNKNOWN"};
-	struct sampler sampler;
-	struct snapshot a, b;
 	struct raw_snapshot raw;
-	struct engine engine;
-	const struct interval *iv;
 	const char *what;
-	char why[REASON_MAX];
-	enum nagios status;
 	int rc;
+
+	*hz = user_hz();
+	if (o->file != NULL) {
+		struct record_reader rr;
+		unsigned n = 0;
+		size_t len;
+		char *buf;
+
+		if ((rc = read_file_max(
+		         o->file, REPLAY_MAX_BYTES, &buf, &len, NULL)) < 0) {
+			snprintf(
+			    why, why_size, "%s: %s", o->file, strerror(-rc));
+			return -1;
+		}
+		if (record_open(&rr, o->file, buf, len) < 0) {
+			snprintf(why, why_size, "%s", rr.error);
+			free(buf);
+			return -1;
+		}
+		*hz = rr.hz;
+		while ((rc = record_next(&rr, &raw)) > 0)
+			if (snapshot_parse(&raw, n == 0 ? a : b, &what) == 0)
+				n++;
+		if (rc < 0)
+			snprintf(why, why_size, "%s", rr.error);
+		else if (n < 2)
+			snprintf(why, why_size, "%s: fewer than two samples",
+			    o->file);
+		free(buf);
+		return rc < 0 || n < 2 ? -1 : 0;
+	}
+	struct sampler sampler;
 
 	rc =
 	    sampler_open(&sampler, o->proc_root, o->cgroup_stat, o->use_cgroup);
 	if (rc < 0) {
-		printf("STEAL UNKNOWN - %s/stat: %s\n", o->proc_root,
-		    strerror(-rc));
+		snprintf(
+		    why, why_size, "%s/stat: %s", o->proc_root, strerror(-rc));
+		return -1;
+	}
+	if (sampler_read(&sampler, &raw) < 0 ||
+	    snapshot_parse(&raw, a, &what) < 0 ||
+	    time_sleep_until_ns(raw.mono_ns + o->interval_ns) < 0 ||
+	    sampler_read(&sampler, &raw) < 0 ||
+	    snapshot_parse(&raw, b, &what) < 0) {
+		snprintf(
+		    why, why_size, "could not sample %s/stat", o->proc_root);
+		sampler_close(&sampler);
+		return -1;
+	}
+	sampler_close(&sampler);
+	return 0;
+}
+
+static int
+run_check(const struct options *o)
+{
+	struct snapshot a = {0}, b = {0};
+	struct engine engine = {0};
+	struct check_opts co;
+	const struct interval *iv;
+	char why[320];
+	unsigned hz;
+	enum nagios status = NAGIOS_UNKNOWN;
+
+	check_opts_default(&co);
+	co.warn = o->warn;
+	co.crit = o->crit;
+	if (o->on_verdict != NULL && check_on_verdict(o->on_verdict, &co) < 0) {
+		printf("STEAL UNKNOWN - --on-verdict '%s' is not "
+		       "VERDICT=ok|warning|critical[,...]\n",
+		    o->on_verdict);
 		return NAGIOS_UNKNOWN;
 	}
 	if (snapshot_init(&a, cpu_capacity(), true) < 0 ||
-	    snapshot_init(&b, cpu_capacity(), true) < 0 ||
-	    engine_init(&engine, &o->verdict, user_hz()) < 0) {
+	    snapshot_init(&b, cpu_capacity(), true) < 0) {
 		printf("STEAL UNKNOWN - out of memory\n");
-		return NAGIOS_UNKNOWN;
+		goto out;
 	}
-	if (sampler_read(&sampler, &raw) < 0 ||
-	    snapshot_parse(&raw, &a, &what) < 0 ||
-	    time_sleep_until_ns(raw.mono_ns + o->interval_ns) < 0 ||
-	    sampler_read(&sampler, &raw) < 0 ||
-	    snapshot_parse(&raw, &b, &what) < 0) {
-		printf(
-		    "STEAL UNKNOWN - could not sample %s/stat\n", o->proc_root);
-		return NAGIOS_UNKNOWN;
+	if (check_snapshots(o, &a, &b, &hz, why, sizeof(why)) < 0) {
+		printf("STEAL UNKNOWN - %s\n", why);
+		goto out;
 	}
-	iv = engine_step(&engine, &a, &b);
-	if (iv == NULL || iv->glitch) {
+	if (engine_init(&engine, &o->verdict, hz) < 0 ||
+	    (iv = engine_step(&engine, &a, &b)) == NULL) {
+		printf("STEAL UNKNOWN - out of memory\n");
+		goto out;
+	}
+	if (iv->glitch) {
 		printf("STEAL UNKNOWN - interval dropped: %s\n",
-		    iv != NULL ? iv->glitch_reason : "out of memory");
-		return NAGIOS_UNKNOWN;
+		    iv->glitch_reason);
+		goto out;
 	}
-	status = iv->total.pct_steal >= 100 * o->crit   ? NAGIOS_CRITICAL
-	         : iv->total.pct_steal >= 100 * o->warn ? NAGIOS_WARNING
-	                                                : NAGIOS_OK;
-	printf("STEAL %s - steal %.1f%% over %.1f s, %.1f%% of wanted time, "
-	       "busy %.0f%%; %s: %s",
-	    status_word[status], iv->total.pct_steal,
-	    (double)iv->elapsed_ns / NSEC_PER_SEC, 100 * iv->total.r,
-	    100 * iv->total.u, verdict_name(iv->total.verdict),
-	    engine_reason(&engine, iv, &iv->total, why, sizeof(why)));
-	printf(" | steal=%.2f%%;%g;%g;0;100 wanted_steal=%.2f%%;;;0;100 "
-	       "busy=%.2f%%;;;0;100",
-	    iv->total.pct_steal, 100 * o->warn, 100 * o->crit,
-	    100 * iv->total.r, 100 * iv->total.u);
-	if (iv->have_psi)
-		printf(" psi_some=%.2f%%;;;0;100", 100 * iv->psi_some);
-	if (iv->have_cgroup)
-		printf(" throttled=%.2f%%;;;0;100", 100 * iv->throttled);
-	printf("\n");
+	status = check_judge(&engine, iv, &co, stdout);
+out:
 	engine_free(&engine);
 	snapshot_free(&a);
 	snapshot_free(&b);
-	sampler_close(&sampler);
 	return status;
 }
 

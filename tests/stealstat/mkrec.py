@@ -196,6 +196,16 @@ def iowait_back():
     r.write("iowait-back")
 
 
+def idle_host():
+    r = Rec(2)
+    # Nearly idle: 1 tick busy and 1 of steal per CPU and second, so
+    # "half the wanted time stolen" on 4% of one CPU.
+    for i in range(4):
+        r.step([cpu(user=1, idle=98, steal=1), cpu(user=1, idle=98,
+                                                  steal=1)], intr=300)
+    r.write("idle-host")
+
+
 def hotplug():
     r = Rec(2)
     for i in range(3):
@@ -235,5 +245,6 @@ backwards()
 suspend_jump()
 hotplug()
 iowait_back()
+idle_host()
 old_kernel()
 one_cpu_stolen()
