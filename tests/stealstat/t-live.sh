@@ -70,6 +70,22 @@ else
 	not_ok "record/replay differ:"
 	diff "$tmp/rec.out" "$tmp/replay.out"
 fi
+# A recording is not overwritten by a repeated command, only with --force.
+cp "$tmp/run.rec" "$tmp/run.keep"
+"$bin" record "$tmp/run.rec" 0.1 1 >"$tmp/again" 2>&1
+rc=$?
+if [ $rc -eq 1 ] && grep -q 'exists; --force overwrites it' "$tmp/again" &&
+	cmp -s "$tmp/run.rec" "$tmp/run.keep"; then
+	ok "record refuses an existing file: $(cat "$tmp/again")"
+else
+	not_ok "record over an existing file: exit $rc: $(cat "$tmp/again")"
+fi
+if "$bin" record "$tmp/run.rec" --force -q 0.1 1 >/dev/null 2>&1 &&
+	! cmp -s "$tmp/run.rec" "$tmp/run.keep"; then
+	ok "record --force overwrites it"
+else
+	not_ok "record --force did not overwrite"
+fi
 
 # check: Nagios status line with perfdata; exit 0 with thresholds at 100
 # and no verdict mapped to a problem.
