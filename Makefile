@@ -6,7 +6,7 @@ PREFIX ?= /usr/local
 DESTDIR ?=
 FUZZ_SECONDS ?= 60
 
-.PHONY: all demo check fresh-check bench fuzz install deb clean
+.PHONY: all demo check fresh-check system-check bench fuzz install deb clean
 
 all:
 	scripts/deps build
@@ -48,6 +48,13 @@ install:
 deb:
 	scripts/deps deb
 	scripts/deb
+
+# The packages, installed with apt in a booted Debian 12 container and
+# driven with systemctl (tests/system/run; docs/TESTING.md). Needs root
+# and the Debian mirror; exits 77 when the mirror cannot be reached.
+system-check:
+	scripts/deps system
+	tests/system/run
 
 clean:
 	rm -rf build
