@@ -51,10 +51,11 @@ deb:
 
 # The packages, installed with apt in a booted Debian 12 container and
 # driven with systemctl (tests/system/run; docs/TESTING.md). Needs root
-# and the Debian mirror; exits 77 when the mirror cannot be reached.
+# and the Debian mirror; when the mirror cannot be reached it says SKIP
+# and succeeds (the script itself exits 77).
 system-check:
 	scripts/deps system
-	tests/system/run
+	@tests/system/run; rc=$$?; [ $$rc = 77 ] && exit 0; exit $$rc
 
 clean:
 	rm -rf build

@@ -11,21 +11,25 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
 	-days 2 -subj /CN=localhost -addext subjectAltName=DNS:localhost \
 	2>"$LOG/openssl.txt"
 chmod 600 "$run_dir/etc/entropyd/key.pem"
-# The seed server of this test, as entropyd.service's comment says.
-cat >"$run_dir/etc/entropyd.conf" <<'CONF'
-[entropyd]
-listen = 127.0.0.1:42443
-tls_cert = /etc/entropyd/cert.pem
-tls_key = /run/credentials/entropyd.service/key.pem
-allow = 127.0.0.0/8
-rate = 100/s
-burst = 100
-CONF
-cat >"$run_dir/etc/entropy-seed.conf" <<'CONF'
-[entropy-seed]
-servers = https://localhost:42443/
-ca_file = /etc/entropyd/cert.pem
-CONF
+# The seed server of this test, as entropyd.service's comment says, and
+# its client (t-upgrade.sh writes them again after a purge).
+seed_confs() {
+	cat >"$run_dir/etc/entropyd.conf" <<-'CONF'
+		[entropyd]
+		listen = 127.0.0.1:42443
+		tls_cert = /etc/entropyd/cert.pem
+		tls_key = /run/credentials/entropyd.service/key.pem
+		allow = 127.0.0.0/8
+		rate = 100/s
+		burst = 100
+	CONF
+	cat >"$run_dir/etc/entropy-seed.conf" <<-'CONF'
+		[entropy-seed]
+		servers = https://localhost:42443/
+		ca_file = /etc/entropyd/cert.pem
+	CONF
+}
+seed_confs
 # The server is on this machine: start it first (on a real fleet it is
 # elsewhere and already up).
 mkdir -p "$run_dir/etc/systemd/system/entropy-seed.service.d"

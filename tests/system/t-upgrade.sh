@@ -28,15 +28,7 @@ enabled=$(ct systemctl is-enabled $units 2>&1 | sort -u | tr '\n' ' ')
 check "nothing enabled ($enabled)" '[ "$enabled" = "disabled " ] || [ "$enabled" = "disabled static " ]'
 
 # Configure and enable as an operator would.
-cat >"$run_dir/etc/entropyd.conf" <<'CONF'
-[entropyd]
-listen = 127.0.0.1:42443
-tls_cert = /etc/entropyd/cert.pem
-tls_key = /run/credentials/entropyd.service/key.pem
-allow = 127.0.0.0/8
-rate = 100/s
-burst = 100
-CONF
+seed_confs
 feedcache_conf
 ct systemctl enable --now entropyd.service feedcache.service >/dev/null 2>&1
 origin 'set?path=/news.xml&body=%3Crss%3Ethree%3C%2Frss%3E' >/dev/null
