@@ -60,7 +60,7 @@ sleep 7
 for u in entropyd feedcache; do
 	eval "rc=\$start_rc_$u"
 	st="$(prop $u.service ActiveState) $(prop $u.service ExecMainStatus) $(prop $u.service NRestarts)"
-	check "$u: a broken configuration at start fails (exit $rc), status 2, no restart (state, status, restarts: $st)" \
+	check "$u: a broken configuration at start: systemctl start fails (exit $rc), the daemon exits 2, no restart (state, status, restarts: $st)" \
 		'[ $rc != 0 ] && [ "$st" = "failed 2 0" ]' ||
 		journal $u.service | tail -5 | comment
 	cat "$LOG/$u.conf.good" >"$run_dir/etc/$u.conf"
