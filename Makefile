@@ -50,12 +50,11 @@ deb:
 	scripts/deb
 
 # The packages, installed with apt in a booted Debian 12 container and
-# driven with systemctl (tests/system/run; docs/TESTING.md). Needs root
-# and the Debian mirror; when the mirror cannot be reached it says SKIP
-# and succeeds (the script itself exits 77).
+# driven with systemctl (root; exit 77 from tests/system/run when the
+# package mirror is unreachable, which make reports as 2; .ci/run runs
+# the script directly). docs/TESTING.md.
 system-check:
-	scripts/deps system
-	@tests/system/run; rc=$$?; [ $$rc = 77 ] && exit 0; exit $$rc
+	tests/system/run
 
 clean:
 	rm -rf build
