@@ -176,6 +176,8 @@ record_next(struct record_reader *r, struct raw_snapshot *out)
 		else if (strncmp(line, "cgroup ", 7) == 0 &&
 		         out->cgroup == NULL)
 			rc = read_blob(r, line, &out->cgroup, &out->cgroup_len);
+		else if (strncmp(line, "speed ", 6) == 0 && out->speed == NULL)
+			rc = read_blob(r, line, &out->speed, &out->speed_len);
 		else
 			return rec_error(
 			    r, "unexpected \"%.40s\" in a snapshot", line);
@@ -215,8 +217,8 @@ ends_with_newline(const char *text, size_t len)
 int
 record_write_snapshot(int fd, const struct raw_snapshot *s)
 {
-	char head[96], h_stat[32], h_psi[32], h_cg[32];
-	struct iovec iov[12];
+	char head[96], h_stat[32], h_psi[32], h_cg[32], h_speed[32];
+	struct iovec iov[16];
 	int n = 0;
 	ssize_t want = 0, got;
 
@@ -247,6 +249,13 @@ record_write_snapshot(int fd, const struct raw_snapshot *s)
 		              s->cgroup_len));
 		ADD(s->cgroup, s->cgroup_len);
 		if (!ends_with_newline(s->cgroup, s->cgroup_len))
+			ADD("\n", 1);
+	}
+	if (s->speed != NULL) {
+		ADD(h_speed, (size_t)snprintf(h_speed, sizeof(h_speed),
+		                 "speed %zu\n", s->speed_len));
+		ADD(s->speed, s->speed_len);
+		if (!ends_with_newline(s->speed, s->speed_len))
 			ADD("\n", 1);
 	}
 	ADD("end\n", 4);

@@ -14,6 +14,8 @@
  *	<LEN bytes: /proc/pressure/cpu>
  *	cgroup LEN		(optional)
  *	<LEN bytes: the cgroup's cpu.stat>
+ *	speed LEN		(optional: the speed probe's blob, speed.h)
+ *	<LEN bytes>
  *	end
  *
  * A snapshot without its "end" line is incomplete (a recorder killed

@@ -29,6 +29,48 @@ snapshot_free(struct snapshot *s)
 	free(s->stat.cpu);
 	s->stat.cpu = NULL;
 	s->stat.cpu_cap = 0;
+	free(s->speed);
+	s->speed = NULL;
+	s->speed_cap = 0;
+	s->nspeed = 0;
+	s->have_speed = false;
+}
+
+/* Parses the speed blob, growing s->speed as needed. */
+static int
+parse_speed(const struct raw_snapshot *raw, struct snapshot *s)
+{
+	for (;;) {
+		int n = speed_points_parse(
+		    raw->speed, raw->speed_len, s->speed, s->speed_cap);
+		unsigned cap;
+		struct speed_point *p;
+
+		if (n >= 0) {
+			s->nspeed = (unsigned)n;
+			return 0;
+		}
+		if (n != -ENOSPC || s->speed_cap >= SPEED_BEST_CPUS)
+			return -EINVAL;
+		cap = s->speed_cap > 0 ? s->speed_cap * 2 : 8;
+		if (cap > SPEED_BEST_CPUS)
+			cap = SPEED_BEST_CPUS;
+		if ((p = realloc(s->speed, cap * sizeof(*p))) == NULL)
+			return -ENOMEM;
+		s->speed = p;
+		s->speed_cap = cap;
+	}
+}
+
+const struct speed_point *
+snapshot_speed(const struct snapshot *s, unsigned id)
+{
+	if (!s->have_speed)
+		return NULL;
+	for (unsigned i = 0; i < s->nspeed; i++)
+		if (s->speed[i].cpu == id)
+			return &s->speed[i];
+	return NULL;
 }
 
 int
@@ -68,6 +110,16 @@ snapshot_parse(
 		    0)
 			return -EINVAL;
 		s->have_cgroup = true;
+	}
+	s->have_speed = false;
+	s->nspeed = 0;
+	if (raw->speed != NULL) {
+		int rc;
+
+		*what = "speed";
+		if ((rc = parse_speed(raw, s)) < 0)
+			return rc;
+		s->have_speed = true;
 	}
 	s->mono_ns = raw->mono_ns;
 	s->wall_ns = raw->wall_ns;

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "procstat.h"
+#include "speed.h"
 
 /* The files as read; a source that is absent has NULL text. */
 struct raw_snapshot {
@@ -22,6 +23,8 @@ struct raw_snapshot {
 	size_t psi_len;
 	const char *cgroup;
 	size_t cgroup_len;
+	const char *speed; /* the speed blob (speed.h), NULL when not probed */
+	size_t speed_len;
 };
 
 struct snapshot {
@@ -32,6 +35,10 @@ struct snapshot {
 	struct psi_cpu psi;
 	bool have_cgroup;
 	struct cgroup_cpu cgroup;
+	bool have_speed; /* the sample carries a speed blob */
+	unsigned nspeed; /* probed CPUs in speed[], ids ascending */
+	unsigned speed_cap;
+	struct speed_point *speed; /* owned */
 };
 
 /*
@@ -45,9 +52,12 @@ void snapshot_free(struct snapshot *s);
  * Parses raw into s, growing s->stat.cpu if the image has more CPUs
  * (allocation happens only then, never in the steady state). Returns 0,
  * or -EINVAL with *what set to the file that did not parse ("stat",
- * "pressure/cpu", "cgroup cpu.stat"); -ENOMEM.
+ * "pressure/cpu", "cgroup cpu.stat", "speed"); -ENOMEM.
  */
 int snapshot_parse(
     const struct raw_snapshot *raw, struct snapshot *s, const char **what);
+
+/* The speed point of CPU id in s, or NULL when it was not probed. */
+const struct speed_point *snapshot_speed(const struct snapshot *s, unsigned id);
 
 #endif

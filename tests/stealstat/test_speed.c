@@ -18,6 +18,8 @@
 #include <cmocka.h>
 
 #include "procstat.h"
+#include "record.h"
+#include "snapshot.h"
 #include "speed.h"
 
 #define S(text) text, sizeof(text) - 1
@@ -686,6 +688,73 @@ test_prober_points_are_what_it_measured(void **state)
 	speed_prober_free(&pr);
 }
 
+static void
+test_record_carries_the_speed_blob(void **state)
+{
+	static const char stat[] = "cpu  1 2 3 4 5 6 7 8 0 0\n"
+	                           "cpu0 1 2 3 4 5 6 7 8 0 0\n"
+	                           "cpu1 0 0 0 0 0 0 0 0 0 0\n";
+	static const char blob[] = "cpu1 300000 150000 4000 1\n";
+	struct raw_snapshot raw = {.mono_ns = 1,
+	    .wall_ns = 2,
+	    .stat = stat,
+	    .stat_len = sizeof(stat) - 1,
+	    .speed = blob,
+	    .speed_len = sizeof(blob) - 1};
+	struct record_reader r;
+	struct snapshot snap;
+	const char *what;
+	char path[512], *buf;
+	long len;
+	FILE *f;
+	int fd;
+
+	(void)state;
+	tmp_path(path, sizeof(path), "speed.rec");
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(record_write_header(fd, 100, ""), 0);
+	assert_int_equal(record_write_snapshot(fd, &raw), 0);
+	raw.speed = NULL; /* a sample whose round did not run */
+	assert_int_equal(record_write_snapshot(fd, &raw), 0);
+	close(fd);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	fseek(f, 0, SEEK_END);
+	len = ftell(f);
+	rewind(f);
+	buf = malloc((size_t)len);
+	assert_non_null(buf);
+	assert_int_equal(fread(buf, 1, (size_t)len, f), (size_t)len);
+	fclose(f);
+	unlink(path);
+
+	assert_int_equal(snapshot_init(&snap, 1, true), 0);
+	assert_int_equal(record_open(&r, "speed.rec", buf, (size_t)len), 0);
+	assert_int_equal(record_next(&r, &raw), 1);
+	assert_int_equal(snapshot_parse(&raw, &snap, &what), 0);
+	assert_true(snap.have_speed);
+	assert_int_equal(snap.nspeed, 1);
+	assert_null(snapshot_speed(&snap, 0));
+	assert_non_null(snapshot_speed(&snap, 1));
+	assert_true(speed_point_ratio(snapshot_speed(&snap, 1)) == 0.5);
+	/* The next sample has none: nothing left over from the last. */
+	assert_int_equal(record_next(&r, &raw), 1);
+	assert_null(raw.speed);
+	assert_int_equal(snapshot_parse(&raw, &snap, &what), 0);
+	assert_false(snap.have_speed);
+	assert_null(snapshot_speed(&snap, 1));
+	assert_int_equal(record_next(&r, &raw), 0);
+
+	/* A damaged blob names itself. */
+	raw.speed = "cpu1 1 2 0 0\n";
+	raw.speed_len = strlen(raw.speed);
+	assert_int_equal(snapshot_parse(&raw, &snap, &what), -EINVAL);
+	assert_string_equal(what, "speed");
+	snapshot_free(&snap);
+	free(buf);
+}
+
 int
 main(void)
 {
@@ -708,6 +777,7 @@ main(void)
 	        test_slowed_needs_sustained_slowness_without_steal_or_own_load),
 	    cmocka_unit_test(test_speed_blob),
 	    cmocka_unit_test(test_prober_points_are_what_it_measured),
+	    cmocka_unit_test(test_record_carries_the_speed_blob),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
