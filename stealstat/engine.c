@@ -25,6 +25,7 @@ static const char *const verdict_names[VERDICT_MAX] = {
     [VERDICT_CAPPED] = "capped",
     [VERDICT_THROTTLED] = "throttled",
     [VERDICT_GLITCH] = "glitch",
+    [VERDICT_SLOWED] = "slowed",
 };
 
 static const char *const verdict_advice[VERDICT_MAX] = {
@@ -54,6 +55,7 @@ static const char *const verdict_advice[VERDICT_MAX] = {
     [VERDICT_GLITCH] = "no usable interval: counters jumped (live "
                        "migration, host suspend or CPU hotplug). Run "
                        "again.",
+    [VERDICT_SLOWED] = slow_advice,
 };
 
 /* Idle-steal where idle vCPUs poll instead of halting (idlepoll.h). */
@@ -80,6 +82,7 @@ verdict_opts_default(struct verdict_opts *o)
 	o->psi = 0.20;
 	o->runq = 1.0;
 	o->throttle = 0.05;
+	o->slow = 0.70;
 }
 
 int
@@ -410,6 +413,13 @@ engine_reason(const struct engine *e, const struct interval *iv,
 		snprintf(buf, size, "%s",
 		    ci->cpu < 0 ? iv->glitch_reason : "interval dropped");
 		break;
+	case REASON_SLOWED:
+		snprintf(buf, size,
+		    "ran at %.0f%% of its best speed for %u probes (at worst "
+		    "%.0f%%), steal %.1f%% of wanted time",
+		    100 * ci->speed, ci->slow_run, 100 * ci->slow_worst,
+		    100 * ci->r);
+		break;
 	}
 	return buf;
 }
@@ -418,8 +428,11 @@ static void
 history_reset(struct engine *e)
 {
 	e->total_hist.count = e->total_hist.head = 0;
-	for (unsigned i = 0; i < e->cpu_cap; i++)
+	e->total_hist.slow = (struct slow_state){0};
+	for (unsigned i = 0; i < e->cpu_cap; i++) {
 		e->hist[i].count = e->hist[i].head = 0;
+		e->hist[i].slow = (struct slow_state){0};
+	}
 }
 
 static void
@@ -460,6 +473,102 @@ classify_total(struct engine *e)
 	}
 }
 
+/*
+ * Judges one row's speed (speed.h: slow_judge) and turns a sustained
+ * slowdown into the slowed verdict, unless a steal verdict already
+ * explains the row or it is saturated or throttled by the guest itself.
+ */
+static void
+judge_speed(const struct engine *e, struct slow_state *st,
+    struct cpu_interval *ci, double speed)
+{
+	struct slow_opts so = {.slow = e->opts.slow,
+	    .sustain = e->opts.sustain,
+	    .steal = e->opts.steal,
+	    .busy = e->opts.busy};
+
+	ci->slow = slow_judge(&so, st, speed, ci->r, ci->others_busy);
+	ci->slow_run = st->run;
+	ci->slow_worst = st->worst;
+	if (ci->slow == SLOW_YES &&
+	    (ci->verdict == VERDICT_OK || ci->verdict == VERDICT_IDLE_STEAL)) {
+		ci->verdict = VERDICT_SLOWED;
+		ci->why = REASON_SLOWED;
+	}
+}
+
+/*
+ * The speed probe's rows: each probed CPU against its best, the guest's
+ * other CPUs' busy share over the interval as the context, and for the
+ * aggregate the mean speed of the CPUs probed, slowed when one is.
+ */
+static void
+classify_speed(struct engine *e, const struct snapshot *b)
+{
+	struct interval *iv = &e->iv;
+	struct cpu_interval *t = &iv->total;
+	double sum = 0;
+	unsigned n = 0;
+	bool any_slowed = false;
+
+	iv->have_speed = false;
+	if (!b->have_speed || b->nspeed == 0)
+		return;
+	for (unsigned i = 0; iv->cpu_detail && i < iv->ncpu; i++) {
+		struct cpu_interval *ci = &iv->cpu[i];
+		const struct speed_point *p =
+		    snapshot_speed(b, (unsigned)ci->cpu);
+		double others = 0;
+
+		for (unsigned j = 0; j < iv->ncpu; j++)
+			if (j != i)
+				others += iv->cpu[j].u;
+		ci->others_busy = iv->ncpu > 1 ? others / (iv->ncpu - 1) : -1;
+		if (p == NULL) {
+			judge_speed(e, &e->hist[i].slow, ci, -1);
+			continue;
+		}
+		ci->have_speed = true;
+		ci->speed = speed_point_ratio(p);
+		ci->lost_us = (double)p->lost_ns / NSEC_PER_USEC;
+		ci->speed_flags = p->flags;
+		judge_speed(e, &e->hist[i].slow, ci, ci->speed);
+		any_slowed |= ci->verdict == VERDICT_SLOWED;
+	}
+	for (unsigned k = 0; k < b->nspeed; k++) {
+		sum += speed_point_ratio(&b->speed[k]);
+		t->lost_us += (double)b->speed[k].lost_ns / NSEC_PER_USEC;
+		n++;
+	}
+	t->have_speed = true;
+	t->speed = sum / n;
+	t->lost_us /= n;
+	iv->have_speed = true;
+	e->speed_seen = true;
+	if (iv->cpu_detail) {
+		/* The aggregate is slowed when one of its CPUs is. */
+		t->slow = any_slowed ? SLOW_YES : SLOW_NO;
+		if (any_slowed && (t->verdict == VERDICT_OK ||
+		                      t->verdict == VERDICT_IDLE_STEAL)) {
+			t->verdict = VERDICT_SLOWED;
+			t->why = REASON_SLOWED;
+			t->slow_run = 0;
+			t->slow_worst = 1.0;
+			for (unsigned i = 0; i < iv->ncpu; i++)
+				if (iv->cpu[i].verdict == VERDICT_SLOWED &&
+				    iv->cpu[i].slow_worst < t->slow_worst) {
+					t->slow_worst = iv->cpu[i].slow_worst;
+					t->slow_run = iv->cpu[i].slow_run;
+				}
+		}
+	} else {
+		/* Without per-CPU columns the whole guest's busy share
+		   stands in for the other CPUs'. */
+		t->others_busy = iv->ncpu > 1 ? t->u : -1;
+		judge_speed(e, &e->total_hist.slow, t, t->speed);
+	}
+}
+
 static void
 run_add(struct engine *e, const uint64_t *d, const struct snapshot *a,
     const struct snapshot *b)
@@ -483,6 +592,12 @@ run_add(struct engine *e, const uint64_t *d, const struct snapshot *a,
 	rt->ncols = iv->ncols;
 	if (iv->total.pct_steal > rt->max_pct_steal)
 		rt->max_pct_steal = iv->total.pct_steal;
+	if (iv->have_speed) {
+		if (rt->speed_n == 0 || iv->total.speed < rt->speed_min)
+			rt->speed_min = iv->total.speed;
+		rt->speed_sum += iv->total.speed;
+		rt->speed_n++;
+	}
 	if ((a->stat.have & b->stat.have & PROCSTAT_HAVE_INTR) &&
 	    b->stat.intr >= a->stat.intr) {
 		rt->intr += b->stat.intr - a->stat.intr;
@@ -630,8 +745,15 @@ engine_step(
 	    wake_delay(e, iv->total.steal_ticks, interrupts);
 	classify_steal(e, &e->total_hist, &iv->total, has_steal);
 	classify_total(e);
+	classify_speed(e, b);
 	run_add(e, d, a, b);
 	return iv;
+}
+
+bool
+engine_verdict_shown(const struct engine *e, enum verdict v)
+{
+	return v != VERDICT_SLOWED || e->speed_seen;
 }
 
 void
@@ -651,7 +773,10 @@ engine_summary(const struct engine *e, struct summary *out)
 	unsigned heavy =
 	    rt->by_verdict[VERDICT_STOLEN] + rt->by_verdict[VERDICT_CAPPED];
 
-	*out = (struct summary){.verdict = VERDICT_OK, .wake_delay_us = -1};
+	*out = (struct summary){
+	    .verdict = VERDICT_OK, .wake_delay_us = -1, .speed = -1};
+	if (rt->speed_n > 0)
+		out->speed = rt->speed_sum / rt->speed_n;
 	out->pct_steal = 100.0 * ratio(s, b + i + s);
 	out->u = b + i == 0 ? 0.0 : ratio(b, b + i);
 	out->r = ratio(s, b + s);
@@ -711,6 +836,15 @@ engine_summary(const struct engine *e, struct summary *out)
 		    "%.0f%% busy, PSI some %.0f%%, steal only %.1f%% of wanted "
 		    "time",
 		    100 * out->u, 100 * out->psi_some, 100 * out->r);
+	} else if (2 * rt->by_verdict[VERDICT_SLOWED] >= n &&
+	           rt->by_verdict[VERDICT_SLOWED] > 0) {
+		out->verdict = VERDICT_SLOWED;
+		snprintf(out->reason, sizeof(out->reason),
+		    "slowed in %u of %u intervals: the CPUs ran at %.0f%% of "
+		    "their best speed (at worst %.0f%%), steal %.1f%% of "
+		    "wanted time",
+		    rt->by_verdict[VERDICT_SLOWED], n, 100 * out->speed,
+		    100 * rt->speed_min, 100 * out->r);
 	} else if (s > 0 && out->u < o->busy) {
 		out->verdict = VERDICT_IDLE_STEAL;
 		snprintf(out->reason, sizeof(out->reason),

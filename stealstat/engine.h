@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "snapshot.h"
+#include "speed.h"
 
 enum verdict {
 	VERDICT_OK,
@@ -23,6 +24,7 @@ enum verdict {
 	VERDICT_CAPPED,
 	VERDICT_THROTTLED,
 	VERDICT_GLITCH,
+	VERDICT_SLOWED, /* the speed probe: slower, not stolen */
 	VERDICT_MAX
 };
 
@@ -38,6 +40,7 @@ struct verdict_opts {
 	double psi; /* PSI cpu some share for saturated (0.20) */
 	double runq; /* runnable tasks per CPU for saturated (1.0) */
 	double throttle; /* share of quota periods throttled (0.05) */
+	double slow; /* speed below this, sustained, is slowed (0.70) */
 };
 
 void verdict_opts_default(struct verdict_opts *o);
@@ -57,6 +60,7 @@ enum reason {
 	REASON_SATURATED,
 	REASON_THROTTLED,
 	REASON_GLITCH,
+	REASON_SLOWED,
 };
 
 /* One CPU (or the aggregate) over one interval. */
@@ -73,6 +77,15 @@ struct cpu_interval {
 	enum reason why;
 	unsigned heavy_run; /* consecutive heavy-steal intervals */
 	double r_min, r_max; /* of r over those intervals */
+	/* The speed probe (speed.h), when the sample carried it. */
+	bool have_speed;
+	double speed; /* best / this unit, (0, 1] */
+	double lost_us; /* the probe's lost time */
+	unsigned speed_flags; /* SPEED_OTHERS_BUSY ... */
+	double others_busy; /* u of the guest's other CPUs, < 0: none */
+	enum slow_judgement slow;
+	unsigned slow_run; /* slow probes in a row */
+	double slow_worst; /* lowest speed of that run */
 };
 
 struct interval {
@@ -93,6 +106,7 @@ struct interval {
 	uint64_t nr_throttled; /* of which the cgroup was throttled in */
 	double throttled; /* nr_throttled / nr_periods */
 	double throttled_s; /* time throttled, summed over CPUs */
+	bool have_speed; /* some CPU carries a speed this interval */
 };
 
 /* Per-CPU memory of recent intervals, for "sustained" and "steady". */
@@ -101,6 +115,7 @@ struct cpu_history {
 	unsigned count; /* valid entries, at most sustain */
 	unsigned head;
 	double u[ENGINE_WINDOW_MAX], r[ENGINE_WINDOW_MAX];
+	struct slow_state slow; /* the speed probe's run */
 };
 
 /* Totals over the valid intervals of a run, for the summary. */
@@ -121,11 +136,14 @@ struct run_totals {
 	uint64_t heavy_busy, heavy_steal; /* ticks in stolen/capped intervals */
 	uint64_t start_wall_ns,
 	    end_wall_ns; /* of the first and last interval */
+	double speed_sum, speed_min; /* of the aggregate rows with speed */
+	unsigned speed_n;
 };
 
 struct summary {
 	enum verdict verdict;
 	double pct_steal, u, r, psi_some, throttled, wake_delay_us;
+	double speed; /* mean of the probed intervals, < 0 when none */
 	char reason[REASON_MAX];
 	const char *advice; /* static text, or advice_buf */
 	char advice_buf[320];
@@ -141,6 +159,7 @@ struct engine {
 	struct run_totals run;
 	/* How idle vCPUs poll (idlepoll.h), "" when they halt. */
 	char idle_poll[64];
+	bool speed_seen; /* some interval carried the speed probe */
 };
 
 /* Returns 0 or -ENOMEM / -EINVAL (bad options). */
@@ -165,6 +184,11 @@ const char *engine_reason(const struct engine *e, const struct interval *iv,
 
 /* Forgets the run totals (not the recent history behind sustain). */
 void engine_reset_run(struct engine *e);
+/*
+ * Whether the views list verdict v: slowed only once the speed probe has
+ * been seen, so that output without it (old recordings) is unchanged.
+ */
+bool engine_verdict_shown(const struct engine *e, enum verdict v);
 
 /* The verdict for the whole run so far. */
 void engine_summary(const struct engine *e, struct summary *out);

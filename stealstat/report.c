@@ -173,12 +173,14 @@ flush(struct report *r)
 	return 0;
 }
 
+/* %spd appears once the speed probe has been seen, never before. */
 static void
-table_header(struct report *r)
+table_header(struct report *r, const struct engine *e)
 {
+	r->speed_col = e->speed_seen;
 	puts_(r, r->per_cpu ? "time      cpu" : "time    ");
-	puts_(r, "  %usr  %sys %idle %iowait %steal  run  %psi  %thr  "
-	         "verdict\n");
+	puts_(r, "  %usr  %sys %idle %iowait %steal  run  %psi  %thr");
+	puts_(r, r->speed_col ? "  %spd  verdict\n" : "  verdict\n");
 }
 
 static void
@@ -207,6 +209,8 @@ table_row(struct report *r, const struct engine *e, const struct interval *iv,
 	} else {
 		puts_(r, "                 ");
 	}
+	if (r->speed_col)
+		put_fixed1(r, ci->have_speed ? 100 * ci->speed : -1, 6);
 	puts_(r, "  ");
 	puts_(r, verdict_name(ci->verdict));
 	/* The evidence goes with every verdict that asks for action; when
@@ -278,6 +282,13 @@ json_row(struct report *r, const struct engine *e, const struct interval *iv,
 			json_kv_double_or_null(&w, "throttled_s",
 			    iv->have_cgroup, iv->throttled_s, 3);
 		}
+		/* Only where the probe ran: older output stays as it was. */
+		if (iv->have_speed) {
+			json_kv_double_or_null(
+			    &w, "speed", ci->have_speed, 100 * ci->speed, 2);
+			json_kv_double_or_null(&w, "speed_lost_us",
+			    ci->have_speed, ci->lost_us, 1);
+		}
 	}
 	json_kv_string(&w, "verdict", verdict_name(ci->verdict));
 	json_kv_string(
@@ -301,9 +312,9 @@ report_interval(
 	if (r->per_cpu) {
 		if (r->rows++ > 0)
 			puts_(r, "\n");
-		table_header(r);
-	} else if (r->rows++ % 20 == 0) {
-		table_header(r);
+		table_header(r, e);
+	} else if (r->rows++ % 20 == 0 || r->speed_col != e->speed_seen) {
+		table_header(r, e);
 	}
 	if (iv->glitch) {
 		glitch_row(r, iv);
@@ -380,8 +391,10 @@ summary_json(struct report *r, const struct engine *e, const struct summary *s)
 	json_key(&w, "verdicts");
 	json_object_begin(&w);
 	for (int v = 0; v < VERDICT_MAX; v++)
-		json_kv_u64(&w, verdict_name((enum verdict)v),
-		    v == VERDICT_GLITCH ? rt->glitches : rt->by_verdict[v]);
+		if (engine_verdict_shown(e, (enum verdict)v))
+			json_kv_u64(&w, verdict_name((enum verdict)v),
+			    v == VERDICT_GLITCH ? rt->glitches
+			                        : rt->by_verdict[v]);
 	json_object_end(&w);
 	if (r->have_worst) {
 		json_key(&w, "worst");
@@ -574,15 +587,30 @@ report_prometheus(
 			    iv->throttled);
 		}
 	}
+	if (!iv->glitch && iv->have_speed) {
+		prom_help(&t, "stealstat_cpu_speed_ratio", "gauge",
+		    "Speed of the probe's fixed unit of work against the best "
+		    "seen on that CPU (1: as fast as ever seen).");
+		for (unsigned i = 0; i < prom_rows(iv); i++) {
+			ci = prom_row(iv, i, cpu, sizeof(cpu));
+			if (ci->have_speed)
+				prom_printf(&t,
+				    "stealstat_cpu_speed_ratio{cpu=\"%s\"} "
+				    "%.6g\n",
+				    cpu, ci->speed);
+		}
+	}
 	prom_help(&t, "stealstat_verdict", "gauge",
 	    "1 for the current verdict of each CPU, 0 for the others.");
 	for (unsigned i = 0; i < prom_rows(iv); i++) {
 		ci = prom_row(iv, i, cpu, sizeof(cpu));
 		for (int v = 0; v < VERDICT_MAX; v++)
-			prom_printf(&t,
-			    "stealstat_verdict{cpu=\"%s\",verdict=\"%s\"} %d\n",
-			    cpu, verdict_name((enum verdict)v),
-			    ci->verdict == (enum verdict)v);
+			if (engine_verdict_shown(e, (enum verdict)v))
+				prom_printf(&t,
+				    "stealstat_verdict{cpu=\"%s\",verdict=\"%"
+				    "s\"} %d\n",
+				    cpu, verdict_name((enum verdict)v),
+				    ci->verdict == (enum verdict)v);
 	}
 	prom_help(&t, "stealstat_dropped_intervals_total", "counter",
 	    "Intervals dropped as glitches (migration, suspend, hotplug).");

@@ -27,6 +27,7 @@ struct report {
 	uint64_t worst_start_ns, worst_end_ns;
 	enum verdict worst_verdict;
 	double worst_r;
+	bool speed_col; /* the table has %spd (fixed at each header) */
 	int64_t tz_offset_s; /* cached local time offset */
 	uint64_t tz_valid_until_s;
 	char buf[32768];
