@@ -417,7 +417,7 @@ engine_reason(const struct engine *e, const struct interval *iv,
 		snprintf(buf, size,
 		    "ran at %.0f%% of its best speed for %u probes (at worst "
 		    "%.0f%%), steal %.1f%% of wanted time",
-		    100 * ci->speed, ci->slow_run, 100 * ci->slow_worst,
+		    100 * ci->slow_last, ci->slow_run, 100 * ci->slow_worst,
 		    100 * ci->r);
 		break;
 	}
@@ -490,6 +490,7 @@ judge_speed(const struct engine *e, struct slow_state *st,
 	ci->slow = slow_judge(&so, st, speed, ci->r, ci->others_busy);
 	ci->slow_run = st->run;
 	ci->slow_worst = st->worst;
+	ci->slow_last = st->last;
 	if (ci->slow == SLOW_YES &&
 	    (ci->verdict == VERDICT_OK || ci->verdict == VERDICT_IDLE_STEAL)) {
 		ci->verdict = VERDICT_SLOWED;
@@ -526,6 +527,7 @@ classify_speed(struct engine *e, const struct snapshot *b)
 		ci->others_busy = iv->ncpu > 1 ? others / (iv->ncpu - 1) : -1;
 		if (p == NULL) {
 			judge_speed(e, &e->hist[i].slow, ci, -1);
+			any_slowed |= ci->verdict == VERDICT_SLOWED;
 			continue;
 		}
 		ci->have_speed = true;
@@ -559,6 +561,7 @@ classify_speed(struct engine *e, const struct snapshot *b)
 				    iv->cpu[i].slow_worst < t->slow_worst) {
 					t->slow_worst = iv->cpu[i].slow_worst;
 					t->slow_run = iv->cpu[i].slow_run;
+					t->slow_last = iv->cpu[i].slow_last;
 				}
 		}
 	} else {

@@ -86,6 +86,7 @@ struct cpu_interval {
 	enum slow_judgement slow;
 	unsigned slow_run; /* slow probes in a row */
 	double slow_worst; /* lowest speed of that run */
+	double slow_last; /* the latest slow probe's speed */
 };
 
 struct interval {

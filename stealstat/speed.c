@@ -995,9 +995,10 @@ enum slow_judgement
 slow_judge(const struct slow_opts *o, struct slow_state *st, double speed,
     double r, double others_busy)
 {
-	/* A CPU not probed this time keeps its run: rotation is not relief. */
+	/* A CPU not probed this time keeps its run and its verdict:
+	   rotation is not relief. */
 	if (speed < 0)
-		return SLOW_UNKNOWN;
+		return st->slowed ? SLOW_YES : SLOW_UNKNOWN;
 	/* Steal is the better explanation; the stolen verdict says it. */
 	if (r >= o->steal) {
 		*st = (struct slow_state){0};
@@ -1015,6 +1016,7 @@ slow_judge(const struct slow_opts *o, struct slow_state *st, double speed,
 	}
 	if (st->run == 0 || speed < st->worst)
 		st->worst = speed;
+	st->last = speed;
 	if (st->run < UINT_MAX)
 		st->run++;
 	if (st->slowed || st->run >= o->sustain) {

@@ -335,7 +335,8 @@ void slow_opts_default(struct slow_opts *o);
 
 /* What one CPU's probe says, after the context is weighed. */
 enum slow_judgement {
-	SLOW_UNKNOWN, /* not probed this interval (rotation, offline) */
+	SLOW_UNKNOWN, /* not probed this interval (rotation, offline);
+	                 a slowed CPU stays SLOW_YES until probed again */
 	SLOW_NO, /* at or above --slow */
 	SLOW_PENDING, /* below --slow, not yet for --sustain probes */
 	SLOW_STEAL, /* below, but steal is high: steal explains it */
@@ -350,6 +351,7 @@ struct slow_state {
 	unsigned run; /* slow probes in a row */
 	bool slowed; /* the verdict stands (hysteresis) */
 	double worst; /* lowest speed of the run */
+	double last; /* the latest slow probe's speed */
 };
 
 /*

@@ -17,10 +17,12 @@
 
 #include <cmocka.h>
 
+#include "engine.h"
 #include "procstat.h"
 #include "record.h"
 #include "snapshot.h"
 #include "speed.h"
+#include "timeutil.h"
 
 #define S(text) text, sizeof(text) - 1
 
@@ -755,6 +757,160 @@ test_record_carries_the_speed_blob(void **state)
 	free(buf);
 }
 
+/* Two CPUs over 1 s intervals (100 ticks), for the engine's speed rows. */
+struct speed_run {
+	struct engine e;
+	struct procstat_cpu cpu[2][2];
+	struct speed_point pts[2][2];
+	struct snapshot snap[2];
+	int cur;
+};
+
+static struct speed_run sr;
+
+static void
+speed_run_start(void)
+{
+	struct verdict_opts o;
+
+	memset(&sr, 0, sizeof(sr));
+	verdict_opts_default(&o);
+	assert_int_equal(engine_init(&sr.e, &o, 100), 0);
+	for (int s = 0; s < 2; s++) {
+		sr.snap[s].stat.cpu = sr.cpu[s];
+		sr.snap[s].stat.cpu_cap = 2;
+		sr.snap[s].stat.cpu_detail = true;
+		sr.snap[s].stat.ncpu = 2;
+		sr.snap[s].stat.ncols = COL_MAX;
+		sr.snap[s].speed = sr.pts[s];
+		sr.snap[s].speed_cap = 2;
+		for (unsigned i = 0; i < 2; i++)
+			sr.cpu[s][i].id = i;
+	}
+	sr.snap[0].mono_ns = NSEC_PER_SEC;
+}
+
+/*
+ * One second: CPU i busy busy[i] ticks of 100 (steal[i] of them stolen
+ * instead of idle); cpu1 probed at speed1 (best 100 us); -1: no probe at
+ * all, -2: only cpu0 probed.
+ */
+static const struct interval *
+speed_step(const unsigned busy[2], const unsigned steal[2], double speed1)
+{
+	struct snapshot *a = &sr.snap[sr.cur], *b = &sr.snap[!sr.cur];
+
+	*b = *a;
+	b->stat.cpu = sr.cpu[!sr.cur];
+	b->speed = sr.pts[!sr.cur];
+	memset(&b->stat.total, 0, sizeof(b->stat.total));
+	for (unsigned i = 0; i < 2; i++) {
+		b->stat.cpu[i] = a->stat.cpu[i];
+		b->stat.cpu[i].t.col[COL_USER] += busy[i];
+		b->stat.cpu[i].t.col[COL_STEAL] += steal[i];
+		b->stat.cpu[i].t.col[COL_IDLE] += 100 - busy[i] - steal[i];
+		for (int c = 0; c < COL_MAX; c++)
+			b->stat.total.col[c] += b->stat.cpu[i].t.col[c];
+	}
+	b->mono_ns = a->mono_ns + NSEC_PER_SEC;
+	/* -2: a round that probed cpu0 (at full speed) but not cpu1. */
+	b->have_speed = speed1 >= 0 || speed1 < -1.5;
+	b->nspeed = b->have_speed ? 1 : 0;
+	if (speed1 >= 0)
+		b->speed[0] = (struct speed_point){.cpu = 1,
+		    .unit_ns = (uint64_t)(100000 / speed1),
+		    .best_ns = 100000,
+		    .lost_ns = 2000};
+	else if (b->have_speed)
+		b->speed[0] = (struct speed_point){
+		    .cpu = 0, .unit_ns = 100000, .best_ns = 100000};
+	sr.cur = !sr.cur;
+	return engine_step(&sr.e, a, b);
+}
+
+static void
+test_engine_gives_slowed_only_with_idle_others_and_low_steal(void **state)
+{
+	const unsigned busy[2] = {2, 60}, none[2] = {0, 0};
+	const unsigned own_load[2] = {90, 60}, stolen[2] = {0, 30};
+	const struct interval *iv;
+	struct summary sum;
+	char why[REASON_MAX];
+
+	(void)state;
+	/* Without the probe there is no slowed anywhere, not even a count. */
+	speed_run_start();
+	iv = speed_step(busy, none, -1);
+	assert_false(iv->have_speed);
+	assert_false(engine_verdict_shown(&sr.e, VERDICT_SLOWED));
+	assert_true(engine_verdict_shown(&sr.e, VERDICT_STOLEN));
+	engine_free(&sr.e);
+
+	/* cpu1 at half its best, steal 0, cpu0 idle: slowed, sustained. */
+	speed_run_start();
+	iv = speed_step(busy, none, 0.5);
+	assert_true(iv->have_speed);
+	assert_true(engine_verdict_shown(&sr.e, VERDICT_SLOWED));
+	assert_true(iv->cpu[1].have_speed);
+	assert_false(iv->cpu[0].have_speed);
+	assert_true(iv->cpu[1].speed == 0.5);
+	assert_int_equal(iv->cpu[1].slow, SLOW_PENDING);
+	assert_int_equal(iv->cpu[1].verdict, VERDICT_OK);
+	iv = speed_step(busy, none, 0.5);
+	assert_int_equal(iv->cpu[1].verdict, VERDICT_OK);
+	iv = speed_step(busy, none, 0.4);
+	assert_int_equal(iv->cpu[1].verdict, VERDICT_SLOWED);
+	assert_int_equal(iv->cpu[0].verdict, VERDICT_OK);
+	assert_int_equal(iv->total.verdict, VERDICT_SLOWED);
+	assert_true(iv->total.speed == 0.4); /* the mean of those probed */
+	engine_reason(&sr.e, iv, &iv->cpu[1], why, sizeof(why));
+	assert_string_equal(why, "ran at 40% of its best speed for 3 probes "
+	                         "(at worst 40%), steal 0.0% of wanted time");
+	/* A round that missed cpu1 (rotation) neither clears nor adds. */
+	iv = speed_step(busy, none, -2);
+	assert_int_equal(iv->cpu[1].verdict, VERDICT_SLOWED);
+	assert_false(iv->cpu[1].have_speed);
+	iv = speed_step(busy, none, 0.5);
+	assert_int_equal(iv->cpu[1].verdict, VERDICT_SLOWED);
+	engine_summary(&sr.e, &sum);
+	assert_int_equal(sum.verdict, VERDICT_SLOWED);
+	assert_ptr_equal(sum.advice, slow_advice);
+	/* Back to full speed: cleared. */
+	iv = speed_step(busy, none, 1.0);
+	assert_int_equal(iv->cpu[1].verdict, VERDICT_OK);
+	assert_int_equal(iv->cpu[1].slow, SLOW_NO);
+	engine_free(&sr.e);
+
+	/* The guest's own other CPU busy: never slowed. */
+	speed_run_start();
+	for (int i = 0; i < 5; i++) {
+		iv = speed_step(own_load, none, 0.4);
+		assert_int_equal(iv->cpu[1].slow, SLOW_SELF);
+		assert_int_equal(iv->cpu[1].verdict, VERDICT_OK);
+		assert_int_equal(iv->total.verdict, VERDICT_OK);
+	}
+	engine_free(&sr.e);
+
+	/* Heavy steal explains it: stolen, not slowed. */
+	speed_run_start();
+	for (int i = 0; i < 5; i++)
+		iv = speed_step(busy, stolen, 0.4);
+	assert_int_equal(iv->cpu[1].slow, SLOW_STEAL);
+	assert_int_equal(iv->cpu[1].verdict, VERDICT_STOLEN);
+	engine_free(&sr.e);
+
+	/* An idle machine at full speed: ok, and speed in the rows. */
+	speed_run_start();
+	for (int i = 0; i < 5; i++)
+		iv = speed_step(none, none, 0.98);
+	assert_int_equal(iv->total.verdict, VERDICT_OK);
+	assert_true(iv->cpu[1].speed > 0.979 && iv->cpu[1].speed < 0.981);
+	engine_summary(&sr.e, &sum);
+	assert_int_equal(sum.verdict, VERDICT_OK);
+	assert_true(sum.speed > 0.97 && sum.speed < 0.99);
+	engine_free(&sr.e);
+}
+
 int
 main(void)
 {
@@ -778,6 +934,8 @@ main(void)
 	    cmocka_unit_test(test_speed_blob),
 	    cmocka_unit_test(test_prober_points_are_what_it_measured),
 	    cmocka_unit_test(test_record_carries_the_speed_blob),
+	    cmocka_unit_test(
+	        test_engine_gives_slowed_only_with_idle_others_and_low_steal),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
