@@ -15,7 +15,7 @@ cmdopts_verdict(int opt, const char *arg, struct verdict_opts *v, char *why,
     size_t why_size)
 {
 	static const char *const names[] = {"busy", "steal", "sustain",
-	    "capped-util", "capped-spread", "psi", "runq", "throttle"};
+	    "capped-util", "capped-spread", "psi", "runq", "throttle", "slow"};
 	double *pct = NULL;
 	uint32_t n;
 
@@ -37,6 +37,9 @@ cmdopts_verdict(int opt, const char *arg, struct verdict_opts *v, char *why,
 		break;
 	case CMDOPT_THROTTLE:
 		pct = &v->throttle;
+		break;
+	case CMDOPT_SLOW:
+		pct = &v->slow;
 		break;
 	case CMDOPT_SUSTAIN:
 		if (parse_u32(arg, 1, ENGINE_WINDOW_MAX, &v->sustain) < 0) {

@@ -21,6 +21,7 @@ enum {
 	CMDOPT_PSI,
 	CMDOPT_RUNQ,
 	CMDOPT_THROTTLE,
+	CMDOPT_SLOW,
 };
 
 #define CMDOPTS_VERDICT_LONG                                                   \
@@ -31,6 +32,7 @@ enum {
 	    {"capped-spread", required_argument, NULL, CMDOPT_CAPPED_SPREAD},  \
 	    {"psi", required_argument, NULL, CMDOPT_PSI},                      \
 	    {"runq", required_argument, NULL, CMDOPT_RUNQ},                    \
+	    {"slow", required_argument, NULL, CMDOPT_SLOW},                    \
 	{                                                                      \
 		"throttle", required_argument, NULL, CMDOPT_THROTTLE           \
 	}

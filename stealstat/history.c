@@ -327,10 +327,29 @@ snapshot_copy(struct snapshot *dst, const struct snapshot *src)
 		if (cpu == NULL)
 			return -ENOMEM;
 	}
+	struct speed_point *speed = dst->speed;
+	unsigned speed_cap = dst->speed_cap;
+
+	/* The speed points are owned too: never share src's array. */
+	if (src->have_speed && src->nspeed > speed_cap) {
+		speed = realloc(speed, src->nspeed * sizeof(*speed));
+		if (speed == NULL) {
+			dst->stat.cpu = cpu;
+			dst->stat.cpu_cap = cap;
+			return -ENOMEM;
+		}
+		speed_cap = src->nspeed;
+	}
 	*dst = *src;
 	dst->stat.cpu = cpu;
 	dst->stat.cpu_cap = cap;
 	memcpy(cpu, src->stat.cpu, src->stat.ncpu * sizeof(*cpu));
+	dst->speed = speed;
+	dst->speed_cap = speed_cap;
+	if (!src->have_speed)
+		dst->nspeed = 0;
+	else if (src->nspeed > 0)
+		memcpy(speed, src->speed, src->nspeed * sizeof(*speed));
 	return 0;
 }
 

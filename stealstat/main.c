@@ -48,6 +48,7 @@ struct options {
 	const char *proc_root;
 	const char *cgroup_stat;
 	bool use_cgroup;
+	bool speed; /* run the speed probe each interval (live, record) */
 	bool summary;
 	const char *file; /* record or replay */
 	bool per_cpu, json, quiet;
@@ -107,8 +108,10 @@ usage(int status)
 	      "      --proc DIR         read DIR instead of /proc\n"
 	      "      --cgroup FILE      watch this cpu.stat for throttling\n"
 	      "      --no-cgroup        do not watch cgroup throttling\n"
+	      "      --no-speed         do not run the speed probe (%spd)\n"
 	      "      --busy PCT --steal PCT --sustain N --capped-util PCT\n"
 	      "      --capped-spread PCT --psi PCT --runq N --throttle PCT\n"
+	      "      --slow PCT\n"
 	      "                         verdict thresholds (see "
 	      "stealstat(1))\n"
 	      "  -h, --help, -V, --version\n",
@@ -193,6 +196,8 @@ enum {
 	OPT_PSI,
 	OPT_RUNQ,
 	OPT_THROTTLE,
+	OPT_SLOW,
+	OPT_NO_SPEED,
 	OPT_SECONDS,
 	OPT_IDLE_VS_BUSY,
 	OPT_WARN,
@@ -223,6 +228,8 @@ static const struct option long_options[] = {
     {"psi", required_argument, NULL, OPT_PSI},
     {"runq", required_argument, NULL, OPT_RUNQ},
     {"throttle", required_argument, NULL, OPT_THROTTLE},
+    {"slow", required_argument, NULL, OPT_SLOW},
+    {"no-speed", no_argument, NULL, OPT_NO_SPEED},
     {"seconds", required_argument, NULL, OPT_SECONDS},
     {"idle-vs-busy", no_argument, NULL, OPT_IDLE_VS_BUSY},
     {"warn", required_argument, NULL, OPT_WARN},
@@ -245,6 +252,7 @@ parse_args(int argc, char **argv, struct options *o)
 	    .interval_ns = NSEC_PER_SEC,
 	    .proc_root = "/proc",
 	    .use_cgroup = true,
+	    .speed = true,
 	    .summary = true,
 	    .warn = -1,
 	    .crit = -1};
@@ -324,6 +332,12 @@ parse_args(int argc, char **argv, struct options *o)
 			break;
 		case OPT_THROTTLE:
 			o->verdict.throttle = parse_pct_opt("throttle", optarg);
+			break;
+		case OPT_SLOW:
+			o->verdict.slow = parse_pct_opt("slow", optarg);
+			break;
+		case OPT_NO_SPEED:
+			o->speed = false;
 			break;
 		case OPT_SUSTAIN:
 			if (parse_u32(optarg, 1, ENGINE_WINDOW_MAX,
@@ -479,6 +493,8 @@ run_live(const struct options *o)
 	struct raw_snapshot raw;
 	struct report report;
 	struct engine engine;
+	struct speed_prober prober;
+	bool speed_on = false;
 	const char *what;
 	uint64_t start, deadline;
 	int rc, record_fd = -1;
@@ -497,6 +513,14 @@ run_live(const struct options *o)
 	idle_poll_detect(
 	    o->proc_root, engine.idle_poll, sizeof(engine.idle_poll));
 	setup_report(&report, o);
+	/* The speed probe: bests from the monitor's history if there are
+	 * any (read, never written: that file is the monitor's). */
+	if (o->speed) {
+		speed_on = speed_prober_init(&prober, o->proc_root, NULL,
+		               SPEED_BEST_DEFAULT,
+		               speed_budget_ns(o->interval_ns)) == 0;
+		prober.best_readonly = true;
+	}
 
 	if (o->mode == MODE_RECORD) {
 		/* A recording is evidence: never lost to a repeated command
@@ -521,6 +545,8 @@ run_live(const struct options *o)
 		errno = -rc;
 		fatal("%s", sampler.stat_path);
 	}
+	if (speed_on)
+		speed_attach(&prober, &raw);
 	if (record_fd >= 0 &&
 	    (rc = record_write_snapshot(record_fd, &raw)) < 0) {
 		errno = -rc;
@@ -551,6 +577,8 @@ run_live(const struct options *o)
 			log_warn("%s", sampler.stat_path);
 			continue;
 		}
+		if (speed_on)
+			speed_attach(&prober, &raw);
 		if (record_fd >= 0 &&
 		    (rc = record_write_snapshot(record_fd, &raw)) < 0) {
 			errno = -rc;
@@ -570,6 +598,8 @@ run_live(const struct options *o)
 	if (record_fd >= 0 && close(record_fd) < 0)
 		fatal("record: %s", o->file);
 	engine_free(&engine);
+	if (speed_on)
+		speed_prober_free(&prober);
 	snapshot_free(&snaps[0]);
 	snapshot_free(&snaps[1]);
 	sampler_close(&sampler);

@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -48,6 +49,7 @@ struct monitor_opts {
 	const char *proc_root;
 	const char *cgroup_stat;
 	bool use_cgroup;
+	bool speed; /* run the speed probe each sample */
 	const char *replay;
 	struct verdict_opts verdict;
 };
@@ -69,6 +71,7 @@ static const char monitor_usage[] =
     "      --count N            stop after N samples\n"
     "      --replay FILE        take samples from a recording (stealstat "
     "record)\n"
+    "      --no-speed           do not run the speed probe\n"
     "      --proc DIR, --cgroup FILE, --no-cgroup, and the verdict "
     "thresholds\n"
     "      (--busy, --steal, --sustain, ...) as in live mode\n"
@@ -87,6 +90,7 @@ enum {
 	MOPT_CGROUP,
 	MOPT_NO_CGROUP,
 	MOPT_REPLAY,
+	MOPT_NO_SPEED,
 };
 
 static _Noreturn void monitor_usage_error(const char *fmt, ...)
@@ -120,6 +124,7 @@ monitor_args(int argc, char **argv, struct monitor_opts *o)
 	    {"proc", required_argument, NULL, MOPT_PROC},
 	    {"cgroup", required_argument, NULL, MOPT_CGROUP},
 	    {"no-cgroup", no_argument, NULL, MOPT_NO_CGROUP},
+	    {"no-speed", no_argument, NULL, MOPT_NO_SPEED},
 	    {"replay", required_argument, NULL, MOPT_REPLAY},
 	    {"help", no_argument, NULL, 'h'},
 	    {"version", no_argument, NULL, 'V'},
@@ -138,7 +143,8 @@ monitor_args(int argc, char **argv, struct monitor_opts *o)
 	        .max_size = 64u << 20},
 	    .interval_ns = 10 * NSEC_PER_SEC,
 	    .proc_root = "/proc",
-	    .use_cgroup = true};
+	    .use_cgroup = true,
+	    .speed = true};
 	verdict_opts_default(&o->verdict);
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "hV", longopts, NULL)) != -1) {
@@ -205,6 +211,9 @@ monitor_args(int argc, char **argv, struct monitor_opts *o)
 			break;
 		case MOPT_NO_CGROUP:
 			o->use_cgroup = false;
+			break;
+		case MOPT_NO_SPEED:
+			o->speed = false;
 			break;
 		case MOPT_REPLAY:
 			o->replay = optarg;
@@ -373,7 +382,9 @@ monitor_live(struct monitor *m)
 	struct sampler sampler;
 	struct snapshot snaps[2], *prev = &snaps[0], *cur = &snaps[1];
 	struct raw_snapshot raw;
-	bool have_prev = false;
+	struct speed_prober prober;
+	bool have_prev = false, speed_on = false;
+	char best[PATH_MAX];
 	const char *what;
 	uint64_t start = time_mono_ns();
 	int rc;
@@ -388,6 +399,28 @@ monitor_live(struct monitor *m)
 	if (snapshot_init(prev, 64, true) < 0 ||
 	    snapshot_init(cur, 64, true) < 0)
 		fatalx("out of memory");
+	/* The speed probe's bests live in the history directory, so they
+	 * survive restarts; without a history, only in memory. */
+	if (o->speed) {
+		if (o->history != NULL)
+			snprintf(best, sizeof(best), "%s/" SPEED_BEST_NAME,
+			    o->history);
+		rc = speed_prober_init(&prober, o->proc_root, NULL,
+		    o->history != NULL ? best : NULL,
+		    speed_budget_ns(o->interval_ns));
+		if (rc < 0) {
+			errno = -rc;
+			log_warn("speed probe: off");
+		} else {
+			speed_on = true;
+			if (prober.best_load_rc < 0) {
+				errno = -prober.best_load_rc;
+				log_warn("%s: best speeds not loaded, "
+				         "learning afresh",
+				    best);
+			}
+		}
+	}
 	notify_systemd("READY=1");
 	for (uint64_t k = 0; !monitor_stop; k++) {
 		uint64_t deadline = start + k * o->interval_ns;
@@ -409,6 +442,8 @@ monitor_live(struct monitor *m)
 			log_warn("%s", sampler.stat_path);
 			continue;
 		}
+		if (speed_on)
+			speed_attach(&prober, &raw);
 		if (snapshot_parse(&raw, cur, &what) < 0) {
 			log_warnx("%s/%s: unreadable sample skipped",
 			    o->proc_root, what);
@@ -421,6 +456,8 @@ monitor_live(struct monitor *m)
 			break;
 	}
 	notify_systemd("STOPPING=1");
+	if (speed_on)
+		speed_prober_free(&prober); /* saves new bests */
 	snapshot_free(&snaps[0]);
 	snapshot_free(&snaps[1]);
 	sampler_close(&sampler);

@@ -126,3 +126,12 @@ snapshot_parse(
 	*what = NULL;
 	return 0;
 }
+
+void
+speed_attach(struct speed_prober *p, struct raw_snapshot *raw)
+{
+	raw->speed = NULL;
+	raw->speed_len = 0;
+	if (speed_prober_run(p) > 0)
+		raw->speed = speed_prober_blob(p, &raw->speed_len);
+}

@@ -57,6 +57,12 @@ void snapshot_free(struct snapshot *s);
 int snapshot_parse(
     const struct raw_snapshot *raw, struct snapshot *s, const char **what);
 
+/*
+ * Runs one round of the speed probe and attaches its blob to raw (valid
+ * until the next round). A round that probed nothing attaches nothing.
+ */
+void speed_attach(struct speed_prober *p, struct raw_snapshot *raw);
+
 /* The speed point of CPU id in s, or NULL when it was not probed. */
 const struct speed_point *snapshot_speed(const struct snapshot *s, unsigned id);
 

@@ -820,9 +820,13 @@ speed_prober_init(struct speed_prober *p, const char *proc_root,
 	p->sys_root = strdup_or_null(sys_root, &failed);
 	p->stat_size = STAT_BUF_MIN;
 	p->stat_buf = malloc(p->stat_size);
+	p->points = calloc(p->cap, sizeof(*p->points));
+	p->blob_size = (size_t)p->cap * 96 + 1;
+	p->blob = malloc(p->blob_size);
 	if (failed || p->best.best_ns == NULL || p->cpu == NULL ||
 	    p->before.cpu == NULL || p->after.cpu == NULL ||
-	    p->stat_buf == NULL || speed_work_init(&p->work) < 0) {
+	    p->stat_buf == NULL || p->points == NULL || p->blob == NULL ||
+	    speed_work_init(&p->work) < 0) {
 		speed_prober_free(p);
 		return -ENOMEM;
 	}
@@ -866,7 +870,7 @@ prober_save(struct speed_prober *p, bool now)
 {
 	uint64_t t = time_mono_ns();
 
-	if (!p->best_dirty || p->best_path == NULL)
+	if (!p->best_dirty || p->best_path == NULL || p->best_readonly)
 		return;
 	if (!now && t - p->best_saved_ns < PROBER_SAVE_EVERY_NS)
 		return;
@@ -948,6 +952,8 @@ speed_prober_free(struct speed_prober *p)
 	free(p->best_path);
 	free(p->sys_root);
 	free(p->stat_buf);
+	free(p->points);
+	free(p->blob);
 	if (p->schedstat_fd >= 0)
 		close(p->schedstat_fd);
 	if (p->stat_fd >= 0)
@@ -1130,4 +1136,23 @@ speed_prober_points(
 		n++;
 	}
 	return n;
+}
+
+const char *
+speed_prober_blob(struct speed_prober *p, size_t *len)
+{
+	unsigned n = speed_prober_points(p, p->points, p->cap);
+	int w;
+
+	if (n == 0 ||
+	    (w = speed_points_format(p->points, n, p->blob, p->blob_size)) <= 0)
+		return NULL;
+	*len = (size_t)w;
+	return p->blob;
+}
+
+uint64_t
+speed_budget_ns(uint64_t interval_ns)
+{
+	return interval_ns / 1000;
 }

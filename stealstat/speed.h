@@ -214,6 +214,13 @@ unsigned speed_cpus_per_interval(
 
 /* ---- The prober: what the live loop runs once per interval ---- */
 
+/* Where the monitor keeps the bests: its history directory. */
+#define SPEED_BEST_NAME "speed-best"
+#define SPEED_BEST_DEFAULT "/var/lib/stealstat/" SPEED_BEST_NAME
+
+/* The CPU time a round may cost: 0.1% of the interval. */
+uint64_t speed_budget_ns(uint64_t interval_ns);
+
 /* What one CPU's latest probe said. */
 struct speed_cpu {
 	bool probed; /* in the last round (else: not its turn, or offline) */
@@ -243,6 +250,10 @@ struct speed_prober {
 	uint64_t budget_ns; /* CPU time allowed per round */
 	uint64_t cost_ns; /* CPU time of one CPU's probe, last round */
 	unsigned probed; /* CPUs probed in the last round */
+	bool best_readonly; /* load the bests, never write them */
+	struct speed_point *points; /* cap entries, for the blob */
+	char *blob; /* the last round as a speed blob */
+	size_t blob_size;
 };
 
 /*
@@ -267,6 +278,12 @@ int speed_prober_run(struct speed_prober *p);
 /* The latest result for CPU id, or NULL when it was never probed. */
 const struct speed_cpu *speed_prober_cpu(
     const struct speed_prober *p, unsigned id);
+
+/*
+ * The last round as a speed blob (speed_points_format), in a buffer the
+ * prober owns until the next call. NULL when no CPU answered.
+ */
+const char *speed_prober_blob(struct speed_prober *p, size_t *len);
 
 /* Saves unsaved bests and releases everything. NULL-safe. */
 void speed_prober_free(struct speed_prober *p);
