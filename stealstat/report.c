@@ -388,6 +388,9 @@ summary_json(struct report *r, const struct engine *e, const struct summary *s)
 		json_string(&w, e->idle_poll);
 	else
 		json_null(&w);
+	if (e->speed_seen)
+		json_kv_double_or_null(
+		    &w, "speed", s->speed >= 0, 100 * s->speed, 2);
 	json_key(&w, "verdicts");
 	json_object_begin(&w);
 	for (int v = 0; v < VERDICT_MAX; v++)
