@@ -166,17 +166,25 @@ acl_match(const struct acl *acl, const struct sockaddr *sa)
  * v4-mapped addresses are keyed whole. Unknown families key to zeros.
  */
 void
-acl_client_key(const struct sockaddr *sa, uint8_t key[16])
+acl_client_key(const struct sockaddr *sa, unsigned ipv6_prefix, uint8_t key[16])
 {
 	uint8_t addr[16];
+	unsigned whole, bits;
 
 	memset(key, 0, 16);
 	if (!sockaddr_to_v6(sa, addr))
 		return;
-	if (memcmp(addr, v4_mapped_prefix, 12) == 0)
+	if (memcmp(addr, v4_mapped_prefix, 12) == 0) {
 		memcpy(key, addr, 16);
-	else
-		memcpy(key, addr, 8);
+		return;
+	}
+	if (ipv6_prefix > 128)
+		ipv6_prefix = 128;
+	whole = ipv6_prefix / 8;
+	bits = ipv6_prefix % 8;
+	memcpy(key, addr, whole);
+	if (bits != 0)
+		key[whole] = (uint8_t)(addr[whole] & (0xff00 >> bits));
 }
 
 bool

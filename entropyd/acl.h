@@ -35,10 +35,13 @@ void acl_free(struct acl *acl);
 bool acl_match(const struct acl *acl, const struct sockaddr *sa);
 
 /*
- * The rate-limit key of an address: IPv4 as is, IPv6 grouped by /64 (a
- * host has a whole /64 to pick addresses from). 16 bytes.
+ * The rate-limit key of an address: IPv4 as is, IPv6 cut to its first
+ * ipv6_prefix bits (the ipv6_prefix setting: 128 where every instance
+ * has its own address, 64 where a host has a whole /64 to pick
+ * addresses from). 16 bytes.
  */
-void acl_client_key(const struct sockaddr *sa, uint8_t key[16]);
+void acl_client_key(
+    const struct sockaddr *sa, unsigned ipv6_prefix, uint8_t key[16]);
 
 /* Is the address loopback (127.0.0.0/8, ::1, v4-mapped 127/8)? */
 bool addr_is_loopback(const struct sockaddr *sa);

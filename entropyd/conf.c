@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * entropyd configuration, through lib/config. Lists are comma-separated.
- * Defaults are safe: loopback only, TLS only, 6 seeds a minute a client.
+ * Defaults are safe (loopback only, TLS only) and sized for a fleet: a
+ * group of 100 instances sharing one token or one address boots seeded.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -167,6 +168,8 @@ static const struct conf_key keys[] = {
     CONF_KEY_RANGE("timeout", CONF_DURATION, struct entropyd_conf, timeout_ns,
         NSEC_PER_SEC, 3600 * NSEC_PER_SEC),
     CONF_KEY_RANGE(
+        "ipv6_prefix", CONF_U32, struct entropyd_conf, ipv6_prefix, 32, 128),
+    CONF_KEY_RANGE(
         "clients", CONF_U32, struct entropyd_conf, clients, 16, 100000000),
     CONF_KEY_RANGE("threads", CONF_U32, struct entropyd_conf, threads, 1, 64),
     CONF_KEY_END,
@@ -184,11 +187,14 @@ conf_start(void *c, const char *name)
 
 	memset(conf, 0, sizeof(*conf));
 	snprintf(conf->path, sizeof(conf->path), "%s", name);
-	conf->rate_per_s = 6.0 / 60;
-	conf->burst = 3;
+	/* A group booting together shares one token or one address: 100
+	 * at once, then 10 a second, is one autoscaling group's boot. */
+	conf->rate_per_s = 10;
+	conf->burst = 100;
 	conf->max_connections = 1024;
-	conf->max_per_ip = 16;
-	conf->timeout_ns = 10 * NSEC_PER_SEC;
+	conf->max_per_ip = 32;
+	conf->timeout_ns = 5 * NSEC_PER_SEC;
+	conf->ipv6_prefix = 128;
 	conf->clients = 100000;
 	conf->threads = 1;
 }

@@ -34,7 +34,8 @@ struct entropyd_conf {
 	char *user;
 	uint32_t max_connections;
 	uint32_t max_per_ip;
-	uint64_t timeout_ns;
+	uint64_t timeout_ns; /* absolute: handshake plus request */
+	uint32_t ipv6_prefix; /* IPv6 clients grouped by this prefix */
 	uint32_t clients; /* rate-limit table size */
 	uint32_t threads; /* per seed listener */
 };

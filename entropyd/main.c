@@ -24,6 +24,7 @@
 #include "notify.h"
 #include "seed.h"
 #include "server.h"
+#include "tokencmd.h"
 
 #define DEFAULT_CONF "/etc/entropyd.conf"
 #define EXIT_USAGE 2
@@ -32,9 +33,10 @@ static _Noreturn void
 usage(int status)
 {
 	fputs("usage: entropyd [-v] [-c FILE] [--check-config]\n"
+	      "       entropyd [-c FILE] token add|revoke|list [NAME]\n"
 	      "  -c, --config FILE  configuration (default " DEFAULT_CONF ")\n"
 	      "      --check-config read everything, report, and exit\n"
-	      "  -v, --verbose      more log output\n"
+	      "  -v, --verbose      more log output (every refusal)\n"
 	      "  -h, --help, -V, --version\n",
 	    status == 0 ? stdout : stderr);
 	exit(status);
@@ -79,7 +81,8 @@ warn_restart_keys(
 {
 	static const char *const names[] = {"listen", "plain_listen",
 	    "admin_listen", "tls_cert", "tls_key", "client_ca", "user",
-	    "max_connections", "max_per_ip", "timeout", "clients", "threads"};
+	    "max_connections", "max_per_ip", "timeout", "clients", "threads",
+	    "ipv6_prefix"};
 	bool changed[] = {
 	    listen_differs(&run->listen, &fresh->listen),
 	    listen_differs(&run->plain_listen, &fresh->plain_listen),
@@ -93,6 +96,7 @@ warn_restart_keys(
 	    run->timeout_ns != fresh->timeout_ns,
 	    run->clients != fresh->clients,
 	    run->threads != fresh->threads,
+	    run->ipv6_prefix != fresh->ipv6_prefix,
 	};
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
@@ -121,6 +125,10 @@ reload(struct server *s, const char *path, const struct entropyd_conf *run)
 		log_warnx("reload: %s; keeping the running configuration", why);
 		entropyd_conf_free(&conf);
 	} else {
+		if (conf.tokens_file != NULL && policy.tokens.count == 0)
+			log_warnx("reload: tokens_file %s has no tokens left: "
+			          "every client is refused",
+			    conf.tokens_file);
 		warn_restart_keys(run, &conf);
 		server_reload(s, &conf, &policy);
 		log_info("reloaded %s: access rules and rates", path);
@@ -151,7 +159,7 @@ main(int argc, char **argv)
 	bool check_only = false;
 	int status = 0;
 	unsigned char probe;
-	char why[300];
+	char why[300], listeners[3 * LISTEN_MAX * 80];
 	sigset_t sigs;
 
 	log_init("entropyd", LOG_LEVEL_INFO);
@@ -178,9 +186,13 @@ main(int argc, char **argv)
 			usage(EXIT_USAGE);
 		}
 	}
+	if (optind < argc && strcmp(argv[optind], "token") == 0)
+		return token_main(path, argc - optind, argv + optind);
 	if (optind != argc)
 		usage(EXIT_USAGE);
 
+	/* Every configuration error found here exits 2: the unit does not
+	 * restart on it (RestartPreventExitStatus=2). */
 	if (entropyd_conf_load(path, &conf, &err) < 0) {
 		log_errorx("%s", err.msg);
 		return EXIT_USAGE;
@@ -191,6 +203,12 @@ main(int argc, char **argv)
 	        &conf, conf.client_ca != NULL, &policy, why, sizeof(why)) < 0 ||
 	    server_files_load(&conf, &files, why, sizeof(why)) < 0) {
 		log_errorx("%s", why);
+		status = EXIT_USAGE;
+	} else if (conf.tokens_file != NULL && policy.tokens.count == 0) {
+		log_errorx("tokens_file %s: no tokens in it: every client "
+		           "would be refused (add one with: entropyd token add "
+		           "NAME)",
+		    conf.tokens_file);
 		status = EXIT_USAGE;
 	} else if (geteuid() == 0 && (pw = getpwnam(conf.user)) != NULL &&
 	           pw->pw_uid == 0) {
@@ -230,16 +248,19 @@ main(int argc, char **argv)
 		drop_privileges(pw);
 	if (server_init(&server, &conf, &policy) < 0)
 		fatalx("out of memory");
-	if (server_start(&server, &conf, &files, fds, why, sizeof(why)) < 0)
-		fatalx("%s", why);
+	if (server_start(&server, &conf, &files, fds, why, sizeof(why)) < 0) {
+		log_errorx("%s", why);
+		return EXIT_USAGE;
+	}
 	server_files_free(&files);
 	if (seed_random(&probe, 1) == -EAGAIN)
 		log_warnx("the kernel RNG is not initialized yet: answering "
 		          "503 until it is");
 	else
 		atomic_store(&server.rng_ready, true);
-	log_info("serving seeds on %u listeners as %s", server.ndaemons,
-	    pw != NULL ? pw->pw_name : "the invoking user");
+	server_describe(&conf, listeners, sizeof(listeners));
+	log_info("serving seeds as %s on %s",
+	    pw != NULL ? pw->pw_name : "the invoking user", listeners);
 	notify_systemd("READY=1");
 
 	for (;;) {

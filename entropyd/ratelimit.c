@@ -33,6 +33,7 @@ struct rl_entry {
 	double tokens;
 	uint64_t refilled_ns;
 	uint64_t shunned_until_ns; /* see ratelimit_shun */
+	uint64_t vouched_until_ns; /* see ratelimit_vouch */
 	uint32_t strikes; /* 429s within that time */
 	uint32_t conns; /* see ratelimit_conns_add */
 };
@@ -289,6 +290,7 @@ lookup_or_insert(
 	e->tokens = rl->burst;
 	e->refilled_ns = now_ns;
 	e->shunned_until_ns = 0;
+	e->vouched_until_ns = 0;
 	e->strikes = 0;
 	e->conns = 0;
 	e->chain = *bucket;
@@ -417,7 +419,18 @@ ratelimit_shunned(
 	uint32_t *bucket, i = find(rl, key, &len, &bucket);
 
 	return i != NONE && now_ns < rl->entries[i].shunned_until_ns &&
-	       rl->entries[i].strikes >= RL_SHUN_STRIKES;
+	       rl->entries[i].strikes >= RL_SHUN_STRIKES &&
+	       now_ns >= rl->entries[i].vouched_until_ns;
+}
+
+void
+ratelimit_vouch(struct ratelimit *rl, const void *key, size_t len,
+    uint64_t now_ns, uint64_t until_ns)
+{
+	struct rl_entry *e = lookup_or_insert(rl, key, len, now_ns);
+
+	if (until_ns > e->vouched_until_ns)
+		e->vouched_until_ns = until_ns;
 }
 
 unsigned

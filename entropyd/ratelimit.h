@@ -50,6 +50,14 @@ bool ratelimit_shunned(
     const struct ratelimit *rl, const void *key, size_t len, uint64_t now_ns);
 
 /*
+ * An address that an identified client (token or certificate) was
+ * served from until until_ns is never shunned before then: a neighbour
+ * behind the same NAT that floods cannot shut it out at accept.
+ */
+void ratelimit_vouch(struct ratelimit *rl, const void *key, size_t len,
+    uint64_t now_ns, uint64_t until_ns);
+
+/*
  * Open connections per client key (an IPv6 /64 for the accept policy):
  * adds delta (+1 on open, -1 on close) and returns the new count. An
  * entry evicted under a flood forgets its count, which can only let a

@@ -29,6 +29,37 @@ enum outcome {
 	OUT_MAX
 };
 
+/*
+ * Why a client was turned away: each is counted in /metrics and logged
+ * with its text (once a minute per client; every one under -v).
+ */
+enum refusal {
+	REFUSE_NOT_IN_ALLOW, /* at accept, before any TLS */
+	REFUSE_NOT_LOOPBACK, /* no access rule: loopback only */
+	REFUSE_NO_AUTH,
+	REFUSE_BAD_AUTH,
+	REFUSE_UNKNOWN_TOKEN,
+	REFUSE_NO_CERT,
+	REFUSE_BAD_CERT,
+	REFUSE_RATE_LIMITED,
+	REFUSE_SHUNNED, /* at accept: back too soon after refusals */
+	REFUSE_TOO_MANY_CONNECTIONS, /* at accept: max_per_ip, none evictable */
+	REFUSE_EVICTED, /* slow connection closed to make room */
+	REFUSE_DEADLINE, /* handshake plus request took over timeout */
+	REFUSE_RNG_NOT_READY,
+	REFUSE_MAX
+};
+
+/* One open connection, the socket context libmicrohttpd keeps for us. */
+struct conn {
+	struct conn *prev, *next;
+	int fd;
+	bool admin;
+	bool closing; /* shut down by us: evicted or past its deadline */
+	uint8_t key[16]; /* its address, IPv6 cut to ipv6_prefix */
+	_Atomic uint64_t since_ns; /* opened, or last answered */
+	char addr[64];
+};
 /* What SIGHUP can change, swapped whole under policy_lock. */
 struct policy {
 	struct acl allow;
@@ -52,8 +83,19 @@ struct server {
 	struct ratelimit *limits; /* seeds per client */
 	struct ratelimit *log_limits; /* log lines per client */
 	struct ratelimit *shunned; /* addresses told to wait */
-	struct ratelimit *conns; /* open connections per /64 */
-	unsigned max_per_client; /* max_per_ip, counted per /64 */
+	struct ratelimit *log_global; /* log lines, all clients */
+	unsigned max_per_client; /* max_per_ip, by ipv6_prefix */
+	unsigned ipv6_prefix;
+	uint64_t deadline_ns; /* timeout: handshake plus request */
+	pthread_mutex_t conn_lock;
+	struct conn *conns; /* every open connection, newest first */
+	pthread_t reaper;
+	bool reaper_started;
+	pthread_mutex_t stop_lock;
+	pthread_cond_t stop_cond;
+	bool stopping;
+	atomic_uint_fast64_t refusals[REFUSE_MAX];
+	atomic_uint_fast64_t log_suppressed;
 	atomic_uint_fast64_t requests[OUT_MAX];
 	atomic_uint_fast64_t seed_bytes;
 	atomic_uint_fast64_t shunned_connections;
@@ -70,7 +112,9 @@ struct server_files {
 
 /*
  * Reads the certificate, key (refused if group or others may read it)
- * and client CA named by conf. Returns 0, or -errno with a reason.
+ * and client CA named by conf, and loads them as the server will: a key
+ * that is not the certificate's, or a client CA with no certificate, is
+ * an error naming the files. Returns 0, or -errno with a reason.
  */
 int server_files_load(const struct entropyd_conf *conf,
     struct server_files *files, char *why, size_t why_size);
@@ -97,7 +141,10 @@ int server_init(
 int server_bind(
     const struct entropyd_conf *conf, int *fds, char *why, size_t why_size);
 
-/* Starts the daemons on the bound fds. Returns 0 or -errno with why. */
+/*
+ * Starts the daemons on the bound fds, and the thread that enforces the
+ * connection deadline. Returns 0 or -errno with why.
+ */
 int server_start(struct server *s, const struct entropyd_conf *conf,
     const struct server_files *files, const int *fds, char *why,
     size_t why_size);
@@ -107,5 +154,14 @@ void server_reload(
     struct server *s, const struct entropyd_conf *conf, struct policy *fresh);
 
 void server_stop(struct server *s);
+
+/*
+ * "127.0.0.1:42443 (seeds over TLS), 127.0.0.1:9423 (admin)": every
+ * listener of conf and its kind, for the start-up line.
+ */
+void server_describe(const struct entropyd_conf *conf, char *buf, size_t size);
+
+/* The text of a refusal reason, as logged ("unknown token"). */
+const char *refusal_text(enum refusal why);
 
 #endif

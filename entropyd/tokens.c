@@ -227,21 +227,16 @@ tokens_free(struct tokens *t)
  * not on whether the token matched, which entry it matched, or how many
  * leading bytes of some hash it got right.
  */
-const char *
-tokens_check(const struct tokens *t, const char *token, size_t len)
+static const char *
+check_digest(const struct tokens *t, uint8_t digest[32])
 {
-	uint8_t digest[32];
 	size_t i, j, found = 0, mask;
 	unsigned any = 0;
 
-	if (t == NULL || t->count == 0 || token == NULL || len == 0)
-		return NULL;
-	if (gnutls_hash_fast(GNUTLS_DIG_SHA256, token, len, digest) < 0)
-		return NULL;
 	for (i = 0; i < t->count; i++) {
 		unsigned diff = 0, equal;
 
-		for (j = 0; j < sizeof(digest); j++)
+		for (j = 0; j < 32; j++)
 			diff |= (unsigned)(digest[j] ^ t->entries[i].hash[j]);
 		/* diff is 0..255: equal is 1 iff it is 0. */
 		equal = ((diff - 1) >> 8) & 1;
@@ -249,8 +244,40 @@ tokens_check(const struct tokens *t, const char *token, size_t len)
 		found = (i & mask) | (found & ~mask);
 		any |= equal;
 	}
-	explicit_bzero(digest, sizeof(digest));
+	explicit_bzero(digest, 32);
 	return any ? t->entries[found].name : NULL;
+}
+
+const char *
+tokens_check(const struct tokens *t, const char *token, size_t len)
+{
+	uint8_t digest[32];
+
+	if (t == NULL || t->count == 0 || token == NULL || len == 0)
+		return NULL;
+	if (gnutls_hash_fast(GNUTLS_DIG_SHA256, token, len, digest) < 0)
+		return NULL;
+	return check_digest(t, digest);
+}
+
+const char *
+tokens_check_newline(const struct tokens *t, const char *token, size_t len)
+{
+	uint8_t digest[32];
+	gnutls_hash_hd_t h;
+	int rc;
+
+	if (t == NULL || t->count == 0 || token == NULL || len == 0)
+		return NULL;
+	if (gnutls_hash_init(&h, GNUTLS_DIG_SHA256) < 0)
+		return NULL;
+	rc = gnutls_hash(h, token, len);
+	if (rc >= 0)
+		rc = gnutls_hash(h, "\n", 1);
+	gnutls_hash_deinit(h, digest);
+	if (rc < 0)
+		return NULL;
+	return check_digest(t, digest);
 }
 
 /* RFC 6750 b64token: 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" /

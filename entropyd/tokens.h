@@ -46,6 +46,14 @@ void tokens_free(struct tokens *t);
 const char *tokens_check(const struct tokens *t, const char *token, size_t len);
 
 /*
+ * The same for an entry whose hash is of the token and a newline (made
+ * with "echo TOKEN | sha256sum"): the name, or NULL. The caller names
+ * the entry so the operator can make it again.
+ */
+const char *tokens_check_newline(
+    const struct tokens *t, const char *token, size_t len);
+
+/*
  * Extracts the token from an Authorization header value "Bearer TOKEN"
  * (scheme case-insensitive, one or more spaces, TOKEN an RFC 6750
  * b64token of at most BEARER_TOKEN_MAX characters). Pure. Returns 0 and

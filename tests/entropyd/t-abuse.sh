@@ -22,6 +22,8 @@ tls_cert = $T/server.pem
 tls_key = $T/server.key
 timeout = 3s
 max_per_ip = 16
+rate = 6/min
+burst = 3
 user = nobody
 EOC
 chmod 644 "$T/d.conf"

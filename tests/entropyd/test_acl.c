@@ -205,7 +205,15 @@ key_of(const char *text, uint8_t key[16])
 {
 	struct sockaddr_storage ss = addr(text);
 
-	acl_client_key((struct sockaddr *)&ss, key);
+	acl_client_key((struct sockaddr *)&ss, 64, key);
+}
+
+static void
+key_by(const char *text, unsigned prefix, uint8_t key[16])
+{
+	struct sockaddr_storage ss = addr(text);
+
+	acl_client_key((struct sockaddr *)&ss, prefix, key);
 }
 
 static void
@@ -226,6 +234,22 @@ test_client_key(void **state)
 	key_of("2001:db8:0:1:ffff:ffff:ffff:ffff", b);
 	assert_memory_equal(a, b, 16);
 	key_of("2001:db8:0:2::1", b);
+	assert_memory_not_equal(a, b, 16);
+	/* ipv6_prefix = 128: every address its own client. */
+	key_by("2001:db8:0:1::1", 128, a);
+	key_by("2001:db8:0:1::2", 128, b);
+	assert_memory_not_equal(a, b, 16);
+	/* A prefix that is not a whole byte: /60 keeps 4 bits of byte 7. */
+	key_by("2001:db8:0:1:ff::1", 60, a);
+	key_by("2001:db8:0:1:f0::2", 60, b);
+	assert_memory_equal(a, b, 16);
+	key_by("2001:db8:0:1:0f::2", 60, b);
+	assert_memory_equal(a, b, 16);
+	key_by("2001:db8:0:11::2", 60, b);
+	assert_memory_not_equal(a, b, 16);
+	/* IPv4 ignores it. */
+	key_by("192.0.2.1", 64, a);
+	key_by("192.0.2.2", 64, b);
 	assert_memory_not_equal(a, b, 16);
 }
 

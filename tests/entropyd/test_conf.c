@@ -66,8 +66,11 @@ test_defaults(void **state)
 	assert_int_equal(c.listen.count, 2);
 	assert_int_equal(c.plain_listen.count, 0);
 	assert_int_equal(c.admin_listen.count, 0);
-	assert_true(c.rate_per_s > 0.0999 && c.rate_per_s < 0.1001);
-	assert_int_equal(c.burst, 3);
+	/* Sized for a group booting at once (issue 15). */
+	assert_true(c.rate_per_s > 9.99 && c.rate_per_s < 10.01);
+	assert_int_equal(c.burst, 100);
+	assert_int_equal(c.ipv6_prefix, 128);
+	assert_int_equal(c.timeout_ns, 5 * NSEC_PER_SEC);
 	assert_string_equal(c.user, "entropyd");
 	assert_int_equal(c.clients, 100000);
 	assert_int_equal(c.allow.count, 0);
@@ -75,7 +78,8 @@ test_defaults(void **state)
 	assert_int_equal(load("[entropyd]\ntls_cert = /c\ntls_key = /k\n"
 	                      "listen = 127.0.0.1:1, [::1]:2\n"
 	                      "allow = 10.0.0.0/8, fd00::/8\nrate = 2/s\n"
-	                      "burst = 9\nclients = 1000\ntimeout = 3s\n",
+	                      "burst = 9\nclients = 1000\ntimeout = 3s\n"
+	                      "ipv6_prefix = 64\n",
 	                     &c, &err),
 	    0);
 	assert_int_equal(c.listen.count, 2);
@@ -83,6 +87,7 @@ test_defaults(void **state)
 	assert_true(c.rate_per_s > 1.99 && c.rate_per_s < 2.01);
 	assert_int_equal(c.burst, 9);
 	assert_int_equal(c.timeout_ns, 3 * NSEC_PER_SEC);
+	assert_int_equal(c.ipv6_prefix, 64);
 	entropyd_conf_free(&c);
 }
 
