@@ -63,22 +63,72 @@ make_challenge(unsigned char *buf, size_t len)
 	return n == (ssize_t)len ? 0 : -1;
 }
 
+/*
+ * The first line of an error body, printable ASCII only and cut short:
+ * a server's words for the log, never its bytes.
+ */
+static void
+body_reason(const struct body *b, char *out, size_t size)
+{
+	size_t o = 0;
+
+	for (size_t i = 0; i < b->len && o + 1 < size && o < 80; i++) {
+		char ch = b->data[i];
+
+		if (ch == '\n' || ch == '\r')
+			break;
+		out[o++] = ch >= 0x20 && ch < 0x7f ? ch : '?';
+	}
+	out[o] = '\0';
+}
+
+/*
+ * A connection closed before any HTTP answer because the server's accept
+ * policy turned it away for now (entropyd's max_per_ip, its shun list,
+ * a full backlog): refused, reset, or an end of stream inside the TLS
+ * handshake. A certificate or protocol failure is not one.
+ */
+static const char *
+closed_at_accept(CURLcode code, long os_errno, const char *errbuf)
+{
+	if (code == CURLE_COULDNT_CONNECT && os_errno == ECONNREFUSED)
+		return "connection refused";
+	if (code == CURLE_GOT_NOTHING || code == CURLE_RECV_ERROR ||
+	    code == CURLE_SEND_ERROR)
+		return "connection closed by the server";
+	/* An overloaded server; but a name that does not resolve in time
+	 * will not resolve on a second try within the deadline either. */
+	if (code == CURLE_OPERATION_TIMEDOUT &&
+	    strstr(errbuf, "Resolving") == NULL)
+		return "timed out";
+	if (code == CURLE_SSL_CONNECT_ERROR &&
+	    (os_errno == ECONNRESET || os_errno == EPIPE ||
+	        strstr(errbuf, "reset") != NULL ||
+	        strstr(errbuf, "unexpected eof") != NULL ||
+	        strstr(errbuf, "SSL_ERROR_SYSCALL") != NULL))
+		return "connection closed during the handshake";
+	return NULL;
+}
+
 int
 seed_fetch(const struct seed_conf *c, const char *url, const char *token,
     uint64_t timeout_ns, unsigned char *seed, size_t len, bool *verified,
-    char *why, size_t why_size)
+    struct seed_retry *retry, char *why, size_t why_size)
 {
 	unsigned char nonce[CHALLENGE_BYTES];
 	char challenge[2 * CHALLENGE_BYTES + 1], form[300], auth[600];
 	char errbuf[CURL_ERROR_SIZE] = "";
 	bool https = strncasecmp(url, "https://", 8) == 0;
 	struct curl_slist *headers = NULL;
+	char reason[96];
+	curl_off_t retry_after = -1;
 	struct body *b;
-	long status = 0;
+	long status = 0, os_errno = 0;
 	CURLcode code;
 	CURL *e;
 	int rc = -EIO;
 
+	memset(retry, 0, sizeof(*retry));
 	if (!https && !c->allow_plain_http) {
 		snprintf(why, why_size,
 		    "plain http is refused (set allow_plain_http = yes)");
@@ -117,6 +167,10 @@ seed_fetch(const struct seed_conf *c, const char *url, const char *token,
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(e, CURLOPT_WRITEDATA, b);
 	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, errbuf);
+	/* A resolver that never answers must not outlive the deadline:
+	 * libcurl then leaves its resolver thread behind instead of
+	 * waiting for it at cleanup. */
+	curl_easy_setopt(e, CURLOPT_QUICK_EXIT, 1L);
 	curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
 	if (c->ca_file != NULL) {
 		/* Instead of the system store: drop libcurl's default CA
@@ -138,15 +192,34 @@ seed_fetch(const struct seed_conf *c, const char *url, const char *token,
 
 	code = curl_easy_perform(e);
 	curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
+	curl_easy_getinfo(e, CURLINFO_OS_ERRNO, &os_errno);
+	curl_easy_getinfo(e, CURLINFO_RETRY_AFTER, &retry_after);
 	if (b->too_large)
 		snprintf(why, why_size, "answer over %d bytes", RESPONSE_MAX);
-	else if (code != CURLE_OK)
+	else if (code != CURLE_OK) {
 		snprintf(why, why_size, "%s",
 		    errbuf[0] ? errbuf : curl_easy_strerror(code));
-	else if (status != 200)
-		snprintf(why, why_size, "HTTP %ld", status);
-	else if (response_check(
-	             b->data, b->len, challenge, len, seed, why, why_size) == 0)
+		if ((retry->what = closed_at_accept(code, os_errno, errbuf)) !=
+		    NULL)
+			retry->after_ns = 250 * NSEC_PER_MSEC;
+	} else if (status != 200) {
+		body_reason(b, reason, sizeof(reason));
+		snprintf(why, why_size, "HTTP %ld%s%s%s%s", status,
+		    reason[0] ? " (" : "", reason, reason[0] ? ")" : "",
+		    status == 403 && token != NULL && !https
+		        ? ": token not sent over plain http"
+		        : "");
+		if (status == 429 || status == 503) {
+			retry->what = status == 429 ? "rate limited"
+			                            : "server not ready (503)";
+			retry->server_said = retry_after > 0;
+			retry->after_ns =
+			    retry_after > 0 && retry_after < 3600
+			        ? (uint64_t)retry_after * NSEC_PER_SEC
+			        : NSEC_PER_SEC;
+		}
+	} else if (response_check(b->data, b->len, challenge, len, seed, why,
+	               why_size) == 0)
 		rc = 0;
 	if (rc == 0)
 		*verified = https;

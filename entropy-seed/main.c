@@ -14,7 +14,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "client.h"
@@ -27,26 +29,40 @@
 #define DEFAULT_CONF "/etc/entropy-seed.conf"
 #define EXIT_USAGE 2
 #define TOKEN_MAX 512
+/* Tries of one server that asked to be tried again (bounds the loop). */
+#define RETRIES_MAX 32
+/* Time a retry needs at least: no wait is taken that leaves less. */
+#define RETRY_ROOM_NS (200 * NSEC_PER_MSEC)
+#define BACKOFF_FIRST_NS (250 * NSEC_PER_MSEC)
+#define BACKOFF_MAX_NS (2 * NSEC_PER_SEC)
 
 static _Noreturn void
 usage(int status)
 {
 	fputs("usage: entropy-seed [-v] [-c FILE] [--server URL]... "
 	      "[--dry-run] [--strict] [--no-credit]\n"
-	      "       entropy-seed image-check [--fix] [ROOT]\n",
+	      "       entropy-seed image-check [ROOT]\n"
+	      "       entropy-seed image-check --fix ROOT\n"
+	      "       entropy-seed image-check --fix "
+	      "--yes-this-is-the-running-system /\n",
 	    status == 0 ? stdout : stderr);
 	exit(status);
 }
 
-/* The bearer token: the first line of the file, at most TOKEN_MAX. */
+/*
+ * The bearer token: the first line of the file, at most TOKEN_MAX. *mode
+ * gets the file's permission bits.
+ */
 static int
-read_token(const char *path, char *token, size_t size)
+read_token(const char *path, char *token, size_t size, mode_t *mode)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	struct stat st;
 	ssize_t n;
 
 	if (fd < 0)
 		return -errno;
+	*mode = fstat(fd, &st) == 0 ? st.st_mode & 07777 : 0;
 	n = read(fd, token, size - 1);
 	close(fd);
 	if (n < 0)
@@ -58,27 +74,58 @@ read_token(const char *path, char *token, size_t size)
 	return 0;
 }
 
+/* Is root this running system's own "/" (whatever its spelling)? */
+static bool
+is_running_root(const char *root)
+{
+	struct stat a, b;
+
+	return stat(root, &a) == 0 && stat("/", &b) == 0 &&
+	       a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
 static int
 cmd_image_check(int argc, char **argv)
 {
 	static const struct option opts[] = {
 	    {"fix", no_argument, NULL, 'f'},
+	    {"yes-this-is-the-running-system", no_argument, NULL, 'y'},
 	    {NULL, 0, NULL, 0},
 	};
 	const char *root;
-	bool fix = false;
+	bool fix = false, running_ok = false;
 	FILE *devnull;
 	int c, n;
 
 	optind = 0;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (c != 'f')
+		if (c == 'f')
+			fix = true;
+		else if (c == 'y')
+			running_ok = true;
+		else
 			usage(EXIT_USAGE);
-		fix = true;
 	}
 	if (argc - optind > 1)
 		usage(EXIT_USAGE);
+	/*
+	 * --fix deletes host keys and the machine ID: meant for an image
+	 * mounted somewhere, never by default for the running machine.
+	 */
+	if (fix && optind == argc) {
+		log_errorx("image-check --fix: name the image's root "
+		           "directory (for example /mnt/image)");
+		return EXIT_USAGE;
+	}
 	root = optind < argc ? argv[optind] : "/";
+	if (fix && is_running_root(root) && !running_ok) {
+		log_errorx("image-check --fix %s: that is the running system: "
+		           "it would lose its SSH host keys and machine ID; "
+		           "add --yes-this-is-the-running-system if that is "
+		           "what you mean",
+		    root);
+		return EXIT_USAGE;
+	}
 	n = image_check(root, fix, stdout);
 	if (n < 0) {
 		errno = -n;
@@ -108,6 +155,110 @@ cmd_image_check(int argc, char **argv)
 	return 0;
 }
 
+/*
+ * Mixes (or, in a dry run, only reports) a seed that checked out.
+ * Returns whether this run is now seeded.
+ */
+static bool
+use_seed(const struct seed_conf *conf, const char *server,
+    const unsigned char *seed, bool verified, bool dry_run, bool credit)
+{
+	const char *how = "";
+	char why[300];
+
+	if (dry_run) {
+		log_info("dry run: %u bytes from %s (%s), not mixed",
+		    conf->bytes, server,
+		    verified ? "TLS verified" : "not verified");
+		return true;
+	}
+	if (seed_mix(seed, conf->bytes, credit && verified, &how, why,
+	        sizeof(why)) < 0) {
+		log_warnx("mixing the seed: %s", why);
+		return false;
+	}
+	log_info("seeded %u bytes from %s: %s", conf->bytes, server, how);
+	if (why[0] != '\0')
+		log_warnx("%s", why);
+	return true;
+}
+
+/* A file a key names must be there and readable: else exit 2. */
+static int
+check_readable(const char *key, const char *path)
+{
+	int fd;
+
+	if (path == NULL)
+		return 0;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0) {
+		log_errorx("%s %s: %s", key, path, strerror(errno));
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+/* A uniformly random duration in [0, max_ns). */
+static uint64_t
+jitter_ns(uint64_t max_ns)
+{
+	uint64_t r = 0;
+
+	if (max_ns == 0)
+		return 0;
+	if (getrandom(&r, sizeof(r), GRND_NONBLOCK) != (ssize_t)sizeof(r))
+		r = time_mono_ns() * 6364136223846793005ULL;
+	return r % max_ns;
+}
+
+/* "2 s" or "300 ms": a wait as the warning says it. */
+static void
+format_wait(uint64_t ns, char *buf, size_t size)
+{
+	if (ns >= NSEC_PER_SEC)
+		snprintf(buf, size, "%llu s",
+		    (unsigned long long)(ns / NSEC_PER_SEC));
+	else
+		snprintf(buf, size, "%llu ms",
+		    (unsigned long long)(ns / NSEC_PER_MSEC));
+}
+
+static void
+sleep_ns(uint64_t ns)
+{
+	struct timespec ts = {
+	    (time_t)(ns / NSEC_PER_SEC), (long)(ns % NSEC_PER_SEC)};
+
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+/*
+ * How long to wait before trying a server again, jittered so a fleet
+ * that was turned away together does not come back together: a
+ * Retry-After plus up to a quarter of it (a second at most); our own
+ * backoff for a connection closed at accept, from 250 ms doubling to 2
+ * s, times 0.5 to 1.5.
+ */
+static uint64_t
+retry_wait(const struct seed_retry *r, unsigned attempt)
+{
+	uint64_t base = BACKOFF_FIRST_NS, spread;
+
+	if (r->server_said) {
+		spread = r->after_ns / 4;
+		if (spread > NSEC_PER_SEC)
+			spread = NSEC_PER_SEC;
+		return r->after_ns + jitter_ns(spread + 1);
+	}
+	for (unsigned i = 1; i < attempt && base < BACKOFF_MAX_NS; i++)
+		base *= 2;
+	if (base > BACKOFF_MAX_NS)
+		base = BACKOFF_MAX_NS;
+	return base / 2 + jitter_ns(base + 1);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -122,7 +273,7 @@ main(int argc, char **argv)
 	    {"version", no_argument, NULL, 'V'},
 	    {NULL, 0, NULL, 0},
 	};
-	const char *path = DEFAULT_CONF, *servers[SERVERS_MAX], *how = "";
+	const char *path = DEFAULT_CONF, *servers[SERVERS_MAX];
 	bool dry_run = false, strict = false, credit = true, verified = false,
 	     path_given = false, seeded = false;
 	unsigned char seed[SEED_MAX];
@@ -131,6 +282,7 @@ main(int argc, char **argv)
 	struct conf_error err;
 	unsigned nservers = 0;
 	uint64_t start, left;
+	mode_t mode = 0;
 	int c, rc;
 
 	log_init("entropy-seed", LOG_LEVEL_INFO);
@@ -194,10 +346,23 @@ main(int argc, char **argv)
 		seed_conf_free(&conf);
 		return EXIT_USAGE;
 	}
-	if (conf.token_file != NULL &&
-	    (rc = read_token(conf.token_file, token, sizeof(token))) < 0) {
-		log_warnx("token_file %s: %s", conf.token_file,
+	if (conf.token_file != NULL && (rc = read_token(conf.token_file, token,
+	                                    sizeof(token), &mode)) < 0) {
+		log_errorx("token_file %s: %s", conf.token_file,
 		    rc == -EINVAL ? "empty or too long" : strerror(-rc));
+		seed_conf_free(&conf);
+		return EXIT_USAGE;
+	}
+	if (conf.token_file != NULL && (mode & (S_IRWXG | S_IRWXO)) != 0)
+		log_warnx("token_file %s: readable by group or others (mode "
+		          "%04o): anyone who can read it can take this "
+		          "instance's seeds; chmod 600 it",
+		    conf.token_file, (unsigned)mode);
+	/* Files libcurl would only find missing in the middle of a boot. */
+	if (check_readable("ca_file", conf.ca_file) < 0 ||
+	    check_readable("cert", conf.cert) < 0 ||
+	    check_readable("key", conf.key) < 0) {
+		explicit_bzero(token, sizeof(token));
 		seed_conf_free(&conf);
 		return EXIT_USAGE;
 	}
@@ -206,47 +371,68 @@ main(int argc, char **argv)
 
 	start = time_mono_ns();
 	for (unsigned i = 0; i < conf.nservers && !seeded; i++) {
-		uint64_t spent = time_mono_ns() - start;
+		struct seed_retry retry;
+		unsigned attempt = 0;
+		bool next = false;
 
-		if (spent >= conf.deadline_ns) {
-			log_warnx("deadline of %.1f s reached before %s",
-			    (double)conf.deadline_ns / NSEC_PER_SEC,
-			    conf.servers[i]);
-			break;
+		while (!seeded && !next) {
+			uint64_t spent = time_mono_ns() - start, wait;
+			char wait_text[32];
+
+			if (spent >= conf.deadline_ns) {
+				log_warnx(
+				    "deadline of %.1f s reached before %s",
+				    (double)conf.deadline_ns / NSEC_PER_SEC,
+				    conf.servers[i]);
+				i = conf.nservers;
+				break;
+			}
+			left = conf.deadline_ns - spent;
+			log_debug("asking %s (%.1f s of the deadline left)",
+			    conf.servers[i], (double)left / NSEC_PER_SEC);
+			rc = seed_fetch(&conf, conf.servers[i],
+			    conf.token_file ? token : NULL,
+			    left < conf.timeout_ns ? left : conf.timeout_ns,
+			    seed, conf.bytes, &verified, &retry, why,
+			    sizeof(why));
+			if (rc == 0) {
+				seeded = use_seed(&conf, conf.servers[i], seed,
+				    verified, dry_run, credit);
+				explicit_bzero(seed, sizeof(seed));
+				next = true;
+				continue;
+			}
+			next = true;
+			if (retry.after_ns == 0 || ++attempt > RETRIES_MAX) {
+				log_warnx("%s: %s", conf.servers[i], why);
+				continue;
+			}
+			wait = retry_wait(&retry, attempt);
+			spent = time_mono_ns() - start;
+			if (spent + wait + RETRY_ROOM_NS >= conf.deadline_ns) {
+				log_warnx("%s: %s; %s, no time left to wait "
+				          "within the deadline",
+				    conf.servers[i], why, retry.what);
+				continue;
+			}
+			format_wait(wait, wait_text, sizeof(wait_text));
+			log_warnx("%s: %s, retrying in %s", conf.servers[i],
+			    retry.what, wait_text);
+			log_debug("%s: %s", conf.servers[i], why);
+			sleep_ns(wait);
+			next = false;
 		}
-		left = conf.deadline_ns - spent;
-		log_debug("asking %s (%.1f s of the deadline left)",
-		    conf.servers[i], (double)left / NSEC_PER_SEC);
-		rc = seed_fetch(&conf, conf.servers[i],
-		    conf.token_file ? token : NULL,
-		    left < conf.timeout_ns ? left : conf.timeout_ns, seed,
-		    conf.bytes, &verified, why, sizeof(why));
-		if (rc < 0) {
-			log_warnx("%s: %s", conf.servers[i], why);
-			continue;
-		}
-		if (dry_run) {
-			log_info("dry run: %u bytes from %s (%s), not mixed",
-			    conf.bytes, conf.servers[i],
-			    verified ? "TLS verified" : "not verified");
-			seeded = true;
-		} else if (seed_mix(seed, conf.bytes, credit && verified, &how,
-		               why, sizeof(why)) < 0) {
-			log_warnx("mixing the seed: %s", why);
-		} else {
-			log_info("seeded %u bytes from %s: %s", conf.bytes,
-			    conf.servers[i], how);
-			if (why[0] != '\0')
-				log_warnx("%s", why);
-			seeded = true;
-		}
-		explicit_bzero(seed, sizeof(seed));
 	}
 	explicit_bzero(token, sizeof(token));
 	curl_global_cleanup();
 	seed_conf_free(&conf);
 	if (seeded)
 		return 0;
+	if (dry_run) {
+		/* The documented check of a configuration: it failed. */
+		log_errorx("dry run: no server answered with a good seed");
+		return 1;
+	}
 	log_warnx("no seed from any server%s",
 	    strict ? "" : "; carrying on (--strict makes this exit 1)");
 	return strict ? 1 : 0;
