@@ -374,6 +374,18 @@ main(int argc, char **argv)
 		struct seed_retry retry;
 		unsigned attempt = 0;
 		bool next = false;
+		/*
+		 * Retries of this server end at its fair share of what is
+		 * left (all of it for the last server): one that keeps
+		 * refusing must not leave nothing for the others.
+		 */
+		uint64_t server_end = time_mono_ns() - start;
+
+		server_end =
+		    server_end < conf.deadline_ns
+		        ? server_end + (conf.deadline_ns - server_end) /
+		                           (conf.nservers - i)
+		        : server_end;
 
 		while (!seeded && !next) {
 			uint64_t spent = time_mono_ns() - start, wait;
@@ -388,6 +400,9 @@ main(int argc, char **argv)
 				break;
 			}
 			left = conf.deadline_ns - spent;
+			/* A retry gets what is left of this server's share. */
+			if (attempt > 0 && server_end - spent < left)
+				left = server_end - spent;
 			log_debug("asking %s (%.1f s of the deadline left)",
 			    conf.servers[i], (double)left / NSEC_PER_SEC);
 			rc = seed_fetch(&conf, conf.servers[i],
@@ -409,10 +424,12 @@ main(int argc, char **argv)
 			}
 			wait = retry_wait(&retry, attempt);
 			spent = time_mono_ns() - start;
-			if (spent + wait + RETRY_ROOM_NS >= conf.deadline_ns) {
-				log_warnx("%s: %s; %s, no time left to wait "
-				          "within the deadline",
-				    conf.servers[i], why, retry.what);
+			if (spent + wait + RETRY_ROOM_NS >= server_end) {
+				log_warnx("%s: %s; %s, no time left to wait%s",
+				    conf.servers[i], why, retry.what,
+				    i + 1 < conf.nservers
+				        ? ": trying the next server"
+				        : " within the deadline");
 				continue;
 			}
 			format_wait(wait, wait_text, sizeof(wait_text));

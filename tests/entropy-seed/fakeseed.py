@@ -14,6 +14,9 @@ client's output for it. Modes:
   oversize   the right answer followed by 5000 more bytes of seed hex
   403 429 500  that status, with the right answer as the body (a server
              that leaks a seed in an error must still not be believed)
+  429-2      the first request 429 with Retry-After: 2, then good
+  429-60     every request 429 with Retry-After: 60
+  503-1      the first request 503 with Retry-After: 1, then good
   garbage    TLS, then bytes that are not HTTP, then close
   hung       accepts TCP connections and never reads or writes
 
@@ -27,7 +30,7 @@ import sys
 import threading
 
 STATUS_TEXT = {200: "OK", 403: "Forbidden", 429: "Too Many Requests",
-               500: "Internal Server Error"}
+               500: "Internal Server Error", 503: "Service Unavailable"}
 
 
 def log(msg):
@@ -58,8 +61,20 @@ def read_request(conn):
     return body.decode("latin-1")
 
 
-def answer(mode, form, seed):
-    """(status, body) for mode and the request form."""
+def answer(mode, form, seed, n=1):
+    """(status, body, retry_after) for mode and the request form (the
+    n-th request)."""
+    status, body = answer_body(mode, form, seed, n)
+    if mode == "429-2" and n == 1:
+        return 429, "rate limited\n", "2"
+    if mode == "429-60":
+        return 429, "rate limited\n", "60"
+    if mode == "503-1" and n == 1:
+        return 503, "no seed available yet\n", "1"
+    return status, body, None
+
+
+def answer_body(mode, form, seed, n):
     challenge = ""
     for field in form.split("&"):
         name, _, value = field.partition("=")
@@ -67,7 +82,7 @@ def answer(mode, form, seed):
             challenge = value
     echo = hashlib.sha512(challenge.encode()).hexdigest()
     right = echo + "\n" + seed + "\n"
-    if mode == "good":
+    if mode in ("good", "429-2", "429-60", "503-1"):
         return 200, right
     if mode == "echo":
         return 200, hashlib.sha512(b"not " + challenge.encode()).hexdigest() \
@@ -94,11 +109,13 @@ def serve_one(conn, mode, seed, n):
         if form is None:
             return
         log("request %d" % n)
-        status, body = answer(mode, form, seed)
+        status, body, retry_after = answer(mode, form, seed, n)
         raw = body.encode()
         head = ("HTTP/1.1 %d %s\r\nContent-Type: text/plain\r\n"
-                "Content-Length: %d\r\nConnection: close\r\n\r\n"
-                % (status, STATUS_TEXT[status], len(raw)))
+                "Content-Length: %d\r\nConnection: close\r\n%s\r\n"
+                % (status, STATUS_TEXT[status], len(raw),
+                   "Retry-After: %s\r\n" % retry_after
+                   if retry_after else ""))
         conn.sendall(head.encode() + raw)
     except (OSError, ssl.SSLError) as e:
         log("connection %d: %s" % (n, e))
