@@ -156,4 +156,41 @@ code=$(curl -s -o /dev/null -w '%{http_code}' -d x=1 \
 pass "admin listener: /healthz ok, rng_ready 1, 404 and 405 elsewhere"
 
 kill -0 "$DPID" 2>/dev/null || fail "entropyd died"
+
+# pollinate with a token, as entropyd(8)'s EXAMPLES say: pollinate
+# splits -c at blanks, so the header goes in a curl config file.
+TPORT=$(free_port)
+cat >"$T/tok.conf" <<EOF2
+[entropyd]
+listen = 127.0.0.1:$TPORT
+tls_cert = $T/server.pem
+tls_key = $T/server.key
+tokens_file = $T/tokens
+user = nobody
+EOF2
+chmod 644 "$T/tok.conf"
+"$ENTROPYD" -c "$T/tok.conf" token add pollinate >"$T/token" 2>"$T/add.err" ||
+    fail "token add: $(cat "$T/add.err")"
+chmod 644 "$T/tokens"
+start_daemon tok
+(umask 077; printf 'header = "Authorization: Bearer %s"\n' \
+    "$(cat "$T/token")" >"$T/curlrc")
+HOME="$T/home" TMPDIR="$T" pollinate --testing --strict \
+    -s "https://127.0.0.1:$TPORT/" \
+    -c "--config $T/curlrc --cacert $T/ca.pem --capath /dev/null" \
+    >"$T/pollinate-tok.out" 2>"$T/pollinate-tok.err" ||
+    fail "pollinate with a token: $(cat "$T/pollinate-tok.err")"
+[ -s "$T/pollinate-tok.out" ] || fail "pollinate with a token: no seed"
+grep -q "token pollinate" "$T/tok.log" &&
+    fail "pollinate's token refused: $(cat "$T/tok.log")"
+pass "pollinate with a token in a curl config file: seeded"
+if HOME="$T/home" TMPDIR="$T" pollinate --testing --strict \
+    -s "https://127.0.0.1:$TPORT/" \
+    -c "--cacert $T/ca.pem --capath /dev/null" \
+    >"$T/pollinate-notok.out" 2>"$T/pollinate-notok.err"; then
+	fail "pollinate without the token was served"
+fi
+grep -q "refused: no Authorization header" "$T/tok.log" ||
+    fail "no refusal logged for pollinate without a token"
+pass "control: pollinate without the curl config file is refused"
 echo "PASS t-pollinate"

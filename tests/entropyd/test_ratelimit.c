@@ -307,6 +307,24 @@ test_shun_after_strikes(void **state)
 }
 
 static void
+test_vouched_never_shunned(void **state)
+{
+	struct ratelimit *rl = ratelimit_new(16, 1, 1);
+	const uint64_t s = 1000000000ULL, t0 = 100 * s;
+
+	(void)state;
+	assert_non_null(rl);
+	/* An identified client was served from "a" until t0 + 5 s. */
+	ratelimit_vouch(rl, "a", 1, t0, t0 + 5 * s);
+	for (int i = 0; i < 5; i++)
+		ratelimit_shun(rl, "a", 1, t0 + (uint64_t)i, t0 + 10 * s);
+	assert_false(ratelimit_shunned(rl, "a", 1, t0 + s));
+	/* The vouch over, the flood's own strikes count. */
+	assert_true(ratelimit_shunned(rl, "a", 1, t0 + 6 * s));
+	ratelimit_free(rl);
+}
+
+static void
 test_connection_counts(void **state)
 {
 	struct ratelimit *rl = ratelimit_new(16, 1, 1);
@@ -339,6 +357,7 @@ main(void)
 	    cmocka_unit_test(test_capacity_one),
 	    cmocka_unit_test(test_rate_parse),
 	    cmocka_unit_test(test_shun_after_strikes),
+	    cmocka_unit_test(test_vouched_never_shunned),
 	    cmocka_unit_test(test_connection_counts),
 	};
 

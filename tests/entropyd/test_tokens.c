@@ -21,6 +21,10 @@
 #define H_A "a39969010bd83bc2dc783737ffb9f1ec43e1861a7276680035b5057b8720b42c"
 #define H_B "1d168bf1514a3c85f7da53846da769b0c8cf97a9510613f14108289efd2df7a0"
 
+/* sha256("abc\n"): the echo | sha256sum mistake. */
+#define H_ABC_NL                                                               \
+	"edeaaff3f1774ad2888673770c6d64097e391bc362d7d6fb34982ddf0efd18cb"
+
 static const char *
 check(const struct tokens *t, const char *token)
 {
@@ -260,6 +264,25 @@ test_bearer(void **state)
 	assert_int_equal(bearer_parse(longest, &tok, &len), -EINVAL);
 }
 
+static void
+test_newline_hash(void **state)
+{
+	static const char text[] = "a:" H_ABC_NL "\nb:" H_A "\n";
+	struct tokens t = {0};
+	unsigned line = 0;
+	char why[128];
+
+	(void)state;
+	assert_int_equal(
+	    tokens_parse(text, strlen(text), &t, &line, why, sizeof(why)), 0);
+	/* Not a match as it is; recognised as the newline mistake. */
+	assert_null(check(&t, "abc"));
+	assert_string_equal(tokens_check_newline(&t, "abc", 3), "a");
+	assert_null(tokens_check_newline(&t, "abd", 3));
+	assert_null(tokens_check_newline(&t, "s3cret-token-A", 14));
+	tokens_free(&t);
+}
+
 int
 main(void)
 {
@@ -271,6 +294,7 @@ main(void)
 	    cmocka_unit_test(test_longest_name),
 	    cmocka_unit_test(test_every_position),
 	    cmocka_unit_test(test_bearer),
+	    cmocka_unit_test(test_newline_hash),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
