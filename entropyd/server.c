@@ -384,8 +384,8 @@ log_once_a_minute(struct server *s, const void *key, size_t keylen)
 
 /*
  * Counts a refusal and logs it: every one under -v; otherwise once a
- * minute per client (key), and no more than LOG_GLOBAL_BURST lines then
- * one a second for all clients together, the rest counted and summed up
+ * minute per client (key) and reason, and no more than LOG_GLOBAL_BURST lines
+ * then one a second for all clients together, the rest counted and summed up
  * once a minute by the reaper. So no flood, from one address or from
  * many, can flood the log.
  */
@@ -393,6 +393,7 @@ static void
 note_refusal(struct server *s, enum refusal why, const void *key, size_t keylen,
     const char *who, const char *detail)
 {
+	uint8_t log_key[RL_KEY_MAX];
 	unsigned wait;
 	bool say = false;
 
@@ -401,8 +402,14 @@ note_refusal(struct server *s, enum refusal why, const void *key, size_t keylen,
 		log_debug("%s: refused: %s%s", who, refusals[why].text, detail);
 		return;
 	}
+	/* Once a minute per client and reason: a new reason is news. */
+	if (keylen > RL_KEY_MAX - 1)
+		keylen = RL_KEY_MAX - 1;
+	memcpy(log_key, key, keylen);
+	log_key[keylen] = (uint8_t)why;
 	pthread_mutex_lock(&s->limit_lock);
-	if (ratelimit_take(s->log_limits, key, keylen, time_mono_ns(), &wait)) {
+	if (ratelimit_take(
+	        s->log_limits, log_key, keylen + 1, time_mono_ns(), &wait)) {
 		say =
 		    ratelimit_take(s->log_global, "", 0, time_mono_ns(), &wait);
 		if (!say)
@@ -410,7 +417,8 @@ note_refusal(struct server *s, enum refusal why, const void *key, size_t keylen,
 	}
 	pthread_mutex_unlock(&s->limit_lock);
 	if (say)
-		log_warnx("%s: refused: %s%s (logged once a minute per client)",
+		log_warnx("%s: refused: %s%s (logged once a minute per client "
+		          "and reason)",
 		    who, refusals[why].text, detail);
 }
 
