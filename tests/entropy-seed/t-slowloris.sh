@@ -10,6 +10,6 @@
 # usage: sh t-slowloris.sh ENTROPY_SEED ENTROPYD
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
-export FLEET_DEADLINE=30 FLEET_TIMEOUT=10
+export FLEET_DEADLINE=90 FLEET_TIMEOUT=20
 python3 "$HERE/fleet.py" "$1" "$2" slowloris 300 || exit $?
 echo "ok - honest client served beside 600 half-open connections"
