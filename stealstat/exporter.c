@@ -62,6 +62,11 @@ exporter_add(struct exporter_totals *t, const struct interval *iv)
 		c->steal += ci->steal_ticks;
 		c->wanted += ci->busy_ticks + ci->steal_ticks;
 		c->total += ci->busy_ticks + ci->idle_ticks + ci->steal_ticks;
+		/* A CPU not probed this round keeps its last speed. */
+		if (ci->have_speed) {
+			c->have_speed = true;
+			c->speed = ci->speed;
+		}
 	}
 	return 0;
 }
@@ -141,6 +146,7 @@ long
 exporter_render(const struct exporter_totals *x, char **out)
 {
 	struct text t = {malloc(8192), 0, 8192, false};
+	bool speed_help = false;
 
 	if (t.buf == NULL)
 		return -ENOMEM;
@@ -158,6 +164,20 @@ exporter_render(const struct exporter_totals *x, char **out)
 	    "All CPU time accounted: busy, idle, iowait and steal.");
 	per_cpu(&t, x, "stealstat_cpu_seconds_total",
 	    offsetof(struct exporter_cpu, total));
+	for (unsigned i = 0; i < x->cpu_cap; i++) {
+		if (!x->cpu[i].seen || !x->cpu[i].have_speed)
+			continue;
+		if (!speed_help) {
+			help(&t, "stealstat_cpu_speed_ratio", "gauge",
+			    "Speed of the probe's fixed unit of work on this "
+			    "CPU "
+			    "against the best seen there (1: as fast as ever "
+			    "seen), at its latest probe.");
+			speed_help = true;
+		}
+		text_printf(&t, "stealstat_cpu_speed_ratio{cpu=\"%u\"} %.4f\n",
+		    i, x->cpu[i].speed);
+	}
 	help(&t, "stealstat_verdict_seconds_total", "counter",
 	    "Time spent under each verdict of the whole machine.");
 	for (int v = 0; v < VERDICT_MAX; v++) {

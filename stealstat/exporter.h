@@ -21,6 +21,8 @@
 struct exporter_cpu {
 	bool seen;
 	uint64_t steal, wanted, total;
+	bool have_speed; /* the speed probe has measured this CPU */
+	double speed; /* its latest speed, (0, 1] */
 };
 
 struct exporter_totals {
