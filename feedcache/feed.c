@@ -18,6 +18,34 @@
 #define DEFAULT_USER_AGENT "feedcache/" TK_VERSION
 #define SECONDS(n) ((uint64_t)(n)*NSEC_PER_SEC)
 
+void
+feed_duration_text(uint64_t ns, char *buf, size_t size)
+{
+	static const struct {
+		uint64_t ns;
+		const char *unit;
+	} units[] = {
+	    {86400 * NSEC_PER_SEC, "d"},
+	    {3600 * NSEC_PER_SEC, "h"},
+	    {60 * NSEC_PER_SEC, "m"},
+	    {NSEC_PER_SEC, "s"},
+	    {NSEC_PER_MSEC, "ms"},
+	};
+
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (ns % units[i].ns == 0) {
+			snprintf(buf, size, "%llu%s",
+			    (unsigned long long)(ns / units[i].ns),
+			    units[i].unit);
+			return;
+		}
+	}
+	if (ns > NSEC_PER_SEC) /* 2.5s: tenths are what people write */
+		snprintf(buf, size, "%.1fs", (double)ns / (double)NSEC_PER_SEC);
+	else
+		snprintf(buf, size, "%.3fs", (double)ns / (double)NSEC_PER_SEC);
+}
+
 bool
 feed_name_valid(const char *name)
 {
@@ -242,6 +270,8 @@ static const struct conf_key feed_keys[] = {
         SECONDS(1), SECONDS(86400 * 365)),
     CONF_KEY_RANGE("timeout", CONF_DURATION, struct feed, timeout_ns,
         NSEC_PER_SEC / 10, SECONDS(3600)),
+    CONF_KEY_RANGE("stall_timeout", CONF_DURATION, struct feed,
+        stall_timeout_ns, NSEC_PER_SEC, SECONDS(3600)),
     CONF_KEY_RANGE("max_size", CONF_SIZE, struct feed, max_size, 1, 1ULL << 30),
     CONF_KEY_RANGE("max_backoff", CONF_DURATION, struct feed, max_backoff_ns,
         SECONDS(1), SECONDS(86400 * 7)),
@@ -319,6 +349,15 @@ conf_finish(void *c, struct conf_error *err)
 			    "cannot use the host name as node_name; set one");
 			return -EINVAL;
 		}
+	}
+	/* The stall rule defaults to half the timeout, at least 1 s. */
+	for (size_t i = 0; i < conf->nfeeds; i++) {
+		struct feed *f = conf->feeds[i];
+
+		if (f->stall_timeout_ns == 0)
+			f->stall_timeout_ns = f->timeout_ns / 2 > SECONDS(1)
+			                          ? f->timeout_ns / 2
+			                          : SECONDS(1);
 	}
 	/* parse_url has checked every url already. */
 	for (size_t i = 0; i < conf->nfeeds; i++)
@@ -415,7 +454,9 @@ feed_same(const struct feed *a, const struct feed *b)
 {
 	if (!str_eq(a->url, b->url) || !str_eq(a->ca_file, b->ca_file) ||
 	    a->interval_ns != b->interval_ns ||
-	    a->timeout_ns != b->timeout_ns || a->max_size != b->max_size ||
+	    a->timeout_ns != b->timeout_ns ||
+	    a->stall_timeout_ns != b->stall_timeout_ns ||
+	    a->max_size != b->max_size ||
 	    a->max_backoff_ns != b->max_backoff_ns || a->mode != b->mode ||
 	    a->validate != b->validate || a->headers.count != b->headers.count)
 		return false;

@@ -31,7 +31,8 @@ struct feed {
 	char name[FEED_NAME_MAX + 1]; /* [A-Za-z0-9_-]+ */
 	char *url; /* http:// or https:// */
 	uint64_t interval_ns;
-	uint64_t timeout_ns;
+	uint64_t timeout_ns; /* the whole transfer, first byte included */
+	uint64_t stall_timeout_ns; /* once the body flows: < 64 B/s this long */
 	uint64_t max_size;
 	uint64_t max_backoff_ns;
 	uint32_t mode; /* of the cached file */
@@ -77,6 +78,12 @@ struct feed *feedcache_conf_find(
 
 /* True if the two feeds would fetch the same thing the same way. */
 bool feed_same(const struct feed *a, const struct feed *b);
+
+/*
+ * Writes a duration the way a configuration would say it ("10s", "2.5s",
+ * "500ms", "5m", "2h"), so messages speak in the file's terms.
+ */
+void feed_duration_text(uint64_t ns, char *buf, size_t size);
 
 /* Is name a valid feed name: 1..64 of [A-Za-z0-9_-]? */
 bool feed_name_valid(const char *name);

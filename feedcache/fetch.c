@@ -231,6 +231,43 @@ on_body(char *data, size_t size, size_t nmemb, void *arg)
 }
 
 /*
+ * The stall rule. Waiting for the first body byte is the timeout's
+ * business alone (an origin may think for all of timeout); once the
+ * body flows, fewer than STALL_MIN_RATE bytes a second over any
+ * stall_timeout window stops the transfer early.
+ */
+#define STALL_MIN_RATE 64
+
+static int
+on_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+    curl_off_t ulnow)
+{
+	struct fetch *f = arg;
+	uint64_t now = time_mono_ns(), need;
+
+	(void)dltotal;
+	(void)ultotal;
+	(void)ulnow;
+	if (dlnow <= 0)
+		return 0;
+	if (f->stall_since_ns == 0 || (uint64_t)dlnow < f->stall_base) {
+		f->stall_since_ns = now; /* first byte, or a new response */
+		f->stall_base = (uint64_t)dlnow;
+		return 0;
+	}
+	if (now - f->stall_since_ns < f->feed->stall_timeout_ns)
+		return 0;
+	need = STALL_MIN_RATE * (f->feed->stall_timeout_ns / NSEC_PER_SEC);
+	if ((uint64_t)dlnow - f->stall_base < (need > 0 ? need : 1)) {
+		f->stalled = true;
+		return 1;
+	}
+	f->stall_since_ns = now;
+	f->stall_base = (uint64_t)dlnow;
+	return 0;
+}
+
+/*
  * ca_file adds a CA to the system store rather than replacing it:
  * libcurl has loaded the default bundle into the context by now.
  */
@@ -281,7 +318,6 @@ setup_easy(
 {
 	const char *ca_file = feed->ca_file ? feed->ca_file : conf->ca_file;
 	long timeout_ms = (long)(feed->timeout_ns / NSEC_PER_MSEC);
-	long slow_s = timeout_ms / 2000 > 0 ? timeout_ms / 2000 : 1;
 	CURL *e = f->easy;
 
 	f->conditional = f->body_known && (f->meta.etag[0] != '\0' ||
@@ -310,9 +346,11 @@ setup_easy(
 	curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
 	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, timeout_ms);
 	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
-	/* A drip feed: under 64 bytes/s for half the timeout is a failure. */
-	curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 64L);
-	curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, slow_s);
+	/* No CURLOPT_LOW_SPEED_*: it counts the wait for the first byte
+	 * too, cutting a slow but honest origin at a fraction of timeout. */
+	curl_easy_setopt(e, CURLOPT_NOPROGRESS, 0L);
+	curl_easy_setopt(e, CURLOPT_XFERINFOFUNCTION, on_progress);
+	curl_easy_setopt(e, CURLOPT_XFERINFODATA, f);
 	curl_easy_setopt(
 	    e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)feed->max_size);
 	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
@@ -475,6 +513,7 @@ classify(struct fetch *f, CURLcode code, long status, char *msg, size_t size)
 {
 	const char *detail =
 	    f->errbuf[0] ? f->errbuf : curl_easy_strerror(code);
+	char limit[32];
 
 	if (f->too_large || code == CURLE_FILESIZE_EXCEEDED) {
 		snprintf(msg, size, "body larger than max_size (%llu bytes)",
@@ -490,7 +529,28 @@ classify(struct fetch *f, CURLcode code, long status, char *msg, size_t size)
 	case CURLE_OK:
 		break;
 	case CURLE_OPERATION_TIMEDOUT:
-		snprintf(msg, size, "timeout: %s", detail);
+		/* In the configuration's terms, not libcurl's. */
+		feed_duration_text(f->feed->timeout_ns, limit, sizeof(limit));
+		if (f->stall_since_ns == 0)
+			snprintf(
+			    msg, size, "no answer within timeout = %s", limit);
+		else
+			snprintf(msg, size,
+			    "transfer not complete within timeout = %s (%llu "
+			    "bytes received)",
+			    limit, (unsigned long long)f->received);
+		return RESULT_TIMEOUT;
+	case CURLE_ABORTED_BY_CALLBACK:
+		if (!f->stalled) {
+			snprintf(msg, size, "%s", detail);
+			return RESULT_NETWORK;
+		}
+		feed_duration_text(
+		    f->feed->stall_timeout_ns, limit, sizeof(limit));
+		snprintf(msg, size,
+		    "transfer stalled for %s (under %d bytes/s, "
+		    "stall_timeout)",
+		    limit, STALL_MIN_RATE);
 		return RESULT_TIMEOUT;
 	case CURLE_TOO_MANY_REDIRECTS:
 		snprintf(msg, size, "more than %d redirects", MAX_REDIRECTS);

@@ -26,6 +26,10 @@ struct fetch {
 	void *sha; /* EVP_MD_CTX */
 	uint64_t received;
 	bool too_large;
+	/* The stall rule, armed by the first body byte (see on_progress). */
+	uint64_t stall_since_ns;
+	uint64_t stall_base;
+	bool stalled;
 	int write_errno; /* a local write failed */
 	bool conditional; /* validators were sent */
 	bool body_known; /* the body on disk is the meta file's */

@@ -39,7 +39,7 @@ EOF
 for name in $fault_feeds $other_feeds never; do
 	timeout=2s validate=xml url=$B/$name
 	case $name in
-	drip) timeout=6s ;; # the low-speed limit (3 s) stops it, or the timeout
+	drip) timeout=6s ;; # the stall rule (3 s) stops it, or the timeout
 	json) validate=json ;;
 	deadport) url=$B2/$name ;;
 	esac
@@ -133,11 +133,11 @@ fault slow 'mode=slow&delay=5' timeout 'timeout|timed out'
 fault hang 'mode=hang' timeout 'timeout|timed out'
 printf '<rss><channel><title>dripping, never complete</title></channel></rss>\n' >"$tmp/new"
 C -o /dev/null -X POST --data-binary @"$tmp/new" "$B/_ctl/set?path=/drip&mode=drip&rate=1"
-fault drip '' timeout 'slow|timeout|timed out'
+fault drip '' timeout 'stalled|timeout'
 fault reset 'mode=reset' network 'reset|recv|receiv'
 fault short 'mode=short&missing=100' network '100 bytes|remaining|closed'
 fault e500 'mode=status&code=500' http_error 'HTTP 500'
-fault e503 'mode=status&code=503&retry_after=30' rate_limited '503.*Retry-After'
+fault e503 'mode=status&code=503&retry_after=600' rate_limited '503.*Retry-After'
 fault e429 'mode=status&code=429' rate_limited '429'
 fault html 'mode=html' invalid 'rejected'
 fault big 'mode=big&size=300000' too_large 'max_size'
@@ -156,8 +156,8 @@ check "redirect loop: at most 6 requests to /loop (got $n)" '[ "$n" -ge 1 ] && [
 fc status --json e503 >"$tmp/json"
 ra=$(jfield retry_after <"$tmp/json")
 now=$(date +%s)
-check "503 Retry-After: 30 is in status ($ra, now $now)" \
-	'[ -n "$ra" ] && [ "${ra%.*}" -gt "$now" ] && [ "${ra%.*}" -le $((now + 31)) ]'
+check "503 Retry-After: 600 is in status ($ra, now $now)" \
+	'[ -n "$ra" ] && [ "${ra%.*}" -gt "$now" ] && [ "${ra%.*}" -le $((now + 601)) ]'
 before=$(count /e503)
 fc refresh --force e503 2>/dev/null
 n=$(count /e503)
