@@ -4,6 +4,7 @@
  * that span keys (a URL's scheme, the origin it names).
  */
 #include <ctype.h>
+#include <grp.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -252,6 +253,7 @@ static const struct conf_key main_keys[] = {
         "max_parallel", CONF_U32, struct feedcache_conf, max_parallel, 1, 1024),
     CONF_KEY("metrics_file", CONF_STRING, struct feedcache_conf, metrics_file),
     CONF_KEY("ca_file", CONF_STRING, struct feedcache_conf, ca_file),
+    CONF_KEY_CUSTOM("group", struct feedcache_conf, group, parse_word, false),
     CONF_KEY_SECRET("redis", struct feedcache_conf, redis, parse_redis),
     CONF_KEY_CUSTOM(
         "node_name", struct feedcache_conf, node_name, parse_word, false),
@@ -350,6 +352,17 @@ conf_finish(void *c, struct conf_error *err)
 			return -EINVAL;
 		}
 	}
+	if (conf->group != NULL) {
+		struct group *gr = getgrnam(conf->group);
+
+		if (gr == NULL) {
+			conf_error_set(err, conf->path, 0, "group",
+			    "no such group; create it (addgroup --system) or "
+			    "remove the key");
+			return -EINVAL;
+		}
+		conf->gid = gr->gr_gid;
+	}
 	/* The stall rule defaults to half the timeout, at least 1 s. */
 	for (size_t i = 0; i < conf->nfeeds; i++) {
 		struct feed *f = conf->feeds[i];
@@ -377,6 +390,7 @@ conf_start(void *c, const char *name)
 	memset(conf, 0, sizeof(*conf));
 	snprintf(conf->path, sizeof(conf->path), "%s", name);
 	conf->max_parallel = 16;
+	conf->gid = (gid_t)-1;
 	conf->redis_timeout_ns = NSEC_PER_SEC / 2;
 }
 
@@ -425,6 +439,7 @@ feedcache_conf_free(struct feedcache_conf *conf)
 	free(conf->user_agent);
 	free(conf->metrics_file);
 	free(conf->ca_file);
+	free(conf->group);
 	if (conf->redis != NULL) /* it may hold a password */
 		explicit_bzero(conf->redis, strlen(conf->redis));
 	free(conf->redis);

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "config.h"
 
@@ -48,6 +49,8 @@ struct feedcache_conf {
 	char *user_agent;
 	char *metrics_file; /* NULL: no metrics */
 	char *ca_file; /* extra CA for every feed, or NULL */
+	char *group; /* the readers' group, or NULL */
+	gid_t gid; /* its id, (gid_t)-1 without one */
 	uint32_t max_parallel;
 	/* Fleet mode (see fleet.h): redis is NULL when off. */
 	char *redis; /* redis://[[user]:password@]host[:port][/db] */

@@ -147,8 +147,14 @@ feed_lock(const struct feedcache_conf *conf, const char *name)
 	if ((rc = cache_path(conf, ".", name, ".lock", path, sizeof(path))) < 0)
 		return rc;
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (fd < 0 && (errno == EACCES || errno == EPERM))
+		fd = open(
+		    path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW); /* a reader */
 	if (fd < 0)
 		return -errno;
+	/* Readers in the group flock it too (O_RDONLY is enough). */
+	if (conf->gid != (gid_t)-1)
+		(void)!fchown(fd, (uid_t)-1, conf->gid);
 	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
 		rc = errno == EWOULDBLOCK ? -EWOULDBLOCK : -errno;
 		close(fd);
@@ -191,11 +197,14 @@ on_header(char *data, size_t size, size_t nmemb, void *arg)
 	/* A new response (redirect, 100 Continue): forget the last one's. */
 	if (len >= 5 && memcmp(data, "HTTP/", 5) == 0) {
 		f->etag[0] = f->last_modified[0] = f->retry_after[0] = '\0';
+		f->content_type[0] = '\0';
 		return len;
 	}
 	if (!header_value(data, len, "ETag", f->etag, sizeof(f->etag)) &&
 	    !header_value(data, len, "Last-Modified", f->last_modified,
-	        sizeof(f->last_modified)))
+	        sizeof(f->last_modified)) &&
+	    !header_value(data, len, "Content-Type", f->content_type,
+	        sizeof(f->content_type)))
 		header_value(data, len, "Retry-After", f->retry_after,
 		    sizeof(f->retry_after));
 	return len;
@@ -412,6 +421,14 @@ fetch_start(struct fetch *f, const struct feedcache_conf *conf,
 		goto fail;
 	}
 	f->body_open = true;
+	f->group = conf->gid;
+	if (f->group != (gid_t)-1 &&
+	    fchown(f->body.fd, (uid_t)-1, f->group) < 0) {
+		rc = -errno;
+		snprintf(why, why_size, "%s: group %s: %s", f->body_path,
+		    conf->group, strerror(errno));
+		goto fail;
+	}
 	/* The data is synced before the rename; the directory is not: after
 	 * a power cut the old copy may be back, with meta to match (see
 	 * body_matches_meta), but never a partial new one. */
@@ -587,6 +604,8 @@ update_validators(struct fetch *f, enum fetch_result r)
 		snprintf(f->meta.etag, sizeof(f->meta.etag), "%s", f->etag);
 		snprintf(f->meta.last_modified, sizeof(f->meta.last_modified),
 		    "%s", f->last_modified);
+		snprintf(f->meta.content_type, sizeof(f->meta.content_type),
+		    "%s", f->content_type);
 	} else if (r == RESULT_NOT_MODIFIED) {
 		if (f->etag[0] != '\0')
 			snprintf(
@@ -651,7 +670,7 @@ fetch_finish(
 		}
 	}
 	m->next_due = now + (delay > 0 ? delay : 1);
-	if ((rc = meta_save(f->meta_path, m)) < 0)
+	if ((rc = meta_save_group(f->meta_path, m, f->group)) < 0)
 		snprintf(out->message + strlen(out->message),
 		    sizeof(out->message) - strlen(out->message),
 		    "; saving %s: %s", f->meta_path, strerror(-rc));

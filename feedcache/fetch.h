@@ -34,8 +34,10 @@ struct fetch {
 	bool conditional; /* validators were sent */
 	bool body_known; /* the body on disk is the meta file's */
 	int lock_fd;
+	gid_t group; /* of the files written, (gid_t)-1: ours */
 	/* From the final response's headers. */
 	char etag[512], last_modified[128], retry_after[64];
+	char content_type[128];
 	char errbuf[CURL_ERROR_SIZE];
 	struct feed_meta meta;
 	char body_path[PATH_MAX], meta_path[PATH_MAX];

@@ -31,6 +31,7 @@
 #include "validate.h"
 
 #define DEFAULT_CONF "/etc/feedcache.conf"
+#define DEFAULT_CACHE_DIR "/var/cache/feedcache"
 #define EXIT_USAGE 2
 
 static volatile sig_atomic_t stop_flag, reload_flag;
@@ -46,11 +47,15 @@ usage(int status)
 	      "  refresh [--force] [--all | NAME...]\n"
 	      "                                one pass over the due (or "
 	      "named) feeds\n"
-	      "  get NAME [--max-age DURATION] print the cached copy, never "
-	      "waiting\n"
+	      "  get NAME [--max-age DURATION] [--meta]\n"
+	      "                                print the cached copy (or its "
+	      "metadata),\n"
+	      "                                never waiting\n"
 	      "  status [--json] [NAME...]     the state of each feed\n"
 	      "options:\n"
 	      "  -c, --config FILE  configuration (default " DEFAULT_CONF ")\n"
+	      "  -C, --cache-dir DIR  get: read DIR, without the "
+	      "configuration\n"
 	      "  -v, --verbose      more log output\n"
 	      "  -h, --help, -V, --version\n",
 	    status == 0 ? stdout : stderr);
@@ -286,22 +291,118 @@ background_refresh(const struct feedcache_conf *conf, const struct feed *f,
 	_exit(fetch_result_ok(out.result) ? 0 : 1);
 }
 
+/*
+ * A reader that may not read the configuration (the packaged web server
+ * user) cannot refresh a feed itself: it asks the daemon, through the
+ * FIFO the daemon keeps in the cache directory for the readers' group.
+ * Returns 0, or -ENXIO when no daemon listens (a timer setup: the feed
+ * is refreshed on its interval), or -errno.
+ */
 static int
-cmd_get(struct feedcache_conf *conf, int argc, char **argv)
+ask_daemon(const char *cache_dir, const char *name)
+{
+	char path[4096], line[FEED_NAME_MAX + 2];
+	int fd, n = snprintf(line, sizeof(line), "%s\n", name);
+
+	if (snprintf(path, sizeof(path), "%s/.requests", cache_dir) >=
+	    (int)sizeof(path))
+		return -ENAMETOOLONG;
+	fd = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return -errno;
+	/* One write under PIPE_BUF: the daemon reads it whole. */
+	if (write(fd, line, (size_t)n) != n) {
+		n = -errno;
+		close(fd);
+		return n == 0 ? -EIO : n;
+	}
+	close(fd);
+	return 0;
+}
+
+/*
+ * Starts a refresh of a feed that is too old (or has no copy yet),
+ * without waiting: by this process when it has the configuration, or by
+ * the daemon when it is a reader with only the cache directory. Whoever
+ * wins the lock refreshes; everyone else just reads.
+ */
+static bool
+start_refresh(const struct feedcache_conf *conf, const struct feed *f,
+    const char *name, int64_t max_age_s)
+{
+	int lock, rc;
+
+	/* The first reader of a new cache makes its directory. */
+	if (f != NULL && mkdir(conf->cache_dir, 0755) < 0 && errno != EEXIST)
+		log_warn("cache_dir %s", conf->cache_dir);
+	if ((lock = feed_lock(conf, name)) < 0)
+		return lock == -EWOULDBLOCK; /* someone is at it */
+	if (f != NULL) {
+		fflush(stdout);
+		background_refresh(conf, f, lock, max_age_s);
+		rc = 0;
+	} else if ((rc = ask_daemon(conf->cache_dir, name)) < 0) {
+		errno = -rc;
+		log_debug("feed %s: asking the daemon for a refresh", name);
+	}
+	close(lock);
+	return rc == 0;
+}
+
+/* get --meta: what an application shows ("as of") and serves with. */
+static int
+print_meta(const char *name, const struct feed_meta *m)
+{
+	struct json_writer w;
+	char text[4096];
+
+	json_init(&w, text, sizeof(text));
+	json_object_begin(&w);
+	json_kv_string(&w, "feed", name);
+	json_kv_string(&w, "content_type", m->content_type);
+	json_key(&w, "fetched");
+	m->fetched > 0 ? json_i64(&w, m->fetched) : json_null(&w);
+	json_key(&w, "checked");
+	m->checked > 0 ? json_i64(&w, m->checked) : json_null(&w);
+	json_kv_string(&w, "etag", m->etag);
+	json_kv_string(&w, "sha256", m->hash);
+	json_kv_u64(&w, "size", m->size);
+	json_kv_string(&w, "last_result", fetch_result_name(m->last_result));
+	json_kv_u64(&w, "failures", m->failures);
+	json_object_end(&w);
+	if (json_finish(&w) < 0)
+		return 1;
+	printf("%s\n", text);
+	return fflush(stdout) == 0 ? 0 : 1;
+}
+
+/*
+ * get NAME [--max-age D] [--meta]. conf may be a reader's: only its
+ * cache_dir is set, and no feed (reader mode, see ask_daemon).
+ */
+static int
+cmd_get(struct feedcache_conf *conf, bool reader, int argc, char **argv)
 {
 	static const struct option opts[] = {
 	    {"max-age", required_argument, NULL, 'm'},
+	    {"meta", no_argument, NULL, 'M'},
 	    {NULL, 0, NULL, 0},
 	};
-	const struct feed *f;
+	const struct feed *f = NULL;
+	const char *name;
 	struct feed_meta m;
 	char body[4096], meta[4096];
 	uint64_t max_age_ns = 0;
-	bool check_age = false;
-	int c, fd, rc, lock;
+	bool check_age = false, want_meta = false, have_meta, started = false;
+	int64_t now = (int64_t)time(NULL);
+	int c, fd, rc, open_errno;
 
 	optind = 0; /* 0, not 1: a full rescan, so options may follow NAME */
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (c == 'M') {
+			want_meta = true;
+			continue;
+		}
 		if (c != 'm')
 			usage(EXIT_USAGE);
 		if (parse_duration_ns(optarg, &max_age_ns) < 0) {
@@ -314,45 +415,64 @@ cmd_get(struct feedcache_conf *conf, int argc, char **argv)
 	}
 	if (optind != argc - 1)
 		usage(EXIT_USAGE);
-	f = conf_feed(conf, argv[optind]);
-	if (feed_body_path(conf, f->name, body, sizeof(body)) < 0 ||
-	    feed_meta_path(conf, f->name, meta, sizeof(meta)) < 0) {
-		log_warnx("feed %s: cache path too long", f->name);
+	name = argv[optind];
+	if (!reader)
+		f = conf_feed(conf, name);
+	else if (!feed_name_valid(name)) {
+		log_warnx("'%s' is not a feed name", name);
+		return EXIT_USAGE;
+	}
+	if (feed_body_path(conf, name, body, sizeof(body)) < 0 ||
+	    feed_meta_path(conf, name, meta, sizeof(meta)) < 0) {
+		log_warnx("feed %s: cache path too long", name);
 		return 1;
 	}
 	/* Opened first: whatever a refresh does next, this is what we print. */
-	if ((fd = open(body, O_RDONLY | O_CLOEXEC)) < 0) {
-		if (errno == ENOENT)
+	fd = want_meta ? -1 : open(body, O_RDONLY | O_CLOEXEC);
+	open_errno = want_meta ? 0 : errno;
+	have_meta = meta_load(meta, &m) == 0;
+	if (!have_meta)
+		memset(&m, 0, sizeof(m));
+	/* A missing copy is the oldest of all: readers bootstrap the cache. */
+	if (check_age && (fd >= 0 || open_errno == ENOENT) &&
+	    now - m.checked > (int64_t)(max_age_ns / NSEC_PER_SEC) &&
+	    may_refresh(&m, now))
+		started = start_refresh(
+		    conf, f, name, (int64_t)(max_age_ns / NSEC_PER_SEC));
+	if (want_meta) {
+		if (!have_meta || m.hash[0] == '\0') {
+			log_warnx("feed %s: no copy yet", name);
+			return 1;
+		}
+		return print_meta(name, &m);
+	}
+	if (fd < 0) {
+		errno = open_errno;
+		if (errno == ENOENT && started)
+			log_warnx("feed %s: no copy yet; a refresh has been "
+			          "started, ask again shortly",
+			    name);
+		else if (errno == ENOENT && m.last_error[0] != '\0')
+			log_warnx("feed %s: no copy yet; the last attempt "
+			          "failed: %s",
+			    name, m.last_error);
+		else if (errno == ENOENT && reader)
+			log_warnx("feed %s: no copy in %s (is the daemon "
+			          "running, is the name right?)",
+			    name, conf->cache_dir);
+		else if (errno == ENOENT)
 			log_warnx("feed %s: no copy has been fetched yet (try "
 			          "feedcache refresh %s)",
-			    f->name, f->name);
+			    name, name);
 		else
-			log_warn("feed %s: %s", f->name, body);
+			log_warn("feed %s: %s", name, body);
 		return 1;
-	}
-	if (check_age) {
-		int64_t now = (int64_t)time(NULL);
-		bool stale;
-
-		if (meta_load(meta, &m) < 0)
-			memset(&m, 0, sizeof(m));
-		stale =
-		    now - m.checked > (int64_t)(max_age_ns / NSEC_PER_SEC) &&
-		    may_refresh(&m, now);
-
-		/* Whoever wins the lock refreshes; everyone else just reads. */
-		if (stale && (lock = feed_lock(conf, f->name)) >= 0) {
-			fflush(stdout);
-			background_refresh(conf, f, lock,
-			    (int64_t)(max_age_ns / NSEC_PER_SEC));
-			close(lock);
-		}
 	}
 	rc = copy_out(fd);
 	close(fd);
 	if (rc < 0) {
 		errno = -rc;
-		log_warn("feed %s: writing the copy", f->name);
+		log_warn("feed %s: writing the copy", name);
 		return 1;
 	}
 	return 0;
@@ -496,12 +616,14 @@ main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 	    {"config", required_argument, NULL, 'c'},
+	    {"cache-dir", required_argument, NULL, 'C'},
 	    {"verbose", no_argument, NULL, 'v'},
 	    {"help", no_argument, NULL, 'h'},
 	    {"version", no_argument, NULL, 'V'},
 	    {NULL, 0, NULL, 0},
 	};
-	const char *conf_path = DEFAULT_CONF;
+	const char *conf_path = DEFAULT_CONF, *cache_dir = NULL;
+	bool conf_given = false, reader = false;
 	struct feedcache_conf conf;
 	struct conf_error err;
 	enum log_level level = LOG_LEVEL_INFO;
@@ -509,10 +631,14 @@ main(int argc, char **argv)
 	int c, rc;
 
 	log_init("feedcache", level);
-	while ((c = getopt_long(argc, argv, "+c:vhV", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+c:C:vhV", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
 			conf_path = optarg;
+			conf_given = true;
+			break;
+		case 'C':
+			cache_dir = optarg;
 			break;
 		case 'v':
 			level = LOG_LEVEL_DEBUG;
@@ -538,9 +664,28 @@ main(int argc, char **argv)
 		log_warnx("unknown command '%s'", cmd);
 		usage(EXIT_USAGE);
 	}
-	if (feedcache_conf_load(conf_path, &conf, &err) < 0) {
-		log_errorx("%s", err.msg);
-		return EXIT_USAGE;
+	if (cache_dir != NULL && strcmp(cmd, "get") != 0) {
+		log_warnx("--cache-dir is for get only");
+		usage(EXIT_USAGE);
+	}
+	/*
+	 * A reader: get with --cache-dir, or as a user who may not read the
+	 * configuration (it holds API keys). It needs only the cache.
+	 */
+	if (cache_dir == NULL &&
+	    (rc = feedcache_conf_load(conf_path, &conf, &err)) < 0) {
+		if (rc != -EACCES || conf_given || strcmp(cmd, "get") != 0) {
+			log_errorx("%s", err.msg);
+			return EXIT_USAGE;
+		}
+		cache_dir = DEFAULT_CACHE_DIR;
+	}
+	if (cache_dir != NULL) {
+		reader = true;
+		memset(&conf, 0, sizeof(conf));
+		conf.gid = (gid_t)-1;
+		if ((conf.cache_dir = strdup(cache_dir)) == NULL)
+			fatalx("out of memory");
 	}
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
 		fatalx("libcurl failed to initialise");
@@ -551,7 +696,7 @@ main(int argc, char **argv)
 	else if (strcmp(cmd, "refresh") == 0)
 		rc = cmd_refresh(&conf, argc, argv);
 	else if (strcmp(cmd, "get") == 0)
-		rc = cmd_get(&conf, argc, argv);
+		rc = cmd_get(&conf, reader, argc, argv);
 	else {
 		/* A report on stdout: the fleet's "connected" is noise. */
 		if (level == LOG_LEVEL_INFO)

@@ -88,6 +88,9 @@ meta_set(struct feed_meta *m, const char *key, const char *value)
 	if (strcmp(key, "last_modified") == 0)
 		return copy_text(
 		    m->last_modified, sizeof(m->last_modified), value);
+	if (strcmp(key, "content_type") == 0)
+		return copy_text(
+		    m->content_type, sizeof(m->content_type), value);
 	if (strcmp(key, "hash") == 0) {
 		if (value[0] != '\0' && !is_hex_hash(value))
 			return -EINVAL;
@@ -207,6 +210,7 @@ meta_format(const struct feed_meta *m, char *buf, size_t size)
 	len = (size_t)snprintf(buf, size, "%s\n", META_MAGIC);
 	put_text(buf, size, &len, "etag", m->etag);
 	put_text(buf, size, &len, "last_modified", m->last_modified);
+	put_text(buf, size, &len, "content_type", m->content_type);
 	put_text(buf, size, &len, "hash", m->hash);
 	put_num(buf, size, &len, "size", (int64_t)m->size);
 	put_num(buf, size, &len, "body_ino", (int64_t)m->body_ino);
@@ -256,6 +260,12 @@ meta_load(const char *path, struct feed_meta *m)
 int
 meta_save(const char *path, const struct feed_meta *m)
 {
+	return meta_save_group(path, m, (gid_t)-1);
+}
+
+int
+meta_save_group(const char *path, const struct feed_meta *m, gid_t group)
+{
 	char buf[META_MAX_SIZE];
 	struct atomic_file af;
 	int n = meta_format(m, buf, sizeof(buf)), rc;
@@ -268,6 +278,11 @@ meta_save(const char *path, const struct feed_meta *m)
 		return rc;
 	/* No fsync: a meta file lost to a power cut costs one full GET. */
 	af.sync = ATOMIC_SYNC_NONE;
+	if (group != (gid_t)-1 && fchown(af.fd, (uid_t)-1, group) < 0) {
+		rc = -errno;
+		atomic_file_abort(&af);
+		return rc;
+	}
 	if ((rc = atomic_file_write(&af, buf, (size_t)n)) < 0) {
 		atomic_file_abort(&af);
 		return rc;

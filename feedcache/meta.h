@@ -39,6 +39,7 @@ bool fetch_result_ok(enum fetch_result r);
 struct feed_meta {
 	char etag[512];
 	char last_modified[128];
+	char content_type[128]; /* the origin's Content-Type, for readers */
 	char hash[65]; /* SHA-256 of the body, hex; "" if none */
 	uint64_t size; /* of the body */
 	/* Which file on disk that hash describes: validators are only sent
@@ -95,5 +96,9 @@ int meta_load(const char *path, struct feed_meta *m);
 
 /* Writes path atomically with mode 0644. Returns 0 or -errno. */
 int meta_save(const char *path, const struct feed_meta *m);
+
+/* The same, the file given to group (the readers' group; (gid_t)-1:
+ * the writer's own), so readers in it may read it whatever its mode. */
+int meta_save_group(const char *path, const struct feed_meta *m, gid_t group);
 
 #endif

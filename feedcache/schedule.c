@@ -6,12 +6,14 @@
  * thousand feeds cost no more per refresh than ten.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "fetch.h"
@@ -27,6 +29,7 @@ struct sfeed {
 	int next_ready; /* in its origin's ready queue, or -1 */
 	struct fetch *fetch; /* in flight, or NULL */
 	struct fleet_lease lease; /* held: fetching for the fleet */
+	bool asked; /* a reader found the copy too old (see requests) */
 };
 
 struct sorigin {
@@ -432,7 +435,9 @@ start_feed(struct sched *s, int i, int64_t now)
 	 * says the fleet's copy is due, whatever this node's says). */
 	if (fx->meta.retry_after > now ||
 	    (!(s->opts->force && !s->opts->daemon) && !sf->lease.held &&
+	        !(sf->asked && fx->meta.failures == 0) &&
 	        fx->meta.next_due > now)) {
+		sf->asked = false;
 		int64_t due = fx->meta.next_due > fx->meta.retry_after
 		                  ? fx->meta.next_due
 		                  : fx->meta.retry_after;
@@ -448,6 +453,7 @@ start_feed(struct sched *s, int i, int64_t now)
 		reschedule(s, i, due);
 		return false;
 	}
+	sf->asked = false;
 	if (curl_multi_add_handle(s->multi, fx->easy) != CURLM_OK) {
 		log_warnx("feed %s: cannot start the transfer", f->name);
 		fetch_abandon(fx);
@@ -626,6 +632,89 @@ drain_wake_fd(int fd)
 			;
 }
 
+/*
+ * Readers' requests. A reader that may not refresh a feed itself (it
+ * cannot read the configuration: the packaged web server user) writes
+ * "NAME\n" into the FIFO CACHE_DIR/.requests, which the daemon creates
+ * for the configured readers' group (mode 0620). A request makes the
+ * feed due now unless it is backing off after failures or under a
+ * Retry-After: readers cannot undo the backoff.
+ */
+#define REQUESTS_FIFO ".requests"
+
+static int
+requests_open(const struct feedcache_conf *conf)
+{
+	char path[4096];
+	struct stat st;
+	int fd;
+
+	if (snprintf(path, sizeof(path), "%s/" REQUESTS_FIFO,
+	        conf->cache_dir) >= (int)sizeof(path))
+		return -ENAMETOOLONG;
+	if (mkfifo(path, 0600) < 0 && errno != EEXIST)
+		return -errno;
+	fd = open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0 || !S_ISFIFO(st.st_mode) ||
+	    (conf->gid != (gid_t)-1 && fchown(fd, (uid_t)-1, conf->gid) < 0) ||
+	    fchmod(fd, conf->gid != (gid_t)-1 ? 0620 : 0600) < 0) {
+		close(fd);
+		return -EPERM;
+	}
+	return fd;
+}
+
+/* Makes feed i due now: the heap entry moves up to where it belongs. */
+static void
+request_feed(struct sched *s, int i, int64_t now)
+{
+	size_t k;
+
+	if (s->feeds[i].fetch != NULL)
+		return; /* in flight already */
+	for (k = 0; k < s->heap_len && s->heap[k] != i; k++)
+		;
+	if (k == s->heap_len)
+		return; /* queued already */
+	s->feeds[i].asked = true;
+	if (s->feeds[i].due <= now)
+		return;
+	s->feeds[i].due = now;
+	while (k > 0 && heap_less(s, k, (k - 1) / 2)) {
+		heap_swap(s, k, (k - 1) / 2);
+		k = (k - 1) / 2;
+	}
+}
+
+static void
+read_requests(struct sched *s, int fd, int64_t now)
+{
+	char buf[4096];
+	ssize_t n;
+
+	while ((n = read(fd, buf, sizeof(buf) - 1)) > 0) {
+		char *line = buf, *nl;
+
+		buf[n] = '\0';
+		/* Requests are one write each, under PIPE_BUF: whole lines.
+		 * A fragment at the end of a full buffer is dropped. */
+		while ((nl = strchr(line, '\n')) != NULL) {
+			*nl = '\0';
+			for (size_t i = 0; i < s->conf->nfeeds; i++) {
+				if (strcmp(s->conf->feeds[i]->name, line) != 0)
+					continue;
+				log_debug(
+				    "feed %s: a reader asks for a refresh",
+				    line);
+				request_feed(s, (int)i, now);
+			}
+			line = nl + 1;
+		}
+	}
+}
+
 static bool
 one_pass_done(const struct sched *s)
 {
@@ -636,8 +725,11 @@ int
 sched_run(struct feedcache_conf *conf, const struct sched_opts *o)
 {
 	struct sched s = {.conf = conf, .opts = o};
-	struct curl_waitfd wake = {
-	    .fd = o->wake_fd, .events = CURL_WAIT_POLLIN};
+	struct curl_waitfd wait[2] = {
+	    {.fd = o->wake_fd, .events = CURL_WAIT_POLLIN},
+	    {.fd = -1, .events = CURL_WAIT_POLLIN}};
+	unsigned nwait = o->wake_fd >= 0 ? 1 : 0;
+	int requests = -1;
 	bool reload_pending = false;
 	int64_t now = now_s();
 	int running, rc;
@@ -648,6 +740,16 @@ sched_run(struct feedcache_conf *conf, const struct sched_opts *o)
 		goto out;
 	if (conf->redis != NULL)
 		s.fleet = fleet_new(conf);
+	if (o->daemon && (requests = requests_open(conf)) < 0) {
+		log_warnx("%s/" REQUESTS_FIFO ": %s; readers cannot ask for "
+		          "refreshes",
+		    conf->cache_dir, strerror(-requests));
+		requests = -1;
+	}
+	if (requests >= 0) {
+		wait[nwait].fd = requests;
+		wait[nwait++].events = CURL_WAIT_POLLIN;
+	}
 	/* The daemon's metrics exist from the start, not from the first
 	 * refresh, which may be an interval away. */
 	s.metrics_dirty = o->daemon;
@@ -673,6 +775,8 @@ sched_run(struct feedcache_conf *conf, const struct sched_opts *o)
 			if ((rc = apply_reload(&s, now)) < 0)
 				break;
 		}
+		if (requests >= 0)
+			read_requests(&s, requests, now);
 		if (!reload_pending) {
 			if (o->daemon)
 				release_due(&s, now);
@@ -699,13 +803,15 @@ sched_run(struct feedcache_conf *conf, const struct sched_opts *o)
 		    ((s.active < conf->max_parallel && s.run_len > 0) ||
 		        (!o->daemon && one_pass_done(&s))))
 			continue;
-		curl_multi_poll(s.multi, o->wake_fd >= 0 ? &wake : NULL,
-		    o->wake_fd >= 0 ? 1 : 0, sleep_ms(&s, now_s()), NULL);
+		curl_multi_poll(s.multi, nwait > 0 ? wait : NULL, nwait,
+		    sleep_ms(&s, now_s()), NULL);
 		drain_wake_fd(o->wake_fd);
 	}
 	write_metrics(&s, now_s(), true);
 	rc = s.failed;
 out:
+	if (requests >= 0)
+		close(requests);
 	fleet_free(s.fleet);
 	sched_free(&s);
 	curl_multi_cleanup(s.multi);

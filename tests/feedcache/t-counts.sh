@@ -30,7 +30,7 @@ cache_dir = $tmp/cache
 
 [feed due]
 url = $B/due
-interval = 3s
+interval = 10s
 timeout = 5s
 
 [feed idle]
