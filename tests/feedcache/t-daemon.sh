@@ -99,7 +99,7 @@ wait $daemon_pid
 rc=$?
 daemon_pid=
 check "SIGTERM during a transfer: the daemon exits 0 (got $rc)" '[ $rc = 0 ]'
-left=$(ls -A "$tmp/cache" | grep -v -x -e keep -e drop -e add -e '\.[a-z]*\.meta' -e '\.[a-z]*\.lock')
+left=$(ls -A "$tmp/cache" | grep -v -x -e keep -e drop -e add -e '\.[a-z]*\.meta' -e '\.[a-z]*\.lock' -e .requests)
 check "no temporary files left ($left)" '[ -z "$left" ]'
 check "the copy is the last complete one" 'fc get add | grep -q "/add.xml"'
 
@@ -139,6 +139,6 @@ rc=$?
 check "a missing configuration file: exit 2, '$(cat "$tmp/err")'" \
 	'[ $rc = 2 ] && grep -q "missing.conf" "$tmp/err"'
 check "no temporary file was left by the refused configurations" \
-	'[ -z "$(ls -A "$tmp/cache" | grep -v -x -e keep -e drop -e add -e "\.[a-z]*\.meta" -e "\.[a-z]*\.lock")" ]'
+	'[ -z "$(ls -A "$tmp/cache" | grep -v -x -e keep -e drop -e add -e "\.[a-z]*\.meta" -e "\.[a-z]*\.lock" -e .requests)" ]'
 
 finish
