@@ -47,6 +47,29 @@ feed_duration_text(uint64_t ns, char *buf, size_t size)
 		snprintf(buf, size, "%.3fs", (double)ns / (double)NSEC_PER_SEC);
 }
 
+void
+feed_url_masked(const char *url, char *buf, size_t size)
+{
+	const char *rest = strstr(url, "://"), *end, *at, *colon;
+
+	if (rest == NULL) {
+		snprintf(buf, size, "%s", url);
+		return;
+	}
+	rest += 3;
+	end = rest + strcspn(rest, "/?#");
+	at = memchr(rest, '@', (size_t)(end - rest));
+	if (at == NULL) {
+		snprintf(buf, size, "%s", url);
+		return;
+	}
+	colon = memchr(rest, ':', (size_t)(at - rest));
+	if (colon == NULL) /* a user name alone is no secret */
+		snprintf(buf, size, "%s", url);
+	else
+		snprintf(buf, size, "%.*s:***%s", (int)(colon - url), url, at);
+}
+
 bool
 feed_name_valid(const char *name)
 {

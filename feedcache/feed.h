@@ -88,6 +88,12 @@ bool feed_same(const struct feed *a, const struct feed *b);
  */
 void feed_duration_text(uint64_t ns, char *buf, size_t size);
 
+/*
+ * url with the password of any user:password@ replaced by ***, for
+ * everything printed: status, logs, errors.
+ */
+void feed_url_masked(const char *url, char *buf, size_t size);
+
 /* Is name a valid feed name: 1..64 of [A-Za-z0-9_-]? */
 bool feed_name_valid(const char *name);
 

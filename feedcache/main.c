@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "check.h"
 #include "fetch.h"
 #include "fleet.h"
 #include "json.h"
@@ -51,7 +52,13 @@ usage(int status)
 	      "                                print the cached copy (or its "
 	      "metadata),\n"
 	      "                                never waiting\n"
-	      "  status [--json] [NAME...]     the state of each feed\n"
+	      "  status [--json] [NAME...]     the state of each feed (exit 1 "
+	      "if one is\n"
+	      "                                stale)\n"
+	      "  check [-w AGE] [-c AGE] [--fail N] [NAME...]\n"
+	      "                                a Nagios/Icinga plugin\n"
+	      "  check-config                  check the configuration, "
+	      "exit 2 on an error\n"
 	      "options:\n"
 	      "  -c, --config FILE  configuration (default " DEFAULT_CONF ")\n"
 	      "  -C, --cache-dir DIR  get: read DIR, without the "
@@ -134,6 +141,10 @@ cmd_daemon(struct feedcache_conf *conf)
 	ensure_cache_dir(conf);
 	install_signals();
 	o.wake_fd = wake_pipe[0];
+	if (conf->nfeeds == 0)
+		log_warnx("%s has no [feed NAME] sections: nothing to keep "
+		          "fresh",
+		    conf->path);
 	log_info("%zu feeds, cache %s", conf->nfeeds, conf->cache_dir);
 	rc = sched_run(conf, &o);
 	notify_systemd("STOPPING=1");
@@ -505,13 +516,14 @@ status_json(const struct feed *f, const struct feed_meta *m, bool have,
     const struct fleet_view *fv, int64_t now)
 {
 	struct json_writer w;
-	char text[4096];
+	char text[4096], url[2048];
 	int n;
 
 	json_init(&w, text, sizeof(text));
 	json_object_begin(&w);
 	json_kv_string(&w, "feed", f->name);
-	json_kv_string(&w, "url", f->url);
+	feed_url_masked(f->url, url, sizeof(url));
+	json_kv_string(&w, "url", url);
 	json_key(&w, "copy");
 	json_bool(&w, have && m->hash[0] != '\0');
 	json_kv_double_or_null(
@@ -551,7 +563,7 @@ cmd_status(struct feedcache_conf *conf, int argc, char **argv)
 	    {"json", no_argument, NULL, 'j'},
 	    {NULL, 0, NULL, 0},
 	};
-	bool json = false;
+	bool json = false, all_fresh = true, redis_said = false;
 	int64_t now = (int64_t)time(NULL);
 	struct fleet *fl = conf->redis ? fleet_new(conf) : NULL;
 	int c;
@@ -585,20 +597,35 @@ cmd_status(struct feedcache_conf *conf, int argc, char **argv)
 		if (!have)
 			memset(&m, 0, sizeof(m));
 		fv = fleet_of(fl, f, &view);
+		all_fresh &= !feed_is_stale(f, &m, have, now);
+		if (fl != NULL && fv == NULL && !redis_said && !json) {
+			fprintf(stderr,
+			    "feedcache: warning: Redis unreachable (fleet "
+			    "mode): showing this node's copies only\n");
+			redis_said = true;
+		}
 		if (json) {
 			status_json(f, &m, have, fv, now);
 			continue;
 		}
 		format_age(have && m.checked > 0 ? now - m.checked : -1, age,
 		    sizeof(age));
-		format_age(have ? m.next_due - now : -1, next, sizeof(next));
+		if (!have)
+			snprintf(next, sizeof(next), "-");
+		else if (m.next_due <= now)
+			snprintf(next, sizeof(next), "now");
+		else
+			format_age(m.next_due - now, next, sizeof(next));
 		format_age(m.retry_after > now ? m.retry_after - now : -1,
 		    retry, sizeof(retry));
 		snprintf(
 		    size, sizeof(size), "%llu", (unsigned long long)m.size);
 		printf("%-20s %6s %-13s %4u %8s %11s %9s  %s\n", f->name, age,
-		    fetch_result_name(m.last_result), m.failures, next, retry,
-		    m.hash[0] ? size : "-", m.last_error);
+		    m.last_result == RESULT_NONE && m.hash[0] != '\0'
+		        ? "followed"
+		        : fetch_result_name(m.last_result),
+		    m.failures, next, retry, m.hash[0] ? size : "-",
+		    m.last_error);
 		if (fv != NULL)
 			printf("%-20s fleet version %llu, %s, lease %s\n", "",
 			    (unsigned long long)fv->version,
@@ -608,7 +635,7 @@ cmd_status(struct feedcache_conf *conf, int argc, char **argv)
 			    fv->holder[0] ? fv->holder : "free");
 	}
 	fleet_free(fl);
-	return 0;
+	return all_fresh ? 0 : 1;
 }
 
 int
@@ -660,9 +687,15 @@ main(int argc, char **argv)
 	argv += optind;
 
 	if (strcmp(cmd, "daemon") != 0 && strcmp(cmd, "refresh") != 0 &&
-	    strcmp(cmd, "get") != 0 && strcmp(cmd, "status") != 0) {
+	    strcmp(cmd, "get") != 0 && strcmp(cmd, "status") != 0 &&
+	    strcmp(cmd, "check") != 0 && strcmp(cmd, "check-config") != 0) {
 		log_warnx("unknown command '%s'", cmd);
 		usage(EXIT_USAGE);
+	}
+	if (strcmp(cmd, "check-config") == 0) {
+		if (argc != 1)
+			usage(EXIT_USAGE);
+		return cmd_check_config(conf_path);
 	}
 	if (cache_dir != NULL && strcmp(cmd, "get") != 0) {
 		log_warnx("--cache-dir is for get only");
@@ -675,6 +708,11 @@ main(int argc, char **argv)
 	if (cache_dir == NULL &&
 	    (rc = feedcache_conf_load(conf_path, &conf, &err)) < 0) {
 		if (rc != -EACCES || conf_given || strcmp(cmd, "get") != 0) {
+			/* A monitoring plugin says UNKNOWN, on stdout. */
+			if (strcmp(cmd, "check") == 0) {
+				printf("FEEDCACHE UNKNOWN - %s\n", err.msg);
+				return CHECK_UNKNOWN;
+			}
 			log_errorx("%s", err.msg);
 			return EXIT_USAGE;
 		}
@@ -697,6 +735,8 @@ main(int argc, char **argv)
 		rc = cmd_refresh(&conf, argc, argv);
 	else if (strcmp(cmd, "get") == 0)
 		rc = cmd_get(&conf, reader, argc, argv);
+	else if (strcmp(cmd, "check") == 0)
+		rc = cmd_check(&conf, argc, argv);
 	else {
 		/* A report on stdout: the fleet's "connected" is noise. */
 		if (level == LOG_LEVEL_INFO)

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 
 #include "atomicfile.h"
+#include "check.h"
 #include "schedule.h"
 
 struct text {
@@ -115,6 +116,23 @@ metrics_write(const struct feedcache_conf *conf, const struct feed_stats *stats,
 			    "feedcache_age_seconds{feed=\"%s\"} %lld\n",
 			    conf->feeds[i]->name,
 			    (long long)(now - stats[i].checked));
+	help(&t, "feedcache_feed_age_seconds", "gauge",
+	    "Seconds since the origin last answered well (no copy: absent).");
+	for (size_t i = 0; i < conf->nfeeds; i++)
+		if (stats[i].have_copy && stats[i].checked > 0)
+			text_printf(&t,
+			    "feedcache_feed_age_seconds{feed=\"%s\"} %lld\n",
+			    conf->feeds[i]->name,
+			    (long long)(now - stats[i].checked));
+	help(&t, "feedcache_feed_stale", "gauge",
+	    "1 when the copy is missing or older than interval + 10% + "
+	    "max_backoff.");
+	for (size_t i = 0; i < conf->nfeeds; i++)
+		text_printf(&t, "feedcache_feed_stale{feed=\"%s\"} %d\n",
+		    conf->feeds[i]->name,
+		    !stats[i].have_copy || stats[i].checked <= 0 ||
+		        now - stats[i].checked >
+		            feed_stale_after_s(conf->feeds[i]));
 	help(&t, "feedcache_last_success_timestamp_seconds", "gauge",
 	    "When the origin last answered with a usable response.");
 	for (size_t i = 0; i < conf->nfeeds; i++)

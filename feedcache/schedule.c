@@ -466,7 +466,12 @@ start_feed(struct sched *s, int i, int64_t now)
 	sf->fetch = fx;
 	s->origins[sf->origin].busy = true;
 	s->active++;
-	log_debug("feed %s: GET %s", f->name, f->url);
+	{
+		char url[2048];
+
+		feed_url_masked(f->url, url, sizeof(url));
+		log_debug("feed %s: GET %s", f->name, url);
+	}
 	return true;
 }
 
@@ -518,7 +523,12 @@ finish_feed(struct sched *s, struct fetch *fx, CURLcode code, int64_t now)
 	s->active--;
 	s->metrics_dirty = true;
 	if (fetch_result_ok(out.result)) {
-		log_info("feed %s: %s", f->name, out.message);
+		/* Quiet when nothing is wrong: cron mails what refresh
+		 * prints, and a 304 every few minutes is not news. */
+		if (s->opts->daemon && out.result != RESULT_NOT_MODIFIED)
+			log_info("feed %s: %s", f->name, out.message);
+		else
+			log_debug("feed %s: %s", f->name, out.message);
 	} else {
 		log_warnx("feed %s: %s; keeping the old copy, next try in %lld "
 		          "s",

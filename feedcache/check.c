@@ -1,0 +1,227 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * `feedcache check`, a monitoring plugin in the Nagios tradition: one
+ * status line, perfdata per feed (age, failures, size), exit 0 OK, 1
+ * WARNING, 2 CRITICAL, 3 UNKNOWN. And `check-config`, which ExecReload=
+ * runs before the daemon is told to reload.
+ */
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "check.h"
+#include "fetch.h"
+#include "parse.h"
+#include "timeutil.h"
+
+int64_t
+feed_stale_after_s(const struct feed *f)
+{
+	uint64_t ns = f->interval_ns + f->interval_ns / 10 + f->max_backoff_ns;
+
+	return (int64_t)((ns + NSEC_PER_SEC - 1) / NSEC_PER_SEC);
+}
+
+bool
+feed_is_stale(
+    const struct feed *f, const struct feed_meta *m, bool have, int64_t now)
+{
+	if (!have || m->hash[0] == '\0' || m->checked <= 0)
+		return true;
+	return now - m->checked > feed_stale_after_s(f);
+}
+
+static const char *const state_names[] = {
+    "OK", "WARNING", "CRITICAL", "UNKNOWN"};
+
+static void
+check_usage(FILE *to)
+{
+	fputs("usage: feedcache check [-w AGE] [-c AGE | --max-age AGE] "
+	      "[--fail N] [NAME...]\n"
+	      "  -w, --warning AGE   WARNING past this age (default: the "
+	      "feed's\n"
+	      "                      interval + 10% + max_backoff)\n"
+	      "  -c, --critical AGE, --max-age AGE\n"
+	      "                      CRITICAL past this age (default: none)\n"
+	      "  --fail N            CRITICAL after N failed refreshes in a "
+	      "row\n"
+	      "                      (default 3)\n"
+	      "exit: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN\n",
+	    to);
+}
+
+/* Appends to a fixed buffer, cutting what does not fit. */
+static void append(char *buf, size_t size, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+append(char *buf, size_t size, const char *fmt, ...)
+{
+	size_t len = strlen(buf);
+	va_list ap;
+
+	if (len + 1 >= size)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf + len, size - len, fmt, ap);
+	va_end(ap);
+}
+
+int
+cmd_check(const struct feedcache_conf *conf, int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"warning", required_argument, NULL, 'w'},
+	    {"critical", required_argument, NULL, 'c'},
+	    {"max-age", required_argument, NULL, 'c'},
+	    {"fail", required_argument, NULL, 'f'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	uint64_t warn_ns = 0, crit_ns = 0;
+	uint32_t max_fail = 3;
+	int64_t now = (int64_t)time(NULL);
+	enum check_state worst = CHECK_OK;
+	char problems[2048] = "", perf[4096] = "";
+	size_t shown = 0;
+	int c;
+
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "w:c:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'w':
+		case 'c':
+			if (parse_duration_ns(
+			        optarg, c == 'w' ? &warn_ns : &crit_ns) < 0) {
+				printf("FEEDCACHE UNKNOWN - -%c: '%s' is not a "
+				       "duration (30s, 5m, 1h)\n",
+				    c, optarg);
+				return CHECK_UNKNOWN;
+			}
+			break;
+		case 'f':
+			if (parse_u32(optarg, 1, 1000000, &max_fail) < 0) {
+				printf(
+				    "FEEDCACHE UNKNOWN - --fail: '%s' is not "
+				    "a count from 1\n",
+				    optarg);
+				return CHECK_UNKNOWN;
+			}
+			break;
+		case 'h':
+			check_usage(stdout);
+			return CHECK_OK;
+		default:
+			check_usage(stderr);
+			return CHECK_UNKNOWN;
+		}
+	}
+	for (int k = optind; k < argc; k++) {
+		if (feedcache_conf_find(conf, argv[k]) == NULL) {
+			printf("FEEDCACHE UNKNOWN - no feed '%s' in %s\n",
+			    argv[k], conf->path);
+			return CHECK_UNKNOWN;
+		}
+	}
+	for (size_t i = 0; i < conf->nfeeds; i++) {
+		const struct feed *f = conf->feeds[i];
+		enum check_state st = CHECK_OK;
+		struct feed_meta m;
+		char path[4096], why[512] = "", crit[24] = "";
+		int64_t age, warn_s, crit_s;
+		bool have, wanted = optind == argc;
+
+		for (int k = optind; k < argc; k++)
+			wanted |= strcmp(argv[k], f->name) == 0;
+		if (!wanted)
+			continue;
+		shown++;
+		have = feed_meta_path(conf, f->name, path, sizeof(path)) == 0 &&
+		       meta_load(path, &m) == 0;
+		if (!have)
+			memset(&m, 0, sizeof(m));
+		age = m.checked > 0 ? now - m.checked : -1;
+		warn_s = warn_ns > 0 ? (int64_t)(warn_ns / NSEC_PER_SEC)
+		                     : feed_stale_after_s(f);
+		crit_s = (int64_t)(crit_ns / NSEC_PER_SEC);
+		if (m.hash[0] == '\0') {
+			st = CHECK_CRITICAL;
+			snprintf(why, sizeof(why), "%s: no copy%s%s", f->name,
+			    m.last_error[0] ? " (" : "", m.last_error);
+			if (m.last_error[0])
+				append(why, sizeof(why), ")");
+		} else if (crit_ns > 0 && age > crit_s) {
+			st = CHECK_CRITICAL;
+			snprintf(why, sizeof(why),
+			    "%s: %llds old (critical at "
+			    "%llds)",
+			    f->name, (long long)age, (long long)crit_s);
+		} else if (m.failures >= max_fail) {
+			st = CHECK_CRITICAL;
+			snprintf(why, sizeof(why),
+			    "%s: %u failures in a row "
+			    "(%.80s)",
+			    f->name, m.failures, m.last_error);
+		} else if (age < 0 || age > warn_s) {
+			st = CHECK_WARNING;
+			snprintf(why, sizeof(why),
+			    "%s: %llds old (warning at "
+			    "%llds)%s%.80s",
+			    f->name, (long long)age, (long long)warn_s,
+			    m.last_error[0] ? ": " : "", m.last_error);
+		}
+		if (st > worst)
+			worst = st;
+		if (st != CHECK_OK)
+			append(problems, sizeof(problems), "%s%s",
+			    problems[0] ? "; " : "", why);
+		/* 'label'=value[UOM];warn;crit;min;max */
+		if (crit_ns > 0)
+			snprintf(crit, sizeof(crit), "%lld", (long long)crit_s);
+		append(perf, sizeof(perf), "'%s_age'=%llds;%lld;%s;0; ",
+		    f->name, (long long)(age < 0 ? 0 : age), (long long)warn_s,
+		    crit);
+		append(perf, sizeof(perf), "'%s_failures'=%u;;%u;0; ", f->name,
+		    m.failures, max_fail);
+		append(perf, sizeof(perf), "'%s_size'=%lluB;;;0; ", f->name,
+		    (unsigned long long)m.size);
+	}
+	if (perf[0] != '\0')
+		perf[strlen(perf) - 1] = '\0';
+	if (shown == 0) {
+		printf("FEEDCACHE UNKNOWN - no feeds in %s\n", conf->path);
+		return CHECK_UNKNOWN;
+	}
+	if (worst == CHECK_OK)
+		printf("FEEDCACHE OK - %zu feed%s fresh | %s\n", shown,
+		    shown == 1 ? "" : "s", perf);
+	else
+		printf("FEEDCACHE %s - %s | %s\n", state_names[worst], problems,
+		    perf);
+	return worst;
+}
+
+int
+cmd_check_config(const char *path)
+{
+	struct feedcache_conf conf;
+	struct conf_error err;
+
+	if (feedcache_conf_load(path, &conf, &err) < 0) {
+		fprintf(stderr, "feedcache: error: %s\n", err.msg);
+		return 2;
+	}
+	if (conf.nfeeds == 0)
+		fprintf(stderr,
+		    "feedcache: warning: %s: no [feed NAME] "
+		    "sections; nothing to keep fresh\n",
+		    path);
+	printf("%s: ok, %zu feed%s\n", path, conf.nfeeds,
+	    conf.nfeeds == 1 ? "" : "s");
+	feedcache_conf_free(&conf);
+	return 0;
+}
