@@ -43,7 +43,7 @@ cache_dir = $tmp/cache
 [feed s]
 url = $B/s.xml
 interval = 1h
-timeout = 60s
+timeout = 1h
 validate = xml
 EOF
 

@@ -31,7 +31,11 @@ for p in $PKGS; do
 	fi
 done
 purge() { dpkg --purge $PKGS >"$tmp/purge.log" 2>&1; }
-cleanup_more() { purge; }
+web=fcweb$$
+cleanup_more() {
+	userdel "$web" 2>/dev/null
+	purge
+}
 
 "$SRC/scripts/deb" "$tmp/deb" >"$tmp/deb.out" 2>&1
 rc=$?
@@ -68,6 +72,42 @@ check "feedcache.conf (it may hold API keys) is root:feedcache 0640" \
 check "nothing enabled" \
 	'! ls /etc/systemd/system/*.wants/ 2>/dev/null | grep -qE "^(stealstat|feedcache|entropyd|entropy-seed)"'
 exercise /usr/bin /usr/sbin
+
+# A web application as packaged (feedcache(1), THE PACKAGED LAYOUT): a
+# user in feedcache-readers runs "feedcache get" against the installed
+# layout, filled by the installed binary as the feedcache user, and
+# cannot read the configuration's API key.
+check "the readers' group exists, feedcache is in it" \
+	'getent group feedcache-readers | grep -q "[:,]feedcache\(,\|$\)"'
+python3 "$SRC/tests/feedcache/origin.py" --port 0 --port-file "$tmp/port2" \
+	>/dev/null 2>&1 &
+origin_pid=$!
+i=0
+while [ ! -s "$tmp/port2" ] && [ $i -lt 100 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+base=http://127.0.0.1:$(cat "$tmp/port2")
+curl -s -o /dev/null -X POST "$base/_ctl/set?path=/pk.xml&body=%3Crss%3Epackaged%3C%2Frss%3E"
+chmod 755 "$tmp"
+printf '[feedcache]\ngroup = feedcache-readers\n[feed pk]\nurl = %s/pk.xml\nvalidate = xml\nheader = X-Api-Key: pk-secret\n' \
+	"$base" >"$tmp/pk.conf"
+chgrp feedcache "$tmp/pk.conf"
+chmod 640 "$tmp/pk.conf"
+install -d -o feedcache -g feedcache -m 755 /var/cache/feedcache
+runuser -u feedcache -- /usr/bin/feedcache -c "$tmp/pk.conf" refresh 2>"$tmp/pk.err"
+check "the service user fills the cache ($(cat "$tmp/pk.err"))" '[ -s /var/cache/feedcache/pk ]'
+useradd -M -N -g feedcache-readers -d /nonexistent -s /usr/sbin/nologin "$web"
+out=$(runuser -u "$web" -- /usr/bin/feedcache get pk --max-age 5m 2>&1)
+check "a user in feedcache-readers: feedcache get pk ($out)" '[ "$out" = "<rss>packaged</rss>" ]'
+out=$(runuser -u "$web" -- /usr/bin/feedcache get pk --meta 2>&1)
+check "... and its metadata ($out)" 'echo "$out" | grep -q "\"checked\": [0-9]"'
+check "... but not the configuration" \
+	'! runuser -u "$web" -- cat /etc/feedcache.conf "$tmp/pk.conf" >/dev/null 2>&1'
+kill "$origin_pid"
+wait "$origin_pid" 2>/dev/null
+origin_pid=
+rm -f /var/cache/feedcache/pk /var/cache/feedcache/.pk.*
 for u in stealstat.service feedcache.service feedcache-refresh.service \
 	feedcache-refresh.timer entropyd.service entropy-seed.service; do
 	systemd-analyze verify "/lib/systemd/system/$u" >"$tmp/verify" 2>&1
