@@ -46,6 +46,8 @@ check "the units name the programs under the prefix given at install" \
 	'grep -qx "ExecStart=$prefix/bin/feedcache -c /etc/feedcache.conf daemon" "$root/$rel/lib/systemd/system/feedcache.service" &&
 	 grep -q "^ExecStart=$prefix/sbin/entropyd " "$root/$rel/lib/systemd/system/entropyd.service"'
 
+check "feedcache.conf (it may hold API keys) is installed mode 0640, as packaged" \
+	'[ "$(stat -c %a "$root/etc/feedcache.conf")" = 640 ]'
 echo "# my own setting" >>"$root/etc/feedcache.conf"
 cp "$root/etc/feedcache.conf" "$tmp/mine"
 install_tree
