@@ -336,7 +336,8 @@ while time.monotonic() < end:
 hole_pid=$!
 until_true 10 '[ -s "$tmp/hole.port" ]'
 conf 1 "redis://127.0.0.1:$(cat "$tmp/hole.port")/0"
-timeout 20 "$FC" -c "$tmp/n1/feedcache.conf" refresh --force news 2>"$tmp/err"
+# -v: refresh says what a feed came to only when asked.
+timeout 20 "$FC" -v -c "$tmp/n1/feedcache.conf" refresh --force news 2>"$tmp/err"
 rc=$?
 check "a Redis that never answers: timed out, single-node, exit 0 ($rc)" \
 	'[ $rc = 0 ] && grep -q "Resource temporarily unavailable; running single-node" "$tmp/err" &&
