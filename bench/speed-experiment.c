@@ -18,12 +18,12 @@
  *
  * Without --table it is a test (exit 0 pass, 1 fail, 77 skip) asserting
  * directions only, never a timing threshold:
- *   - spin-same does not lower speed: the probe times its own CPU time,
+ *   - spin-same barely lowers speed: the probe times its own CPU time,
  *     and runs its unit again when the kernel switched it out halfway,
- *     so a hog that only takes turns on the CPU cannot slow it; speed is
- *     lower with the hog in fewer than N-1 of N pairs (19 or 20 of 20
- *     has a 1-in-50,000 chance under "no effect", while a probe timing
- *     wall-clock time is lower in every pair);
+ *     so a hog that only takes turns on the CPU costs the unit far less
+ *     than the wall clock: in at least 80% of the pairs the unit's time
+ *     grows by a smaller factor than unit plus lost time does. (It does
+ *     lower speed a little: measured 0.87 to 0.78 in the release build.)
  *   - spin-same shows as run-queue pressure: the probe's lost time (wall
  *     minus CPU from asking for the CPU to the end of the unit) is higher
  *     with the hog in at least 80% of the pairs;
@@ -493,11 +493,25 @@ main(int argc, char **argv)
 		struct condition *spin = &cond[3], *sib = &cond[2];
 		unsigned need = (pairs * 8 + 9) / 10;
 
-		if (pairs >= 10 && spin->slower >= pairs - 1) {
-			printf("FAIL: spin-same lowered speed in %u of %u "
-			       "pairs: the probe is not timing its own CPU "
-			       "time\n",
-			    spin->slower, pairs);
+		/* CPU time, not wall time: the hog costs the unit far less
+		   than it costs the probe's wall clock. */
+		unsigned cpu_less = 0;
+
+		for (unsigned p = 0; p < pairs; p++) {
+			double by_cpu = (double)spin->hog[p].unit_ns /
+			                (double)spin->idle[p].unit_ns;
+			double wall = (double)(spin->hog[p].unit_ns +
+			                       spin->hog[p].lost_ns) /
+			              (double)(spin->idle[p].unit_ns +
+			                       spin->idle[p].lost_ns);
+
+			cpu_less += by_cpu < wall;
+		}
+		if (cpu_less < need) {
+			printf("FAIL: spin-same slowed the unit's CPU time as "
+			       "much as the wall clock in %u of %u pairs: "
+			       "the probe is not timing its own CPU time\n",
+			    pairs - cpu_less, pairs);
 			fail = true;
 		}
 		if (spin->more_lost < need) {
