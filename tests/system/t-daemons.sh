@@ -17,6 +17,7 @@ feedcache_conf() { # the configuration these cases use, and $1 after it
 	cat >"$run_dir/etc/feedcache.conf" <<-CONF
 		[feedcache]
 		cache_dir = /var/cache/feedcache
+		group = feedcache-readers
 		[feed news]
 		url = http://127.0.0.1:8080/news.xml
 		interval = 1s
@@ -35,6 +36,8 @@ check "feedcache.service fetches a feed from the origin into /var/cache/feedcach
 owner=$(ct stat -c %U:%G /var/cache/feedcache/news 2>&1)
 check "the copy is written by the feedcache user ($owner)" \
 	'[ "$owner" = feedcache:feedcache ]'
+# The README's way: the web server's user in the readers' group.
+ct adduser --quiet www-data feedcache-readers
 php_read=$(ct systemd-run --quiet --wait --pipe -p User=www-data \
 	php -r 'echo file_get_contents("/var/cache/feedcache/news");' 2>&1 </dev/null)
 check "a PHP reader running as www-data reads the copy ($php_read)" \
