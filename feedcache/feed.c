@@ -13,6 +13,7 @@
 
 #include "feed.h"
 #include "fleet.h"
+#include "parse.h"
 #include "timeutil.h"
 
 #define DEFAULT_CACHE_DIR "/var/cache/feedcache"
@@ -198,6 +199,36 @@ url_origin(
 	return true;
 }
 
+/*
+ * "mode = 0644": the cached file's (and its meta file's) permissions.
+ * Never setuid, setgid or sticky, never world-writable: a file that any
+ * local user may rewrite is no cache of what the origin sent.
+ */
+static int
+parse_feed_mode(void *field, const char *value, char *why, size_t why_size)
+{
+	uint32_t mode;
+
+	if (parse_mode(value, &mode) < 0) {
+		snprintf(why, why_size, "not an octal file mode (e.g. 0640)");
+		return -EINVAL;
+	}
+	if (mode & 07000) {
+		snprintf(why, why_size,
+		    "setuid, setgid and sticky bits are refused: a feed is "
+		    "a plain file (e.g. 0644, 0640)");
+		return -EINVAL;
+	}
+	if (mode & 0002) {
+		snprintf(why, why_size,
+		    "world-writable: every local user could rewrite the "
+		    "cached copy (e.g. 0644, 0664)");
+		return -EINVAL;
+	}
+	*(uint32_t *)field = mode;
+	return 0;
+}
+
 /* "url = http://..." or "https://...", nothing else. */
 static int
 parse_url(void *field, const char *value, char *why, size_t why_size)
@@ -300,7 +331,8 @@ static const struct conf_key feed_keys[] = {
     CONF_KEY_RANGE("max_size", CONF_SIZE, struct feed, max_size, 1, 1ULL << 30),
     CONF_KEY_RANGE("max_backoff", CONF_DURATION, struct feed, max_backoff_ns,
         SECONDS(1), SECONDS(86400 * 7)),
-    CONF_KEY("mode", CONF_MODE, struct feed, mode),
+    CONF_KEY_CUSTOM("mode", struct feed, mode, parse_feed_mode, false),
+    CONF_KEY("allow_private", CONF_BOOL, struct feed, allow_private),
     CONF_KEY_CUSTOM("validate", struct feed, validate, parse_validate, false),
     CONF_KEY_CUSTOM("header", struct feed, headers, parse_header, true),
     CONF_KEY("ca_file", CONF_STRING, struct feed, ca_file),
@@ -496,7 +528,9 @@ feed_same(const struct feed *a, const struct feed *b)
 	    a->stall_timeout_ns != b->stall_timeout_ns ||
 	    a->max_size != b->max_size ||
 	    a->max_backoff_ns != b->max_backoff_ns || a->mode != b->mode ||
-	    a->validate != b->validate || a->headers.count != b->headers.count)
+	    a->validate != b->validate ||
+	    a->allow_private != b->allow_private ||
+	    a->headers.count != b->headers.count)
 		return false;
 	for (unsigned i = 0; i < a->headers.count; i++)
 		if (strcmp(a->headers.line[i], b->headers.line[i]) != 0)

@@ -40,6 +40,7 @@ struct feed {
 	int validate; /* enum validate_kind */
 	struct feed_headers headers;
 	char *ca_file; /* extra CA for this feed, or NULL */
+	int allow_private; /* may reach loopback, private, link-local */
 	char origin[256]; /* "scheme://host:port", for limits */
 };
 

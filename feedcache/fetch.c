@@ -5,6 +5,7 @@
  * body, redirect to file://) can cost the good copy; only a complete,
  * validated 200 replaces it, atomically.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/evp.h>
@@ -16,6 +17,7 @@
 #include <strings.h>
 #include <sys/file.h>
 #include <sys/random.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -146,10 +148,9 @@ feed_lock(const struct feedcache_conf *conf, const char *name)
 
 	if ((rc = cache_path(conf, ".", name, ".lock", path, sizeof(path))) < 0)
 		return rc;
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
-	if (fd < 0 && (errno == EACCES || errno == EPERM))
-		fd = open(
-		    path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW); /* a reader */
+	/* Read-only: flock needs no write access, so a lock file that
+	 * root left behind does not shut the service user out. */
+	fd = open(path, O_RDONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
 	if (fd < 0)
 		return -errno;
 	/* Readers in the group flock it too (O_RDONLY is enough). */
@@ -200,13 +201,17 @@ on_header(char *data, size_t size, size_t nmemb, void *arg)
 		f->content_type[0] = '\0';
 		return len;
 	}
-	if (!header_value(data, len, "ETag", f->etag, sizeof(f->etag)) &&
-	    !header_value(data, len, "Last-Modified", f->last_modified,
-	        sizeof(f->last_modified)) &&
-	    !header_value(data, len, "Content-Type", f->content_type,
-	        sizeof(f->content_type)))
-		header_value(data, len, "Retry-After", f->retry_after,
-		    sizeof(f->retry_after));
+	if (header_value(data, len, "ETag", f->etag, sizeof(f->etag)))
+		text_strip_controls(f->etag);
+	else if (header_value(data, len, "Last-Modified", f->last_modified,
+	             sizeof(f->last_modified)))
+		text_strip_controls(f->last_modified);
+	else if (header_value(data, len, "Content-Type", f->content_type,
+	             sizeof(f->content_type)))
+		text_strip_controls(f->content_type);
+	else if (header_value(data, len, "Retry-After", f->retry_after,
+	             sizeof(f->retry_after)))
+		text_strip_controls(f->retry_after);
 	return len;
 }
 
@@ -301,12 +306,12 @@ body_matches_meta(const char *path, const struct feed_meta *m)
 {
 	struct stat st;
 
-	return stat(path, &st) == 0 && meta_describes(m, &st);
+	return lstat(path, &st) == 0 && meta_describes(m, &st);
 }
 
 /* Adds "name: value", or the configured line as it is if name is NULL. */
 static int
-add_header(struct fetch *f, const char *name, const char *value)
+add_header(struct curl_slist **list, const char *name, const char *value)
 {
 	char line[700];
 	struct curl_slist *l;
@@ -315,39 +320,192 @@ add_header(struct fetch *f, const char *name, const char *value)
 		snprintf(line, sizeof(line), "%s: %s", name, value);
 	else
 		snprintf(line, sizeof(line), "%s", value);
-	if ((l = curl_slist_append(f->request_headers, line)) == NULL)
+	if ((l = curl_slist_append(*list, line)) == NULL)
 		return -ENOMEM;
-	f->request_headers = l;
+	*list = l;
 	return 0;
+}
+
+/*
+ * Judges a connection to addr (port) by its class: see addr_allowed. The
+ * configured origin's class is learned from the first connection made
+ * for it (hop 0) and kept in the meta file, so it holds across restarts;
+ * when learn is false (the socket is not connected yet) nothing is
+ * learned. Returns true, or false with the reason in f->refused.
+ */
+static bool
+judge(
+    struct fetch *f, enum addr_class c, const char *addr, long port, bool learn)
+{
+	enum addr_class home = f->home;
+
+	if (home == ADDR_UNKNOWN && f->hop == 0 && c != ADDR_NEVER) {
+		if (learn) {
+			f->home = c;
+			snprintf(f->meta.origin, sizeof(f->meta.origin), "%s",
+			    f->feed->origin);
+			snprintf(f->meta.origin_class,
+			    sizeof(f->meta.origin_class), "%s",
+			    addr_class_name(c));
+		}
+		return true;
+	}
+	if (addr_allowed(c, home, f->feed->allow_private != 0))
+		return true;
+	if (c == ADDR_NEVER)
+		snprintf(f->refused, sizeof(f->refused),
+		    "refused to connect to %s port %ld: an unspecified, "
+		    "multicast or reserved address is never fetched from",
+		    addr, port);
+	else
+		snprintf(f->refused, sizeof(f->refused),
+		    "refused to connect to %s port %ld: a %s address, and "
+		    "this feed's origin is %s (allow_private = yes allows "
+		    "it)",
+		    addr, port, addr_class_name(c),
+		    home == ADDR_UNKNOWN ? "not yet known"
+		                         : addr_class_name(home));
+	return false;
+}
+
+/*
+ * Every socket libcurl opens, before it connects: an address the feed
+ * may not reach is never sent a packet (and libcurl goes on to the
+ * name's next address, if it has one).
+ */
+static curl_socket_t
+on_opensocket(void *arg, curlsocktype purpose, struct curl_sockaddr *a)
+{
+	struct fetch *f = arg;
+	char text[INET6_ADDRSTRLEN] = "?";
+	long port = 0;
+
+	(void)purpose;
+	if (a->family == AF_INET) {
+		const struct sockaddr_in *in = (void *)&a->addr;
+
+		inet_ntop(AF_INET, &in->sin_addr, text, sizeof(text));
+		port = ntohs(in->sin_port);
+	} else if (a->family == AF_INET6) {
+		const struct sockaddr_in6 *in6 = (void *)&a->addr;
+
+		inet_ntop(AF_INET6, &in6->sin6_addr, text, sizeof(text));
+		port = ntohs(in6->sin6_port);
+	}
+	if (!judge(f, addr_classify(&a->addr, a->addrlen), text, port, false))
+		return CURL_SOCKET_BAD;
+	return socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
+}
+
+/*
+ * Every request, on a new connection or a reused one (the multi
+ * handle's connections are shared between feeds), before it is sent:
+ * the address the connection really reached.
+ */
+static int
+on_prereq(void *arg, char *primary_ip, char *local_ip, int primary_port,
+    int local_port)
+{
+	struct fetch *f = arg;
+
+	(void)local_ip;
+	(void)local_port;
+	return judge(f, addr_classify_text(primary_ip), primary_ip,
+	           primary_port, true)
+	           ? CURL_PREREQFUNC_OK
+	           : CURL_PREREQFUNC_ABORT;
+}
+
+/* "scheme://host:port" of url as libcurl spells it, or NULL. Owned. */
+static char *
+url_origin_of(const char *url)
+{
+	CURLU *u = curl_url();
+	char *scheme = NULL, *host = NULL, *port = NULL, *out = NULL;
+
+	if (u != NULL && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) ==
+	        CURLUE_OK) {
+		size_t n = strlen(scheme) + strlen(host) + strlen(port) + 5;
+
+		if ((out = malloc(n)) != NULL) {
+			snprintf(out, n, "%s://%s:%s", scheme, host, port);
+			for (char *p = out; *p != '\0'; p++)
+				if (*p >= 'A' && *p <= 'Z')
+					*p = (char)(*p - 'A' + 'a');
+		}
+	}
+	curl_free(scheme);
+	curl_free(host);
+	curl_free(port);
+	curl_url_cleanup(u);
+	return out;
+}
+
+/* The time left of the fetch's timeout, in ms (at least 1). */
+static long
+remaining_ms(const struct fetch *f)
+{
+	uint64_t now = time_mono_ns();
+
+	if (now >= f->deadline_ns)
+		return 1;
+	return (
+	    long)((f->deadline_ns - now + NSEC_PER_MSEC - 1) / NSEC_PER_MSEC);
 }
 
 static int
 setup_easy(
     struct fetch *f, const struct feedcache_conf *conf, const struct feed *feed)
 {
-	const char *ca_file = feed->ca_file ? feed->ca_file : conf->ca_file;
 	long timeout_ms = (long)(feed->timeout_ns / NSEC_PER_MSEC);
 	CURL *e = f->easy;
 
 	f->conditional = f->body_known && (f->meta.etag[0] != '\0' ||
 	                                      f->meta.last_modified[0] != '\0');
-	if (f->conditional && f->meta.etag[0] != '\0' &&
-	    add_header(f, "If-None-Match", f->meta.etag) < 0)
-		return -ENOMEM;
-	if (f->conditional && f->meta.last_modified[0] != '\0' &&
-	    add_header(f, "If-Modified-Since", f->meta.last_modified) < 0)
-		return -ENOMEM;
-	for (unsigned i = 0; i < feed->headers.count; i++)
-		if (add_header(f, NULL, feed->headers.line[i]) < 0)
+	for (int k = 0; k < 2; k++) {
+		struct curl_slist **l =
+		    k == 0 ? &f->request_headers : &f->foreign_headers;
+
+		if (f->conditional && f->meta.etag[0] != '\0' &&
+		    add_header(l, "If-None-Match", f->meta.etag) < 0)
 			return -ENOMEM;
+		if (f->conditional && f->meta.last_modified[0] != '\0' &&
+		    add_header(l, "If-Modified-Since", f->meta.last_modified) <
+		        0)
+			return -ENOMEM;
+	}
+	for (unsigned i = 0; i < feed->headers.count; i++)
+		if (add_header(
+		        &f->request_headers, NULL, feed->headers.line[i]) < 0)
+			return -ENOMEM;
+	if ((f->origin = url_origin_of(feed->url)) == NULL)
+		return -ENOMEM;
+	f->deadline_ns = time_mono_ns() + feed->timeout_ns;
+	/* The origin's class, if a fetch of this very origin learned it. */
+	f->home = strcmp(f->meta.origin, feed->origin) == 0
+	              ? addr_class_parse(f->meta.origin_class)
+	              : ADDR_UNKNOWN;
+	if (f->home == ADDR_UNKNOWN)
+		f->meta.origin[0] = f->meta.origin_class[0] = '\0';
 
 	curl_easy_setopt(e, CURLOPT_URL, feed->url);
 	curl_easy_setopt(e, CURLOPT_PRIVATE, f);
 	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+	/* An https feed is https all the way (see fetch_next_hop). */
+	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR,
+	    strncasecmp(feed->url, "https:", 6) == 0 ? "https" : "http,https");
 	curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L);
-	curl_easy_setopt(e, CURLOPT_MAXREDIRS, (long)MAX_REDIRECTS);
+	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
+	/* Straight to the origin: through a proxy, the address judged
+	 * would be the proxy's, not the one the bytes come from. */
+	curl_easy_setopt(e, CURLOPT_PROXY, "");
+	curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, on_opensocket);
+	curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, f);
+	curl_easy_setopt(e, CURLOPT_PREREQFUNCTION, on_prereq);
+	curl_easy_setopt(e, CURLOPT_PREREQDATA, f);
 	curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
 	curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
 	curl_easy_setopt(e, CURLOPT_USERAGENT, conf->user_agent);
@@ -367,11 +525,79 @@ setup_easy(
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(e, CURLOPT_WRITEDATA, f);
 	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, f->errbuf);
-	if (ca_file != NULL) {
+	if (f->ca_file != NULL) {
 		curl_easy_setopt(e, CURLOPT_SSL_CTX_FUNCTION, on_ssl_ctx);
-		curl_easy_setopt(e, CURLOPT_SSL_CTX_DATA, ca_file);
+		curl_easy_setopt(e, CURLOPT_SSL_CTX_DATA, f->ca_file);
 	}
 	return 0;
+}
+
+static bool
+is_redirect(long status)
+{
+	return status == 301 || status == 302 || status == 303 ||
+	       status == 307 || status == 308;
+}
+
+bool
+fetch_next_hop(struct fetch *f, CURLcode code)
+{
+	long status = 0;
+	char *next = NULL, *origin;
+	bool same;
+
+	if (code != CURLE_OK || f->too_large || f->write_errno != 0)
+		return false;
+	curl_easy_getinfo(f->easy, CURLINFO_RESPONSE_CODE, &status);
+	if (!is_redirect(status) ||
+	    curl_easy_getinfo(f->easy, CURLINFO_REDIRECT_URL, &next) !=
+	        CURLE_OK ||
+	    next == NULL)
+		return false;
+	if (f->hop >= MAX_REDIRECTS) {
+		snprintf(f->redirect_error, sizeof(f->redirect_error),
+		    "more than %d redirects", MAX_REDIRECTS);
+		return false;
+	}
+	if (strncasecmp(next, "http://", 7) != 0 &&
+	    strncasecmp(next, "https://", 8) != 0) {
+		snprintf(f->redirect_error, sizeof(f->redirect_error),
+		    "redirect to a scheme other than http or https: %.200s",
+		    next);
+		return false;
+	}
+	if (strncasecmp(f->feed->url, "https:", 6) == 0 &&
+	    strncasecmp(next, "https:", 6) != 0) {
+		snprintf(f->redirect_error, sizeof(f->redirect_error),
+		    "an https feed is never followed to http: %.200s", next);
+		return false;
+	}
+	if (time_mono_ns() >= f->deadline_ns) {
+		snprintf(f->redirect_error, sizeof(f->redirect_error),
+		    "timeout: %llu ms spent before following %.200s",
+		    (unsigned long long)(f->feed->timeout_ns / NSEC_PER_MSEC),
+		    next);
+		return false;
+	}
+	if ((origin = url_origin_of(next)) == NULL) {
+		snprintf(f->redirect_error, sizeof(f->redirect_error),
+		    "redirect to a URL that does not parse: %.200s", next);
+		return false;
+	}
+	/* The configured header lines are for the configured origin
+	 * (scheme, host and port) and nowhere else. */
+	same = strcmp(origin, f->origin) == 0;
+	free(origin);
+	if (curl_easy_setopt(f->easy, CURLOPT_URL, next) != CURLE_OK)
+		return false;
+	f->hop++;
+	/* The redirect's own body was counted, never kept. */
+	f->received = 0;
+	curl_easy_setopt(f->easy, CURLOPT_HTTPHEADER,
+	    same ? f->request_headers : f->foreign_headers);
+	curl_easy_setopt(f->easy, CURLOPT_TIMEOUT_MS, remaining_ms(f));
+	curl_easy_setopt(f->easy, CURLOPT_CONNECTTIMEOUT_MS, remaining_ms(f));
+	return true;
 }
 
 /* Releases everything a fetch holds; the lock last. */
@@ -386,6 +612,12 @@ fetch_release(struct fetch *f)
 	f->easy = NULL;
 	curl_slist_free_all(f->request_headers);
 	f->request_headers = NULL;
+	curl_slist_free_all(f->foreign_headers);
+	f->foreign_headers = NULL;
+	free(f->origin);
+	f->origin = NULL;
+	free(f->ca_file);
+	f->ca_file = NULL;
 	EVP_MD_CTX_free(f->sha);
 	f->sha = NULL;
 	if (f->lock_fd >= 0)
@@ -399,9 +631,16 @@ fetch_start(struct fetch *f, const struct feedcache_conf *conf,
 {
 	int rc;
 
+	const char *ca_file = feed->ca_file ? feed->ca_file : conf->ca_file;
+
 	memset(f, 0, sizeof(*f));
 	f->feed = feed;
 	f->lock_fd = lock_fd;
+	if (ca_file != NULL && (f->ca_file = strdup(ca_file)) == NULL) {
+		snprintf(why, why_size, "out of memory");
+		rc = -ENOMEM;
+		goto fail;
+	}
 	if (feed_body_path(
 	        conf, feed->name, f->body_path, sizeof(f->body_path)) < 0 ||
 	    feed_meta_path(
@@ -542,6 +781,17 @@ classify(struct fetch *f, CURLcode code, long status, char *msg, size_t size)
 		    strerror(f->write_errno));
 		return RESULT_LOCAL;
 	}
+	if (f->refused[0] != '\0' && (code == CURLE_COULDNT_CONNECT ||
+	                                 code == CURLE_ABORTED_BY_CALLBACK)) {
+		snprintf(msg, size, "%s", f->refused);
+		return RESULT_REFUSED;
+	}
+	if (code == CURLE_OK && f->redirect_error[0] != '\0') {
+		snprintf(msg, size, "%s", f->redirect_error);
+		return strncmp(f->redirect_error, "timeout", 7) == 0
+		           ? RESULT_TIMEOUT
+		           : RESULT_REDIRECT;
+	}
 	switch (code) {
 	case CURLE_OK:
 		break;
@@ -640,6 +890,8 @@ fetch_finish(
 	if (r == RESULT_UPDATED)
 		r = take_body(f, out->message, sizeof(out->message));
 
+	/* The message may quote the origin (an error, a Retry-After). */
+	text_strip_controls(out->message);
 	m->attempted = now;
 	m->last_result = r;
 	m->requests[r]++;
@@ -670,7 +922,7 @@ fetch_finish(
 		}
 	}
 	m->next_due = now + (delay > 0 ? delay : 1);
-	if ((rc = meta_save_group(f->meta_path, m, f->group)) < 0)
+	if ((rc = meta_save_group(f->meta_path, m, feed->mode, f->group)) < 0)
 		snprintf(out->message + strlen(out->message),
 		    sizeof(out->message) - strlen(out->message),
 		    "; saving %s: %s", f->meta_path, strerror(-rc));

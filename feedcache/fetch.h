@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "addr.h"
 #include "atomicfile.h"
 #include "feed.h"
 #include "meta.h"
@@ -20,7 +21,17 @@
 struct fetch {
 	const struct feed *feed;
 	CURL *easy;
-	struct curl_slist *request_headers;
+	/* Validators and the configured header lines, for the configured
+	 * origin; validators alone, for any other origin a redirect names. */
+	struct curl_slist *request_headers, *foreign_headers;
+	char *origin; /* the configured URL's scheme://host:port, libcurl's
+	                 spelling, owned */
+	char *ca_file; /* owned copy: the configuration may be reloaded */
+	unsigned hop; /* 0: the configured URL; n: the nth redirect */
+	uint64_t deadline_ns; /* monotonic: the whole fetch, every hop */
+	enum addr_class home; /* of the configured origin, or unknown */
+	char refused[200]; /* why a connection was refused, or "" */
+	char redirect_error[300]; /* why a redirect was not followed, or "" */
 	struct atomic_file body;
 	bool body_open;
 	void *sha; /* EVP_MD_CTX */
@@ -81,6 +92,17 @@ int fetch_start(struct fetch *f, const struct feedcache_conf *conf,
  */
 void fetch_finish(
     struct fetch *f, CURLcode code, int64_t now, struct fetch_outcome *out);
+
+/*
+ * After libcurl reported code for f->easy (removed from any multi
+ * handle): if the answer was a redirect feedcache follows, prepares the
+ * next request on f->easy and returns true (add it again, or perform it
+ * again); else false, and fetch_finish completes the refresh. feedcache
+ * follows redirects itself so that each hop gets only the headers meant
+ * for its origin, an https feed never goes to http, and every hop counts
+ * against the one timeout.
+ */
+bool fetch_next_hop(struct fetch *f, CURLcode code);
 
 /* Gives up a refresh in flight: no file changes, lock released. */
 void fetch_abandon(struct fetch *f);

@@ -279,6 +279,11 @@ fleet_free(struct fleet *fl)
 static void
 went_down(struct fleet *fl, int64_t now, const char *why)
 {
+	char text[200];
+
+	snprintf(text, sizeof(text), "%s", why);
+	text_strip_controls(text); /* Redis's words are not ours */
+	why = text;
 	disconnect(fl);
 	fl->n.redis_errors++;
 	if (fl->up || !fl->logged)
@@ -443,6 +448,9 @@ parse_meta(const redisReply *a, int64_t skew, int64_t now, struct fleet_meta *m,
 		snprintf(m->url, sizeof(m->url), "%s", e[F_URL]->str);
 	if (digits(e[F_FAILURES], 1000000, &u))
 		m->failures = (uint32_t)u;
+	text_strip_controls(m->etag);
+	text_strip_controls(m->last_modified);
+	text_strip_controls(m->url);
 	if (e[F_HASH]->type == REDIS_REPLY_NIL)
 		return; /* nothing published yet */
 	for (int i = F_VERSION; i <= F_SIZE; i++) {
@@ -456,6 +464,7 @@ parse_meta(const redisReply *a, int64_t skew, int64_t now, struct fleet_meta *m,
 			snprintf(why, size, "field %s holds '%.40s'",
 			    field_names[i],
 			    x->type == REDIS_REPLY_STRING ? x->str : "(none)");
+			text_strip_controls(why);
 			return;
 		}
 		if (i == F_VERSION)
@@ -633,6 +642,7 @@ fleet_claim(struct fleet *fl, const struct feed *feed, int64_t max_age_s,
 		return FLEET_SOLO;
 	if (r->type == REDIS_REPLY_ERROR) {
 		fl->n.redis_errors++;
+		text_strip_controls(r->str);
 		log_warnx("fleet: feed %s: %s: %.200s; fetching single-node",
 		    feed->name, mk, r->str);
 		freeReplyObject(r);
@@ -727,7 +737,7 @@ fleet_claim(struct fleet *fl, const struct feed *feed, int64_t max_age_s,
 		lm.next_due = *due;
 	}
 	if (lm.hash[0] != '\0' || lm.next_due != 0)
-		meta_save(meta_path, &lm);
+		meta_save(meta_path, &lm, feed->mode);
 	if (fl->c == NULL) /* lost on the way */
 		return FLEET_SOLO;
 	/* The lease's time starts now that the follow is done. */
@@ -843,6 +853,7 @@ fleet_publish(struct fleet *fl, const struct feed *feed,
 		    feed->name);
 	else if (r->type == REDIS_REPLY_ERROR) {
 		fl->n.redis_errors++;
+		text_strip_controls(r->str);
 		log_warnx(
 		    "fleet: feed %s: publishing: %.200s", feed->name, r->str);
 		lease->held = true;

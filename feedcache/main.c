@@ -200,6 +200,21 @@ cmd_refresh(struct feedcache_conf *conf, int argc, char **argv)
 	return rc;
 }
 
+/* fd must be a regular file (else EINVAL); then it is made blocking. */
+static int
+cache_file_check(int fd)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0)
+		return -1;
+	if (!S_ISREG(st.st_mode)) {
+		errno = EINVAL;
+		return -1;
+	}
+	return fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+}
+
 /* Copies fd to stdout. Returns 0 or -errno. */
 static int
 copy_out(int fd)
@@ -295,7 +310,9 @@ background_refresh(const struct feedcache_conf *conf, const struct feed *f,
 		fleet_release(fl, f, now, &lease);
 		_exit(0);
 	}
-	code = curl_easy_perform(fx.easy);
+	do
+		code = curl_easy_perform(fx.easy);
+	while (fetch_next_hop(&fx, code));
 	fetch_finish(&fx, code, (int64_t)time(NULL), &out);
 	fleet_publish(fl, f, &fx.meta, (int64_t)time(NULL), &lease);
 	fleet_free(fl);
@@ -438,8 +455,19 @@ cmd_get(struct feedcache_conf *conf, bool reader, int argc, char **argv)
 		log_warnx("feed %s: cache path too long", name);
 		return 1;
 	}
-	/* Opened first: whatever a refresh does next, this is what we print. */
-	fd = want_meta ? -1 : open(body, O_RDONLY | O_CLOEXEC);
+	/* Opened first: whatever a refresh does next, this is what we print.
+	 * Never through a symbolic link (it could point anywhere) and only
+	 * a regular file (a FIFO would hang the reader). */
+	fd = want_meta
+	         ? -1
+	         : open(body, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	if (fd >= 0 && cache_file_check(fd) < 0) {
+		int e = errno;
+
+		close(fd);
+		fd = -1;
+		errno = e;
+	}
 	open_errno = want_meta ? 0 : errno;
 	have_meta = meta_load(meta, &m) == 0;
 	if (!have_meta)
@@ -475,6 +503,10 @@ cmd_get(struct feedcache_conf *conf, bool reader, int argc, char **argv)
 			log_warnx("feed %s: no copy has been fetched yet (try "
 			          "feedcache refresh %s)",
 			    name, name);
+		else if (errno == ELOOP || errno == EINVAL)
+			log_warnx("feed %s: %s is not a regular file (a "
+			          "symbolic link?); not following it",
+			    name, body);
 		else
 			log_warn("feed %s: %s", name, body);
 		return 1;
@@ -596,6 +628,7 @@ cmd_status(struct feedcache_conf *conf, int argc, char **argv)
 		       meta_load(path, &m) == 0;
 		if (!have)
 			memset(&m, 0, sizeof(m));
+		text_strip_controls(m.last_error);
 		fv = fleet_of(fl, f, &view);
 		all_fresh &= !feed_is_stale(f, &m, have, now);
 		if (fl != NULL && fv == NULL && !redis_said && !json) {

@@ -30,6 +30,7 @@ static const char *const result_names[RESULT_MAX] = {
     [RESULT_TOO_LARGE] = "too_large",
     [RESULT_INVALID] = "invalid",
     [RESULT_REDIRECT] = "redirect",
+    [RESULT_REFUSED] = "refused",
     [RESULT_LOCAL] = "local",
 };
 
@@ -98,6 +99,11 @@ meta_set(struct feed_meta *m, const char *key, const char *value)
 	}
 	if (strcmp(key, "last_error") == 0)
 		return copy_text(m->last_error, sizeof(m->last_error), value);
+	if (strcmp(key, "origin") == 0)
+		return copy_text(m->origin, sizeof(m->origin), value);
+	if (strcmp(key, "origin_class") == 0)
+		return copy_text(
+		    m->origin_class, sizeof(m->origin_class), value);
 	if (strcmp(key, "size") == 0)
 		return parse_u64(value, 0, UINT64_MAX, &m->size);
 	if (strcmp(key, "body_ino") == 0)
@@ -224,6 +230,8 @@ meta_format(const struct feed_meta *m, char *buf, size_t size)
 	put_text(
 	    buf, size, &len, "last_result", fetch_result_name(m->last_result));
 	put_text(buf, size, &len, "last_error", m->last_error);
+	put_text(buf, size, &len, "origin", m->origin);
+	put_text(buf, size, &len, "origin_class", m->origin_class);
 	put_num(buf, size, &len, "bytes", (int64_t)m->bytes);
 	for (int r = 0; r < RESULT_MAX; r++) {
 		snprintf(key, sizeof(key), "requests.%s", result_names[r]);
@@ -239,7 +247,7 @@ meta_load(const char *path, struct feed_meta *m)
 {
 	char buf[META_MAX_SIZE];
 	ssize_t n;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
 
 	if (fd < 0)
 		return -errno;
@@ -258,13 +266,14 @@ meta_load(const char *path, struct feed_meta *m)
  * leaves one file that the next one reuses, not one more each time.
  */
 int
-meta_save(const char *path, const struct feed_meta *m)
+meta_save(const char *path, const struct feed_meta *m, uint32_t mode)
 {
-	return meta_save_group(path, m, (gid_t)-1);
+	return meta_save_group(path, m, mode, (gid_t)-1);
 }
 
 int
-meta_save_group(const char *path, const struct feed_meta *m, gid_t group)
+meta_save_group(
+    const char *path, const struct feed_meta *m, uint32_t mode, gid_t group)
 {
 	char buf[META_MAX_SIZE];
 	struct atomic_file af;
@@ -274,7 +283,7 @@ meta_save_group(const char *path, const struct feed_meta *m, gid_t group)
 		return n;
 	/* Callers hold the feed's lock: the fixed temporary name is theirs
 	 * alone, and one left by a killed writer is reused, not piled up. */
-	if ((rc = atomic_file_open_fixed(&af, path, 0644)) < 0)
+	if ((rc = atomic_file_open_fixed(&af, path, mode & 0666)) < 0)
 		return rc;
 	/* No fsync: a meta file lost to a power cut costs one full GET. */
 	af.sync = ATOMIC_SYNC_NONE;
@@ -288,6 +297,17 @@ meta_save_group(const char *path, const struct feed_meta *m, gid_t group)
 		return rc;
 	}
 	return atomic_file_commit(&af);
+}
+
+void
+text_strip_controls(char *s)
+{
+	char *out = s;
+
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s >= 0x20 && *s != 0x7f)
+			*out++ = *s;
+	*out = '\0';
 }
 
 void

@@ -29,6 +29,7 @@ enum fetch_result {
 	RESULT_TOO_LARGE, /* body over max_size */
 	RESULT_INVALID, /* failed validation */
 	RESULT_REDIRECT, /* too many or to a forbidden scheme */
+	RESULT_REFUSED, /* an address this feed may not reach */
 	RESULT_LOCAL, /* our side: disk full, out of memory */
 	RESULT_MAX
 };
@@ -55,6 +56,12 @@ struct feed_meta {
 	uint32_t failures; /* consecutive */
 	enum fetch_result last_result;
 	char last_error[256];
+	/* The class of address (addr_class_name) this feed's configured
+	 * origin was first reached at, and that origin: later connections
+	 * are judged against it, so a name that answered public once is
+	 * never followed to a private address (DNS rebinding). */
+	char origin[256];
+	char origin_class[24];
 	uint64_t requests[RESULT_MAX]; /* counters, by result */
 	uint64_t bytes; /* bytes received, in all */
 };
@@ -91,14 +98,23 @@ int meta_parse(const char *buf, size_t len, struct feed_meta *out);
  */
 int meta_format(const struct feed_meta *m, char *buf, size_t size);
 
+/*
+ * Removes control characters (C0 and DEL) from s in place: text from an
+ * origin or from Redis is shown as text, never as terminal commands or
+ * broken log lines.
+ */
+void text_strip_controls(char *s);
+
 /* Reads path; -ENOENT if there is none. Returns 0 or -errno/-EINVAL. */
 int meta_load(const char *path, struct feed_meta *m);
 
-/* Writes path atomically with mode 0644. Returns 0 or -errno. */
-int meta_save(const char *path, const struct feed_meta *m);
+/* Writes path atomically with mode (the feed's: a private feed's
+ * validators and hashes are private too). Returns 0 or -errno. */
+int meta_save(const char *path, const struct feed_meta *m, uint32_t mode);
 
 /* The same, the file given to group (the readers' group; (gid_t)-1:
  * the writer's own), so readers in it may read it whatever its mode. */
-int meta_save_group(const char *path, const struct feed_meta *m, gid_t group);
+int meta_save_group(
+    const char *path, const struct feed_meta *m, uint32_t mode, gid_t group);
 
 #endif

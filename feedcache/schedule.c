@@ -8,10 +8,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pwd.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -731,6 +733,31 @@ one_pass_done(const struct sched *s)
 	return s->active == 0 && s->run_len == 0;
 }
 
+/*
+ * Files made now belong to whoever runs this: say so once when that is
+ * not the cache directory's owner (a refresh run by root for a cache the
+ * service user keeps), naming both.
+ */
+static void
+warn_foreign_owner(const struct feedcache_conf *conf)
+{
+	struct stat st;
+	struct passwd *pw;
+	char owner[64], me[64];
+	uid_t euid = geteuid();
+
+	if (stat(conf->cache_dir, &st) < 0 || st.st_uid == euid)
+		return;
+	pw = getpwuid(st.st_uid);
+	snprintf(owner, sizeof(owner), "%s", pw ? pw->pw_name : "?");
+	pw = getpwuid(euid);
+	snprintf(me, sizeof(me), "%s", pw ? pw->pw_name : "?");
+	log_warnx("cache_dir %s belongs to %s (uid %u), but feedcache runs as "
+	          "%s (uid %u): the files it writes now belong to %s",
+	    conf->cache_dir, owner, (unsigned)st.st_uid, me, (unsigned)euid,
+	    me);
+}
+
 int
 sched_run(struct feedcache_conf *conf, const struct sched_opts *o)
 {
@@ -744,6 +771,7 @@ sched_run(struct feedcache_conf *conf, const struct sched_opts *o)
 	int64_t now = now_s();
 	int running, rc;
 
+	warn_foreign_owner(conf);
 	if ((s.multi = curl_multi_init()) == NULL)
 		return -ENOMEM;
 	if ((rc = sched_build(&s, now, NULL, NULL)) < 0)
@@ -801,10 +829,18 @@ sched_run(struct feedcache_conf *conf, const struct sched_opts *o)
 
 			if (msg->msg != CURLMSG_DONE)
 				continue;
+			CURLcode code = msg->data.result;
+
 			curl_easy_getinfo(
 			    msg->easy_handle, CURLINFO_PRIVATE, (char **)&fx);
 			curl_multi_remove_handle(s.multi, msg->easy_handle);
-			finish_feed(&s, fx, msg->data.result, now_s());
+			/* A redirect feedcache follows: the same transfer,
+			 * one hop further. */
+			if (fetch_next_hop(fx, code) &&
+			    curl_multi_add_handle(s.multi, fx->easy) ==
+			        CURLM_OK)
+				continue;
+			finish_feed(&s, fx, code, now_s());
 		}
 		write_metrics(&s, now_s(), false);
 		/* A transfer ended and another can start, or the pass is

@@ -110,10 +110,17 @@ atomic_file_open_common(
 		r = -errno;
 		goto fail;
 	}
-	if (fixed)
+	if (fixed) {
+		/* Whatever a killed writer left there (perhaps another
+		 * user's file, which we could not open) is replaced, not
+		 * reused: the caller's lock makes the name ours. */
+		if (unlink(tmpl) == -1 && errno != ENOENT) {
+			r = -errno;
+			goto fail;
+		}
 		new.fd = open(tmpl,
-		    O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-	else
+		    O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+	} else
 		new.fd = mkostemp(tmpl, O_CLOEXEC);
 	if (new.fd == -1) {
 		r = -errno;

@@ -44,9 +44,9 @@ int atomic_file_open(struct atomic_file *af, const char *path, mode_t mode);
 
 /*
  * As atomic_file_open, but the temporary file is always ".BASE.tmp",
- * truncated if it exists. Only for callers that serialize every writer
- * of path (with a lock): a temporary left by a writer that was killed is
- * then reused instead of piling up.
+ * replaced if it exists (whoever owns it). Only for callers that serialize
+ * every writer of path (with a lock): a temporary left by a writer that was
+ * killed is then reused instead of piling up.
  */
 int atomic_file_open_fixed(
     struct atomic_file *af, const char *path, mode_t mode);

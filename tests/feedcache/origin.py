@@ -881,6 +881,10 @@ def main():
     ap.add_argument("--tls-key", help="the certificate's private key (PEM)")
     ap.add_argument("--host", default="127.0.0.1",
                     help="a loopback address to bind (127.x.y.z only)")
+    ap.add_argument("--netns", action="store_true",
+                    help="--host may be any address: allowed only in a "
+                    "network namespace with no interface but lo (one a test "
+                    "made), so nothing can leave the machine")
     ap.add_argument("--port-file")
     ap.add_argument("--scale-feeds", type=int, default=0, metavar="N")
     ap.add_argument("--log-limit", type=int, default=10000, metavar="N",
@@ -891,7 +895,15 @@ def main():
                     help="close idle keep-alive connections after S seconds")
     args = ap.parse_args()
     global HOST
-    if not args.host.startswith("127."):
+    if args.netns:
+        # Only where nothing can leave: a network namespace whose only
+        # interface is loopback (the one a test made).
+        with open("/proc/net/dev") as f:
+            ifaces = [l.split(":")[0].strip() for l in f.readlines()[2:]]
+        if ifaces != ["lo"]:
+            ap.error("--netns: this network namespace has interfaces "
+                     "other than lo (%s)" % " ".join(ifaces))
+    elif not args.host.startswith("127."):
         ap.error("--host must be a loopback address (127.x.y.z)")
     HOST = args.host
     try:

@@ -125,7 +125,7 @@ test_save_and_load(void **state)
 	snprintf(path, sizeof(path), "%s/.news.meta", dir);
 	assert_int_equal(meta_load(path, &back), -ENOENT);
 	sample(&m);
-	assert_int_equal(meta_save(path, &m), 0);
+	assert_int_equal(meta_save(path, &m, 0644), 0);
 	assert_int_equal(meta_load(path, &back), 0);
 	assert_memory_equal(&m, &back, sizeof(m));
 	assert_int_equal(stat(path, &st), 0);
