@@ -258,11 +258,13 @@ origin_of(struct sched *s, struct name_index *seen, const char *name)
  * Builds the schedule for s->conf. Due times come from the meta files:
  * the daemon resumes where it (or cron, or a reader) left off, and never
  * sends a request before a Retry-After deadline. On a reload, feeds that
- * did not change keep what prev had for them.
+ * did not change keep what prev had for them, and, when carry is true,
+ * their transfer in flight too (taken out of prev, so the caller
+ * abandons only what is left there).
  */
 static int
-sched_build(struct sched *s, int64_t now, const struct sched *prev,
-    const struct feedcache_conf *prev_conf)
+sched_build(struct sched *s, int64_t now, struct sched *prev,
+    const struct feedcache_conf *prev_conf, bool carry)
 {
 	size_t n = s->conf->nfeeds;
 	struct name_index origins = {0}, before = {0};
@@ -285,6 +287,7 @@ sched_build(struct sched *s, int64_t now, const struct sched *prev,
 	s->norigins = 0;
 	s->heap_len = 0;
 	s->run_head = s->run_len = 0;
+	s->active = 0;
 	for (size_t i = 0; i < n; i++) {
 		const struct feed *f = s->conf->feeds[i];
 		struct sfeed *sf = &s->feeds[i];
@@ -296,6 +299,18 @@ sched_build(struct sched *s, int64_t now, const struct sched *prev,
 		if (j >= 0 && feed_same(prev_conf->feeds[j], f)) {
 			sf->due = prev->feeds[j].due;
 			s->stats[i] = prev->stats[j];
+			if (carry && prev->feeds[j].fetch != NULL) {
+				/* Running, and running on: the same feed. */
+				sf->fetch = prev->feeds[j].fetch;
+				sf->fetch->feed = f;
+				sf->lease = prev->feeds[j].lease;
+				prev->feeds[j].fetch = NULL;
+				s->origins[sf->origin].busy = true;
+				s->active++;
+				continue;
+			}
+		} else if (j >= 0 && prev->feeds[j].fetch != NULL) {
+			/* Changed while in flight: abandoned, so due now. */
 		} else if (feed_meta_path(
 		               s->conf, f->name, path, sizeof(path)) == 0 &&
 		           meta_load(path, &m) == 0) {
@@ -575,10 +590,39 @@ write_metrics(struct sched *s, int64_t now, bool force)
 	s->metrics_written = now;
 }
 
+static bool
+str_same(const char *a, const char *b)
+{
+	return (a == NULL && b == NULL) ||
+	       (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
+/* May a transfer started under a run on under b? What a fetch took
+ * from the [feedcache] section must not have changed. */
+static bool
+transfers_carry(const struct feedcache_conf *a, const struct feedcache_conf *b)
+{
+	return str_same(a->cache_dir, b->cache_dir) &&
+	       str_same(a->ca_file, b->ca_file) &&
+	       str_same(a->user_agent, b->user_agent);
+}
+
+/* Does the fleet made for a still serve b? */
+static bool
+fleet_same(const struct feedcache_conf *a, const struct feedcache_conf *b)
+{
+	return str_same(a->redis, b->redis) &&
+	       str_same(a->node_name, b->node_name) &&
+	       str_same(a->redis_prefix, b->redis_prefix) &&
+	       a->redis_timeout_ns == b->redis_timeout_ns;
+}
+
 /*
- * SIGHUP, applied once nothing is in flight: feeds that did not change
- * keep their schedule, new ones start from their meta file, removed
- * ones stop. A bad file keeps the running configuration.
+ * SIGHUP, applied at once, whatever is in flight: feeds that did not
+ * change keep their schedule and their transfer, new ones start from
+ * their meta file, removed ones are abandoned (their copy untouched),
+ * changed ones are abandoned and start again. A bad file keeps the
+ * running configuration.
  */
 static int
 apply_reload(struct sched *s, int64_t now)
@@ -586,6 +630,8 @@ apply_reload(struct sched *s, int64_t now)
 	struct feedcache_conf fresh, old_conf;
 	struct conf_error err;
 	struct sched old = *s;
+	unsigned abandoned = 0;
+	bool keep_fleet;
 	int rc;
 
 	rc = feedcache_conf_load(s->conf->path, &fresh, &err);
@@ -596,16 +642,38 @@ apply_reload(struct sched *s, int64_t now)
 	}
 	old_conf = *s->conf;
 	*s->conf = fresh;
-	rc = sched_build(s, now, &old, &old_conf);
+	keep_fleet = fleet_same(&old_conf, s->conf);
+	rc = sched_build(
+	    s, now, &old, &old_conf, transfers_carry(&old_conf, s->conf));
+	/* What was not carried over: removed or changed, given up now
+	 * (its lease given back through the fleet it was taken from). */
+	for (size_t j = 0; j < old_conf.nfeeds; j++) {
+		struct fetch *fx = old.feeds[j].fetch;
+
+		if (fx == NULL)
+			continue;
+		curl_multi_remove_handle(s->multi, fx->easy);
+		fetch_abandon(fx);
+		fleet_release(
+		    s->fleet, old_conf.feeds[j], now, &old.feeds[j].lease);
+		free(fx);
+		abandoned++;
+	}
+	if (!keep_fleet) {
+		fleet_free(s->fleet);
+		s->fleet = NULL;
+	}
 	feedcache_conf_free(&old_conf);
 	sched_free(&old);
 	if (rc < 0)
 		return rc;
-	/* The fleet points into the configuration: a new one, connected
-	 * at the next claim. */
-	fleet_free(s->fleet);
-	s->fleet = s->conf->redis != NULL ? fleet_new(s->conf) : NULL;
-	log_info("reloaded %s: %zu feeds", s->conf->path, s->conf->nfeeds);
+	/* The fleet points into the configuration: one for the new one,
+	 * connected at the next claim, unless nothing of it changed. */
+	if (!keep_fleet)
+		s->fleet = s->conf->redis != NULL ? fleet_new(s->conf) : NULL;
+	log_info("reloaded %s: %zu feeds, %u transfers running on, %u "
+	         "abandoned",
+	    s->conf->path, s->conf->nfeeds, s->active, abandoned);
 	s->metrics_dirty = true;
 	return 0;
 }
@@ -767,14 +835,13 @@ sched_run(struct feedcache_conf *conf, const struct sched_opts *o)
 	    {.fd = -1, .events = CURL_WAIT_POLLIN}};
 	unsigned nwait = o->wake_fd >= 0 ? 1 : 0;
 	int requests = -1;
-	bool reload_pending = false;
 	int64_t now = now_s();
 	int running, rc;
 
 	warn_foreign_owner(conf);
 	if ((s.multi = curl_multi_init()) == NULL)
 		return -ENOMEM;
-	if ((rc = sched_build(&s, now, NULL, NULL)) < 0)
+	if ((rc = sched_build(&s, now, NULL, NULL, false)) < 0)
 		goto out;
 	if (conf->redis != NULL)
 		s.fleet = fleet_new(conf);
@@ -806,20 +873,14 @@ sched_run(struct feedcache_conf *conf, const struct sched_opts *o)
 		}
 		if (*o->reload) {
 			*o->reload = 0;
-			reload_pending = true;
-		}
-		if (reload_pending && s.active == 0) {
-			reload_pending = false;
 			if ((rc = apply_reload(&s, now)) < 0)
 				break;
 		}
 		if (requests >= 0)
 			read_requests(&s, requests, now);
-		if (!reload_pending) {
-			if (o->daemon)
-				release_due(&s, now);
-			start_ready(&s, now);
-		}
+		if (o->daemon)
+			release_due(&s, now);
+		start_ready(&s, now);
 		if (!o->daemon && one_pass_done(&s))
 			break;
 
@@ -845,9 +906,8 @@ sched_run(struct feedcache_conf *conf, const struct sched_opts *o)
 		write_metrics(&s, now_s(), false);
 		/* A transfer ended and another can start, or the pass is
 		 * over: go round at once rather than sleep. */
-		if (!reload_pending &&
-		    ((s.active < conf->max_parallel && s.run_len > 0) ||
-		        (!o->daemon && one_pass_done(&s))))
+		if ((s.active < conf->max_parallel && s.run_len > 0) ||
+		    (!o->daemon && one_pass_done(&s)))
 			continue;
 		curl_multi_poll(s.multi, nwait > 0 ? wait : NULL, nwait,
 		    sleep_ms(&s, now_s()), NULL);

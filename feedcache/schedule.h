@@ -27,8 +27,8 @@ struct sched_opts {
 
 /*
  * Runs the schedule over *conf. For a reload the daemon reloads conf in
- * place once no transfer is in flight. Returns 0, or 1 if a one-pass run
- * had a feed that failed or could not run.
+ * place at once, transfers of unchanged feeds running on. Returns 0, or 1 if a
+ * one-pass run had a feed that failed or could not run.
  */
 int sched_run(struct feedcache_conf *conf, const struct sched_opts *o);
 
