@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <hiredis/hiredis.h>
 #include <openssl/sha.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -297,21 +298,126 @@ went_down(struct fleet *fl, int64_t now, const char *why)
 	    fl->retry_s * 2 > RETRY_MAX_S ? RETRY_MAX_S : fl->retry_s * 2;
 }
 
+/* The most a reply other than a body may take: the acquire script's
+ * fields, validators included, with room to spare. */
+#define REPLY_MAX_SMALL (64 * 1024)
+/* What a body's reply may take beyond the feed's max_size. */
+#define REPLY_OVERHEAD 1024
+
+/* Waits until fd is ready for events or the deadline (monotonic ns)
+ * passes. Returns > 0 when ready, 0 on timeout, -1 on error. */
+static int
+wait_fd(int fd, short events, uint64_t deadline)
+{
+	for (;;) {
+		uint64_t now = time_mono_ns();
+		struct pollfd p = {.fd = fd, .events = events};
+		int rc;
+
+		if (now >= deadline)
+			return 0;
+		rc = poll(&p, 1,
+		    (int)((deadline - now + NSEC_PER_MSEC - 1) /
+		          NSEC_PER_MSEC));
+		if (rc >= 0 || errno != EINTR)
+			return rc;
+	}
+}
+
+/*
+ * Sends a command and reads its reply within redis_timeout in all, not
+ * per read: a Redis that drips a byte at a time is cut off as surely as
+ * one that never answers, so it can hold up neither refreshes nor
+ * SIGTERM. No reply over max_reply bytes is read into memory. Returns
+ * the reply, or NULL with why (the connection is then unusable).
+ */
+static redisReply *
+roundtrip(struct fleet *fl, int argc, const char **argv, const size_t *lens,
+    size_t max_reply, char *why, size_t why_size)
+{
+	uint64_t deadline = time_mono_ns() + fl->conf->redis_timeout_ns;
+	unsigned long long ms = fl->conf->redis_timeout_ns / NSEC_PER_MSEC;
+	redisContext *c = fl->c;
+	void *reply = NULL;
+	size_t got = 0;
+	int done = 0;
+
+	if (redisAppendCommandArgv(c, argc, argv, lens) != REDIS_OK) {
+		snprintf(why, why_size, "%s", c->errstr);
+		return NULL;
+	}
+	while (!done) {
+		uint64_t left = deadline - time_mono_ns();
+		struct timeval tv = {.tv_sec = (time_t)(left / NSEC_PER_SEC),
+		    .tv_usec = (suseconds_t)(left % NSEC_PER_SEC / 1000)};
+
+		/* A blocking write sleeps at most what is left. */
+		if (wait_fd(c->fd, POLLOUT, deadline) <= 0 ||
+		    redisSetTimeout(c, tv) != REDIS_OK) {
+			snprintf(why, why_size,
+			    "could not send a command within %llu ms", ms);
+			return NULL;
+		}
+		if (redisBufferWrite(c, &done) != REDIS_OK) {
+			snprintf(why, why_size, "%s", c->errstr);
+			return NULL;
+		}
+	}
+	for (;;) {
+		char buf[16384];
+		ssize_t n;
+
+		if (redisGetReplyFromReader(c, &reply) != REDIS_OK) {
+			snprintf(why, why_size, "%s", c->errstr);
+			return NULL;
+		}
+		if (reply != NULL)
+			return reply;
+		if (wait_fd(c->fd, POLLIN, deadline) <= 0) {
+			snprintf(why, why_size,
+			    "no complete reply within %llu ms", ms);
+			return NULL;
+		}
+		n = read(c->fd, buf, sizeof(buf));
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (n <= 0) {
+			snprintf(why, why_size, "%s",
+			    n == 0 ? "connection closed" : strerror(errno));
+			return NULL;
+		}
+		if ((got += (size_t)n) > max_reply) {
+			snprintf(why, why_size,
+			    "a reply larger than %zu bytes; not reading it",
+			    max_reply);
+			return NULL;
+		}
+		if (redisReaderFeed(c->reader, buf, (size_t)n) != REDIS_OK) {
+			snprintf(why, why_size, "unreadable reply");
+			return NULL;
+		}
+	}
+}
+
 /* A command; NULL (and Redis marked down) when the connection failed. */
+static redisReply *
+command_max(struct fleet *fl, int argc, const char **argv, const size_t *lens,
+    size_t max_reply, int64_t now)
+{
+	char why[160];
+	redisReply *r =
+	    roundtrip(fl, argc, argv, lens, max_reply, why, sizeof(why));
+
+	if (r == NULL)
+		went_down(fl, now, why);
+	return r;
+}
+
 static redisReply *
 command(struct fleet *fl, int argc, const char **argv, const size_t *lens,
     int64_t now)
 {
-	redisReply *r = redisCommandArgv(fl->c, argc, argv, lens);
-
-	if (r == NULL) {
-		char why[160];
-
-		snprintf(why, sizeof(why), "%s",
-		    fl->c->errstr[0] ? fl->c->errstr : "connection lost");
-		went_down(fl, now, why);
-	}
-	return r;
+	return command_max(fl, argc, argv, lens, REPLY_MAX_SMALL, now);
 }
 
 /* A simple command that must not answer an error; false if it did. */
@@ -384,10 +490,11 @@ key(const struct fleet *fl, const char *name, const char *what, char *buf,
 	    fl->conf->redis_prefix ? fl->conf->redis_prefix : "", name, what);
 }
 
-/* A script run with EVAL; NULL when the connection failed. */
+/* A script run with EVAL, its reply at most max_reply bytes; NULL when
+ * the connection failed. */
 static redisReply *
-eval(struct fleet *fl, const char *script, int nkeys, int argc,
-    const char **argv, const size_t *lens, int64_t now)
+eval_max(struct fleet *fl, const char *script, int nkeys, int argc,
+    const char **argv, const size_t *lens, size_t max_reply, int64_t now)
 {
 	const char *a[48];
 	size_t l[48];
@@ -405,7 +512,15 @@ eval(struct fleet *fl, const char *script, int nkeys, int argc,
 		a[i + 3] = argv[i];
 		l[i + 3] = lens ? lens[i] : strlen(argv[i]);
 	}
-	return command(fl, argc + 3, a, l, now);
+	return command_max(fl, argc + 3, a, l, max_reply, now);
+}
+
+static redisReply *
+eval(struct fleet *fl, const char *script, int nkeys, int argc,
+    const char **argv, const size_t *lens, int64_t now)
+{
+	return eval_max(
+	    fl, script, nkeys, argc, argv, lens, REPLY_MAX_SMALL, now);
 }
 
 /* A plain decimal number from Redis, or false. */
@@ -503,8 +618,8 @@ follow(struct fleet *fl, const struct feed *feed, const struct fleet_meta *fm,
 	key(fl, feed->name, "body", k, sizeof(k));
 	key(fl, feed->name, "meta", mk, sizeof(mk));
 	snprintf(len, sizeof(len), "%llu", (unsigned long long)fm->size);
-	r = eval(fl, body_lua, 2, 4, (const char *[]){k, mk, len, fm->hash},
-	    NULL, now);
+	r = eval_max(fl, body_lua, 2, 4, (const char *[]){k, mk, len, fm->hash},
+	    NULL, feed->max_size + REPLY_OVERHEAD, now);
 	if (r == NULL) {
 		snprintf(why, size, "redis went away");
 		return -1;
