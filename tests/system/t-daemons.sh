@@ -34,8 +34,8 @@ check "feedcache.service fetches a feed from the origin into /var/cache/feedcach
 	'[ "$(cached news)" = "<rss>one</rss>" ]' ||
 	journal feedcache.service | tail -20 | comment
 owner=$(ct stat -c %U:%G /var/cache/feedcache/news 2>&1)
-check "the copy is written by the feedcache user ($owner)" \
-	'[ "$owner" = feedcache:feedcache ]'
+check "the copy is written by the feedcache user, for the readers' group ($owner)" \
+	'[ "$owner" = feedcache:feedcache-readers ]'
 # The README's way: the web server's user in the readers' group.
 ct adduser --quiet www-data feedcache-readers
 php_read=$(ct systemd-run --quiet --wait --pipe -p User=www-data \
