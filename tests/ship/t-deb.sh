@@ -101,7 +101,7 @@ useradd -M -N -g feedcache-readers -d /nonexistent -s /usr/sbin/nologin "$web"
 out=$(runuser -u "$web" -- /usr/bin/feedcache get pk --max-age 5m 2>&1)
 check "a user in feedcache-readers: feedcache get pk ($out)" '[ "$out" = "<rss>packaged</rss>" ]'
 out=$(runuser -u "$web" -- /usr/bin/feedcache get pk --meta 2>&1)
-check "... and its metadata ($out)" 'echo "$out" | grep -q "\"checked\": [0-9]"'
+check "... and its metadata ($out)" 'echo "$out" | grep -q "\"checked\": *[0-9]"'
 check "... but not the configuration" \
 	'! runuser -u "$web" -- cat /etc/feedcache.conf "$tmp/pk.conf" >/dev/null 2>&1'
 kill "$origin_pid"
