@@ -42,6 +42,15 @@ groupadd "$group" && useradd -M -N -g "$group" -d /nonexistent \
 # The user needs to reach the binary, the readers and $tmp; sanitizer
 # logs of its processes go to $tmp/san too.
 chmod 755 "$tmp"
+# The readers' user may not be able to reach the source or build tree (a
+# clone under /root, mode 0700): it gets copies of the snippets and binary.
+cp -R "$readers" "$tmp/readers"
+chmod -R a+rX "$tmp/readers"
+readers=$tmp/readers
+mkdir "$tmp/bin"
+cp "$FC" "$tmp/bin/feedcache.bin"
+chmod 755 "$tmp/bin/feedcache.bin"
+FC_BIN=$tmp/bin/feedcache.bin
 chmod 1777 "$tmp/san"
 as_reader() { runuser -u "$user" -- env -i PATH="$tmp/bin:/usr/bin:/bin" \
 	ASAN_OPTIONS="$ASAN_OPTIONS" UBSAN_OPTIONS="$UBSAN_OPTIONS" "$@"; }
@@ -63,8 +72,7 @@ EOF
 chmod 600 "$tmp/feedcache.conf"
 # The documented way, with the test's cache directory: "feedcache" on
 # PATH is the build, told where the cache is.
-mkdir "$tmp/bin"
-printf '#!/bin/sh\nexec %s --cache-dir %s/cache "$@"\n' "$FC" "$tmp" >"$tmp/bin/feedcache"
+printf '#!/bin/sh\nexec %s --cache-dir %s/cache "$@"\n' "$FC_BIN" "$tmp" >"$tmp/bin/feedcache"
 chmod 755 "$tmp/bin/feedcache"
 
 printf '<?xml version="1.0"?>\n<rss version="2.0"><channel><title>first news</title></channel></rss>\n' >"$tmp/A"
