@@ -88,14 +88,30 @@ fi
 
 # Rotation by size: the directory stays under --max-size, the oldest
 # segments go first, and what is left still reads.
-import small night --max-size 16K
+# Where the size cut falls depends on each segment header's length, which
+# holds the host name: import under a fixed one (a UTS namespace).
+fixed_host=
+if unshare --uts true 2>/dev/null; then
+	fixed_host=1
+	mkdir -p "$tmp/small"
+	unshare --uts sh -c 'hostname tk && exec "$@"' sh \
+		"$bin" monitor --history "$tmp/small" --replay "$tmp/night.rec" \
+		--max-size 16K >"$tmp/small.log" 2>&1 ||
+		not_ok "monitor --replay night: $(cat "$tmp/small.log")"
+else
+	import small night --max-size 16K
+fi
 total=$(cat "$tmp/small"/*.sth | wc -c)
 if [ "$total" -le 16384 ] && [ "$(ls "$tmp/small" | wc -l)" -gt 1 ]; then
 	ok "--max-size 16K keeps the history at $total bytes"
 else
 	not_ok "--max-size 16K: $total bytes in $(ls "$tmp/small" | wc -l) segments"
 fi
-golden rotated-size --from "$tmp/small" $day
+if [ -n "$fixed_host" ]; then
+	golden rotated-size --from "$tmp/small" $day
+else
+	ok "report rotated-size # SKIP no UTS namespace here to fix the host name the cut depends on"
+fi
 # Rotation by age: with --keep 6h, nothing older than 6 h and a segment.
 import aged night --keep 6h
 golden rotated-age --from "$tmp/aged" $day
