@@ -16,54 +16,6 @@
 #include "ratelimit.h"
 #include "timeutil.h"
 
-int
-listen_addr_parse(
-    const char *text, struct sockaddr_storage *out, socklen_t *len)
-{
-	char host[64];
-	const char *colon, *port_text;
-	uint32_t port;
-	size_t n;
-
-	memset(out, 0, sizeof(*out));
-	if (text[0] == '[') {
-		const char *close = strchr(text, ']');
-
-		if (close == NULL || close[1] != ':')
-			return -EINVAL;
-		n = (size_t)(close - text - 1);
-		port_text = close + 2;
-		text++;
-	} else {
-		if ((colon = strrchr(text, ':')) == NULL ||
-		    memchr(text, ':', (size_t)(colon - text)) != NULL)
-			return -EINVAL;
-		n = (size_t)(colon - text);
-		port_text = colon + 1;
-	}
-	if (n == 0 || n >= sizeof(host) ||
-	    parse_u32(port_text, 1, 65535, &port) < 0)
-		return -EINVAL;
-	memcpy(host, text, n);
-	host[n] = '\0';
-	struct sockaddr_in *in4 = (struct sockaddr_in *)out;
-	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)out;
-
-	if (inet_pton(AF_INET, host, &in4->sin_addr) == 1) {
-		in4->sin_family = AF_INET;
-		in4->sin_port = htons((uint16_t)port);
-		*len = sizeof(*in4);
-		return 0;
-	}
-	if (inet_pton(AF_INET6, host, &in6->sin6_addr) == 1) {
-		in6->sin6_family = AF_INET6;
-		in6->sin6_port = htons((uint16_t)port);
-		*len = sizeof(*in6);
-		return 0;
-	}
-	return -EINVAL;
-}
-
 void
 addr_format(const struct sockaddr *sa, char *buf, size_t size)
 {
@@ -94,8 +46,7 @@ add_listen(void *field, const char *item, char *why, size_t why_size)
 		snprintf(why, why_size, "more than %d addresses", LISTEN_MAX);
 		return -EINVAL;
 	}
-	if (listen_addr_parse(item, &l->addr[l->count], &l->len[l->count]) <
-	    0) {
+	if (parse_sockaddr(item, &l->addr[l->count], &l->len[l->count]) < 0) {
 		snprintf(why, why_size,
 		    "'%.64s' is not ADDRESS:PORT or [IPv6]:PORT", item);
 		return -EINVAL;
@@ -209,10 +160,10 @@ conf_finish(void *c, struct conf_error *err)
 
 	if (conf->listen.count == 0) {
 		/* Loopback only: a network listener is always a decision. */
-		listen_addr_parse("127.0.0.1:42443", &ss, &len);
+		parse_sockaddr("127.0.0.1:42443", &ss, &len);
 		conf->listen.addr[0] = ss;
 		conf->listen.len[0] = len;
-		listen_addr_parse("[::1]:42443", &ss, &len);
+		parse_sockaddr("[::1]:42443", &ss, &len);
 		conf->listen.addr[1] = ss;
 		conf->listen.len[1] = len;
 		conf->listen.count = 2;

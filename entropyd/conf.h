@@ -51,14 +51,6 @@ int entropyd_conf_load_buf(const char *name, const char *buf, size_t len,
     struct entropyd_conf *conf, struct conf_error *err);
 void entropyd_conf_free(struct entropyd_conf *conf);
 
-/*
- * Parses "127.0.0.1:42443", "[::1]:42443" or "[2001:db8::1]:443" into a
- * socket address. A port is required; a host name is not accepted (no
- * DNS at start, no surprise). Pure. Returns 0 or -EINVAL.
- */
-int listen_addr_parse(
-    const char *text, struct sockaddr_storage *out, socklen_t *len);
-
 /* Formats an address as "127.0.0.1:42443" or "[::1]:42443". */
 void addr_format(const struct sockaddr *sa, char *buf, size_t size);
 

@@ -7,59 +7,19 @@
 #include <fcntl.h>
 #include <sys/file.h>
 #include <unistd.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "atomicfile.h"
 #include "check.h"
 #include "schedule.h"
-
-struct text {
-	char *buf;
-	size_t len, size;
-	int error;
-};
-
-static void text_printf(struct text *t, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+#include "textbuf.h"
 
 static void
-text_printf(struct text *t, const char *fmt, ...)
+help(struct textbuf *t, const char *name, const char *type, const char *text)
 {
-	va_list ap;
-	int n;
-
-	for (;;) {
-		if (t->error)
-			return;
-		va_start(ap, fmt);
-		n = vsnprintf(t->buf + t->len, t->size - t->len, fmt, ap);
-		va_end(ap);
-		if (n < 0) {
-			t->error = -EINVAL;
-			return;
-		}
-		if ((size_t)n < t->size - t->len) {
-			t->len += (size_t)n;
-			return;
-		}
-		size_t size = t->size * 2 + (size_t)n;
-		char *grown = realloc(t->buf, size);
-
-		if (grown == NULL) {
-			t->error = -ENOMEM;
-			return;
-		}
-		t->buf = grown;
-		t->size = size;
-	}
-}
-
-static void
-help(struct text *t, const char *name, const char *type, const char *text)
-{
-	text_printf(t, "# HELP %s %s\n# TYPE %s %s\n", name, text, name, type);
+	textbuf_printf(
+	    t, "# HELP %s %s\n# TYPE %s %s\n", name, text, name, type);
 }
 
 /*
@@ -101,18 +61,18 @@ int
 metrics_write(const struct feedcache_conf *conf, const struct feed_stats *stats,
     const struct fleet_counters *fleet, int64_t now)
 {
-	struct text t = {NULL, 0, 0, 0};
+	struct textbuf t;
 	int rc;
 
 	if (conf->metrics_file == NULL)
 		return 0;
-	if ((t.buf = malloc(t.size = 65536)) == NULL)
-		return -ENOMEM;
+	if ((rc = textbuf_init(&t, 65536)) < 0)
+		return rc;
 	help(&t, "feedcache_age_seconds", "gauge",
 	    "Seconds since the cached copy was last confirmed current.");
 	for (size_t i = 0; i < conf->nfeeds; i++)
 		if (stats[i].have_copy && stats[i].checked > 0)
-			text_printf(&t,
+			textbuf_printf(&t,
 			    "feedcache_age_seconds{feed=\"%s\"} %lld\n",
 			    conf->feeds[i]->name,
 			    (long long)(now - stats[i].checked));
@@ -120,7 +80,7 @@ metrics_write(const struct feedcache_conf *conf, const struct feed_stats *stats,
 	    "Seconds since the origin last answered well (no copy: absent).");
 	for (size_t i = 0; i < conf->nfeeds; i++)
 		if (stats[i].have_copy && stats[i].checked > 0)
-			text_printf(&t,
+			textbuf_printf(&t,
 			    "feedcache_feed_age_seconds{feed=\"%s\"} %lld\n",
 			    conf->feeds[i]->name,
 			    (long long)(now - stats[i].checked));
@@ -128,7 +88,7 @@ metrics_write(const struct feedcache_conf *conf, const struct feed_stats *stats,
 	    "1 when the copy is missing or older than interval + 10% + "
 	    "max_backoff.");
 	for (size_t i = 0; i < conf->nfeeds; i++)
-		text_printf(&t, "feedcache_feed_stale{feed=\"%s\"} %d\n",
+		textbuf_printf(&t, "feedcache_feed_stale{feed=\"%s\"} %d\n",
 		    conf->feeds[i]->name,
 		    !stats[i].have_copy || stats[i].checked <= 0 ||
 		        now - stats[i].checked >
@@ -136,7 +96,7 @@ metrics_write(const struct feedcache_conf *conf, const struct feed_stats *stats,
 	help(&t, "feedcache_last_success_timestamp_seconds", "gauge",
 	    "When the origin last answered with a usable response.");
 	for (size_t i = 0; i < conf->nfeeds; i++)
-		text_printf(&t,
+		textbuf_printf(&t,
 		    "feedcache_last_success_timestamp_seconds{feed=\"%s\"} "
 		    "%lld\n",
 		    conf->feeds[i]->name, (long long)stats[i].checked);
@@ -144,7 +104,7 @@ metrics_write(const struct feedcache_conf *conf, const struct feed_stats *stats,
 	    "Requests sent to the origin, by result.");
 	for (size_t i = 0; i < conf->nfeeds; i++)
 		for (int r = RESULT_NONE + 1; r < RESULT_MAX; r++)
-			text_printf(&t,
+			textbuf_printf(&t,
 			    "feedcache_origin_requests_total{feed=\"%s\","
 			    "result=\"%s\"} %llu\n",
 			    conf->feeds[i]->name,
@@ -153,40 +113,40 @@ metrics_write(const struct feedcache_conf *conf, const struct feed_stats *stats,
 	help(&t, "feedcache_fetched_bytes_total", "counter",
 	    "Body bytes received from the origin.");
 	for (size_t i = 0; i < conf->nfeeds; i++)
-		text_printf(&t,
+		textbuf_printf(&t,
 		    "feedcache_fetched_bytes_total{feed=\"%s\"} %llu\n",
 		    conf->feeds[i]->name, (unsigned long long)stats[i].bytes);
 	help(&t, "feedcache_consecutive_failures", "gauge",
 	    "Failed refreshes since the last success.");
 	for (size_t i = 0; i < conf->nfeeds; i++)
-		text_printf(&t,
+		textbuf_printf(&t,
 		    "feedcache_consecutive_failures{feed=\"%s\"} %u\n",
 		    conf->feeds[i]->name, stats[i].failures);
 	help(&t, "feedcache_size_bytes", "gauge", "Size of the cached copy.");
 	for (size_t i = 0; i < conf->nfeeds; i++)
 		if (stats[i].have_copy)
-			text_printf(&t,
+			textbuf_printf(&t,
 			    "feedcache_size_bytes{feed=\"%s\"} %llu\n",
 			    conf->feeds[i]->name,
 			    (unsigned long long)stats[i].size);
 	if (fleet != NULL) {
 		help(&t, "feedcache_fleet_redis_up", "gauge",
 		    "Whether Redis answered at last contact (fleet mode).");
-		text_printf(&t, "feedcache_fleet_redis_up %d\n", fleet->up);
+		textbuf_printf(&t, "feedcache_fleet_redis_up %d\n", fleet->up);
 		help(&t, "feedcache_fleet_leases_won_total", "counter",
 		    "Times this node won a lease and fetched for the fleet.");
-		text_printf(&t, "feedcache_fleet_leases_won_total %llu\n",
+		textbuf_printf(&t, "feedcache_fleet_leases_won_total %llu\n",
 		    (unsigned long long)fleet->leases_won);
 		help(&t, "feedcache_fleet_followed_total", "counter",
 		    "Bodies copied from the fleet into this node's cache.");
-		text_printf(&t, "feedcache_fleet_followed_total %llu\n",
+		textbuf_printf(&t, "feedcache_fleet_followed_total %llu\n",
 		    (unsigned long long)fleet->followed);
 		help(&t, "feedcache_fleet_redis_errors_total", "counter",
 		    "Redis failures: unreachable, refused, or garbage.");
-		text_printf(&t, "feedcache_fleet_redis_errors_total %llu\n",
+		textbuf_printf(&t, "feedcache_fleet_redis_errors_total %llu\n",
 		    (unsigned long long)fleet->redis_errors);
 	}
 	rc = t.error ? t.error : replace_locked(conf, t.buf, t.len);
-	free(t.buf);
+	textbuf_free(&t);
 	return rc;
 }

@@ -1,9 +1,13 @@
 /* SPDX-License-Identifier: ISC */
-/* parse.c: strict, locale-free parsers for numbers, durations and sizes. */
+/* parse.c: strict, locale-free parsers for numbers, durations, sizes and
+ * addresses. */
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "parse.h"
 
@@ -291,6 +295,53 @@ parse_bool(const char *s, int *out)
 			*out = 0;
 			return 0;
 		}
+	}
+	return -EINVAL;
+}
+
+int
+parse_sockaddr(const char *text, struct sockaddr_storage *out, socklen_t *len)
+{
+	char host[64];
+	const char *colon, *port_text;
+	uint32_t port;
+	size_t n;
+
+	memset(out, 0, sizeof(*out));
+	if (text[0] == '[') {
+		const char *close = strchr(text, ']');
+
+		if (close == NULL || close[1] != ':')
+			return -EINVAL;
+		n = (size_t)(close - text - 1);
+		port_text = close + 2;
+		text++;
+	} else {
+		if ((colon = strrchr(text, ':')) == NULL ||
+		    memchr(text, ':', (size_t)(colon - text)) != NULL)
+			return -EINVAL;
+		n = (size_t)(colon - text);
+		port_text = colon + 1;
+	}
+	if (n == 0 || n >= sizeof(host) ||
+	    parse_u32(port_text, 1, 65535, &port) < 0)
+		return -EINVAL;
+	memcpy(host, text, n);
+	host[n] = '\0';
+	struct sockaddr_in *in4 = (struct sockaddr_in *)out;
+	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)out;
+
+	if (inet_pton(AF_INET, host, &in4->sin_addr) == 1) {
+		in4->sin_family = AF_INET;
+		in4->sin_port = htons((uint16_t)port);
+		*len = sizeof(*in4);
+		return 0;
+	}
+	if (inet_pton(AF_INET6, host, &in6->sin6_addr) == 1) {
+		in6->sin6_family = AF_INET6;
+		in6->sin6_port = htons((uint16_t)port);
+		*len = sizeof(*in6);
+		return 0;
 	}
 	return -EINVAL;
 }

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * Checked parsing of numbers, durations and sizes from configuration and
- * command lines. Pure functions: no I/O, no allocation, no locale.
+ * Checked parsing of numbers, durations, sizes and addresses from
+ * configuration and command lines. Pure functions: no I/O, no allocation, no
+ * locale.
  *
  * All return 0 on success, -EINVAL for empty input, junk, a sign or a
  * missing/unknown unit, -ERANGE for overflow or a value outside [min, max].
@@ -11,6 +12,7 @@
 #define TK_PARSE_H
 
 #include <stdint.h>
+#include <sys/socket.h>
 
 /* Plain decimal digits only ("0", "42"); no sign, no spaces, no "0x". */
 int parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out);
@@ -39,5 +41,13 @@ int parse_mode(const char *s, uint32_t *out_mode);
 
 /* "yes"/"no", "true"/"false", "on"/"off", "1"/"0", case-insensitive. */
 int parse_bool(const char *s, int *out);
+
+/*
+ * A numeric listening address: "127.0.0.1:42443", "[::1]:42443" or
+ * "[2001:db8::1]:443" (IPv6 in brackets), port 1-65535. A host name is
+ * not accepted (no DNS at start, no surprise). Fills *out and *len;
+ * returns 0 or -EINVAL.
+ */
+int parse_sockaddr(const char *s, struct sockaddr_storage *out, socklen_t *len);
 
 #endif

@@ -15,7 +15,6 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +23,8 @@
 
 #include "atomicfile.h"
 #include "exporter.h"
+#include "parse.h"
+#include "textbuf.h"
 #include "timeutil.h"
 
 int
@@ -79,55 +80,15 @@ exporter_totals_free(struct exporter_totals *t)
 	t->cpu_cap = 0;
 }
 
-struct text {
-	char *buf;
-	size_t len, size;
-	bool oom;
-};
-
-static void text_printf(struct text *t, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
 static void
-text_printf(struct text *t, const char *fmt, ...)
+help(struct textbuf *t, const char *name, const char *type, const char *text)
 {
-	va_list ap;
-	int n;
-
-	for (;;) {
-		if (t->oom)
-			return;
-		va_start(ap, fmt);
-		n = vsnprintf(t->buf + t->len, t->size - t->len, fmt, ap);
-		va_end(ap);
-		if (n < 0) {
-			t->oom = true;
-			return;
-		}
-		if ((size_t)n < t->size - t->len) {
-			t->len += (size_t)n;
-			return;
-		}
-		size_t size = t->size * 2 + (size_t)n;
-		char *b = realloc(t->buf, size);
-
-		if (b == NULL) {
-			t->oom = true;
-			return;
-		}
-		t->buf = b;
-		t->size = size;
-	}
+	textbuf_printf(
+	    t, "# HELP %s %s\n# TYPE %s %s\n", name, text, name, type);
 }
 
 static void
-help(struct text *t, const char *name, const char *type, const char *text)
-{
-	text_printf(t, "# HELP %s %s\n# TYPE %s %s\n", name, text, name, type);
-}
-
-static void
-per_cpu(struct text *t, const struct exporter_totals *x, const char *name,
+per_cpu(struct textbuf *t, const struct exporter_totals *x, const char *name,
     size_t field)
 {
 	for (unsigned i = 0; i < x->cpu_cap; i++) {
@@ -137,7 +98,7 @@ per_cpu(struct text *t, const struct exporter_totals *x, const char *name,
 		if (!c->seen)
 			continue;
 		memcpy(&ticks, (const char *)c + field, sizeof(ticks));
-		text_printf(
+		textbuf_printf(
 		    t, "%s{cpu=\"%u\"} %.2f\n", name, i, (double)ticks / x->hz);
 	}
 }
@@ -145,10 +106,10 @@ per_cpu(struct text *t, const struct exporter_totals *x, const char *name,
 long
 exporter_render(const struct exporter_totals *x, char **out)
 {
-	struct text t = {malloc(8192), 0, 8192, false};
+	struct textbuf t;
 	bool speed_help = false;
 
-	if (t.buf == NULL)
+	if (textbuf_init(&t, 8192) < 0)
 		return -ENOMEM;
 	help(&t, "stealstat_steal_seconds_total", "counter",
 	    "CPU time the hypervisor gave to others while this vCPU wanted "
@@ -175,37 +136,38 @@ exporter_render(const struct exporter_totals *x, char **out)
 			    "seen), at its latest probe.");
 			speed_help = true;
 		}
-		text_printf(&t, "stealstat_cpu_speed_ratio{cpu=\"%u\"} %.4f\n",
-		    i, x->cpu[i].speed);
+		textbuf_printf(&t,
+		    "stealstat_cpu_speed_ratio{cpu=\"%u\"} %.4f\n", i,
+		    x->cpu[i].speed);
 	}
 	help(&t, "stealstat_verdict_seconds_total", "counter",
 	    "Time spent under each verdict of the whole machine.");
 	for (int v = 0; v < VERDICT_MAX; v++) {
 		if (v == VERDICT_GLITCH)
 			continue;
-		text_printf(&t,
+		textbuf_printf(&t,
 		    "stealstat_verdict_seconds_total{verdict=\"%s\"} %.3f\n",
 		    verdict_name((enum verdict)v), x->verdict_s[v]);
 	}
 	help(&t, "stealstat_dropped_intervals_total", "counter",
 	    "Intervals dropped as glitches (migration, suspend, hotplug, "
 	    "counters going backwards).");
-	text_printf(&t, "stealstat_dropped_intervals_total %llu\n",
+	textbuf_printf(&t, "stealstat_dropped_intervals_total %llu\n",
 	    (unsigned long long)x->dropped);
 	help(&t, "stealstat_verdict", "gauge",
 	    "1 for the verdict of the last interval, 0 for the others.");
 	for (int v = 0; v < VERDICT_MAX; v++)
-		text_printf(&t, "stealstat_verdict{verdict=\"%s\"} %d\n",
+		textbuf_printf(&t, "stealstat_verdict{verdict=\"%s\"} %d\n",
 		    verdict_name((enum verdict)v),
 		    x->have_current && x->current == (enum verdict)v);
 	if (x->have_history) {
 		help(&t, "stealstat_history_bytes", "gauge",
 		    "Size of the history directory's segments.");
-		text_printf(&t, "stealstat_history_bytes %llu\n",
+		textbuf_printf(&t, "stealstat_history_bytes %llu\n",
 		    (unsigned long long)x->history_bytes);
 	}
-	if (t.oom) {
-		free(t.buf);
+	if (t.error) {
+		textbuf_free(&t);
 		return -ENOMEM;
 	}
 	*out = t.buf;
@@ -249,51 +211,6 @@ exporter_parse_request(const char *buf, size_t len, bool *metrics)
 	return 404;
 }
 
-static int
-parse_addr(const char *s, struct sockaddr_storage *ss, socklen_t *len)
-{
-	char host[64];
-	const char *colon = strrchr(s, ':');
-	size_t hl;
-	uint64_t port = 0;
-
-	if (colon == NULL || colon == s || colon[1] == '\0')
-		return -EINVAL;
-	for (const char *p = colon + 1; *p != '\0'; p++) {
-		if (*p < '0' || *p > '9' || port > 65535)
-			return -EINVAL;
-		port = port * 10 + (uint64_t)(*p - '0');
-	}
-	if (port > 65535)
-		return -EINVAL;
-	hl = (size_t)(colon - s);
-	if (s[0] == '[' && colon[-1] == ']') {
-		s++;
-		hl -= 2;
-	}
-	if (hl == 0 || hl >= sizeof(host))
-		return -EINVAL;
-	memcpy(host, s, hl);
-	host[hl] = '\0';
-	memset(ss, 0, sizeof(*ss));
-	struct sockaddr_in *in4 = (struct sockaddr_in *)ss;
-	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
-
-	if (inet_pton(AF_INET, host, &in4->sin_addr) == 1) {
-		in4->sin_family = AF_INET;
-		in4->sin_port = htons((uint16_t)port);
-		*len = sizeof(*in4);
-		return 0;
-	}
-	if (inet_pton(AF_INET6, host, &in6->sin6_addr) == 1) {
-		in6->sin6_family = AF_INET6;
-		in6->sin6_port = htons((uint16_t)port);
-		*len = sizeof(*in6);
-		return 0;
-	}
-	return -EINVAL;
-}
-
 int
 exporter_listen(
     struct exporter *x, const char *addr_port, char *why, size_t why_size)
@@ -306,7 +223,7 @@ exporter_listen(
 	for (int i = 0; i < EXPORTER_CONNS; i++)
 		x->conn[i].fd = -1;
 	snprintf(x->addr, sizeof(x->addr), "%s", addr_port);
-	if (parse_addr(addr_port, &ss, &len) < 0) {
+	if (parse_sockaddr(addr_port, &ss, &len) < 0) {
 		snprintf(why, why_size,
 		    "--listen '%s' is not ADDR:PORT (an IP address, not a "
 		    "name: 127.0.0.1:9133, [::1]:9133)",

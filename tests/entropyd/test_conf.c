@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "conf.h"
+#include "parse.h"
 #include "timeutil.h"
 
 static int
@@ -31,25 +32,23 @@ test_listen_addresses(void **state)
 	char text[64];
 
 	(void)state;
-	assert_int_equal(listen_addr_parse("127.0.0.1:42443", &ss, &len), 0);
+	assert_int_equal(parse_sockaddr("127.0.0.1:42443", &ss, &len), 0);
 	assert_int_equal(ss.ss_family, AF_INET);
 	addr_format((struct sockaddr *)&ss, text, sizeof(text));
 	assert_string_equal(text, "127.0.0.1:42443");
-	assert_int_equal(listen_addr_parse("[::1]:443", &ss, &len), 0);
+	assert_int_equal(parse_sockaddr("[::1]:443", &ss, &len), 0);
 	assert_int_equal(ss.ss_family, AF_INET6);
 	addr_format((struct sockaddr *)&ss, text, sizeof(text));
 	assert_string_equal(text, "[::1]:443");
 	/* Explicit wildcards are allowed; a host name or a bare port not. */
-	assert_int_equal(listen_addr_parse("0.0.0.0:42443", &ss, &len), 0);
-	assert_int_equal(
-	    listen_addr_parse("example.org:443", &ss, &len), -EINVAL);
-	assert_int_equal(listen_addr_parse(":443", &ss, &len), -EINVAL);
-	assert_int_equal(listen_addr_parse("127.0.0.1", &ss, &len), -EINVAL);
-	assert_int_equal(listen_addr_parse("127.0.0.1:0", &ss, &len), -EINVAL);
-	assert_int_equal(
-	    listen_addr_parse("127.0.0.1:65536", &ss, &len), -EINVAL);
-	assert_int_equal(listen_addr_parse("::1:443", &ss, &len), -EINVAL);
-	assert_int_equal(listen_addr_parse("[::1]443", &ss, &len), -EINVAL);
+	assert_int_equal(parse_sockaddr("0.0.0.0:42443", &ss, &len), 0);
+	assert_int_equal(parse_sockaddr("example.org:443", &ss, &len), -EINVAL);
+	assert_int_equal(parse_sockaddr(":443", &ss, &len), -EINVAL);
+	assert_int_equal(parse_sockaddr("127.0.0.1", &ss, &len), -EINVAL);
+	assert_int_equal(parse_sockaddr("127.0.0.1:0", &ss, &len), -EINVAL);
+	assert_int_equal(parse_sockaddr("127.0.0.1:65536", &ss, &len), -EINVAL);
+	assert_int_equal(parse_sockaddr("::1:443", &ss, &len), -EINVAL);
+	assert_int_equal(parse_sockaddr("[::1]443", &ss, &len), -EINVAL);
 }
 
 static void
