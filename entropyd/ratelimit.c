@@ -35,7 +35,6 @@ struct rl_entry {
 	uint64_t shunned_until_ns; /* see ratelimit_shun */
 	uint64_t vouched_until_ns; /* see ratelimit_vouch */
 	uint32_t strikes; /* 429s within that time */
-	uint32_t conns; /* see ratelimit_conns_add */
 };
 
 struct ratelimit {
@@ -292,7 +291,6 @@ lookup_or_insert(
 	e->shunned_until_ns = 0;
 	e->vouched_until_ns = 0;
 	e->strikes = 0;
-	e->conns = 0;
 	e->chain = *bucket;
 	*bucket = i;
 	lru_push_head(rl, i);
@@ -431,17 +429,4 @@ ratelimit_vouch(struct ratelimit *rl, const void *key, size_t len,
 
 	if (until_ns > e->vouched_until_ns)
 		e->vouched_until_ns = until_ns;
-}
-
-unsigned
-ratelimit_conns_add(struct ratelimit *rl, const void *key, size_t len,
-    int delta, uint64_t now_ns)
-{
-	struct rl_entry *e = lookup_or_insert(rl, key, len, now_ns);
-
-	if (delta < 0 && e->conns < (uint32_t)-delta)
-		e->conns = 0;
-	else
-		e->conns += (uint32_t)delta;
-	return e->conns;
 }

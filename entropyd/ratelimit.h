@@ -57,15 +57,6 @@ bool ratelimit_shunned(
 void ratelimit_vouch(struct ratelimit *rl, const void *key, size_t len,
     uint64_t now_ns, uint64_t until_ns);
 
-/*
- * Open connections per client key (an IPv6 /64 for the accept policy):
- * adds delta (+1 on open, -1 on close) and returns the new count. An
- * entry evicted under a flood forgets its count, which can only let a
- * few more connections in, never lock a client out.
- */
-unsigned ratelimit_conns_add(struct ratelimit *rl, const void *key, size_t len,
-    int delta, uint64_t now_ns);
-
 size_t ratelimit_size(const struct ratelimit *rl); /* clients held */
 uint64_t ratelimit_evictions(const struct ratelimit *rl);
 

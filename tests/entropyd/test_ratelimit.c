@@ -324,24 +324,6 @@ test_vouched_never_shunned(void **state)
 	ratelimit_free(rl);
 }
 
-static void
-test_connection_counts(void **state)
-{
-	struct ratelimit *rl = ratelimit_new(16, 1, 1);
-
-	(void)state;
-	assert_non_null(rl);
-	assert_int_equal(ratelimit_conns_add(rl, "net", 3, 0, 1), 0);
-	assert_int_equal(ratelimit_conns_add(rl, "net", 3, 1, 2), 1);
-	assert_int_equal(ratelimit_conns_add(rl, "net", 3, 1, 3), 2);
-	assert_int_equal(ratelimit_conns_add(rl, "other", 5, 1, 4), 1);
-	assert_int_equal(ratelimit_conns_add(rl, "net", 3, -1, 5), 1);
-	assert_int_equal(ratelimit_conns_add(rl, "net", 3, -1, 6), 0);
-	/* A close the table never saw open cannot go below zero. */
-	assert_int_equal(ratelimit_conns_add(rl, "net", 3, -1, 7), 0);
-	ratelimit_free(rl);
-}
-
 int
 main(void)
 {
@@ -358,7 +340,6 @@ main(void)
 	    cmocka_unit_test(test_rate_parse),
 	    cmocka_unit_test(test_shun_after_strikes),
 	    cmocka_unit_test(test_vouched_never_shunned),
-	    cmocka_unit_test(test_connection_counts),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
