@@ -89,12 +89,6 @@ static const struct {
         "rng_not_ready"},
 };
 
-const char *
-refusal_text(enum refusal why)
-{
-	return why < REFUSE_MAX ? refusals[why].text : "?";
-}
-
 static const char *const outcome_names[OUT_MAX] = {
     [OUT_SEED] = "seed",
     [OUT_BAD_REQUEST] = "bad_request",

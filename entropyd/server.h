@@ -161,7 +161,4 @@ void server_stop(struct server *s);
  */
 void server_describe(const struct entropyd_conf *conf, char *buf, size_t size);
 
-/* The text of a refusal reason, as logged ("unknown token"). */
-const char *refusal_text(enum refusal why);
-
 #endif
