@@ -505,6 +505,23 @@ client_cert_name(struct MHD_Connection *c, char *name, size_t size)
 	return ok ? -1 : REFUSE_BAD_CERT;
 }
 
+/* The hint for a loopback client outside allow: a local test's mistake. */
+#define LOOPBACK_HINT " (for a local test, add 127.0.0.0/8 and ::1 to allow)"
+
+/*
+ * The address rules, the only ones on_accept can check (before TLS):
+ * -1 if sa passes them, else the reason. The caller holds policy_lock.
+ */
+static int
+address_refusal(const struct policy *p, const struct sockaddr *sa)
+{
+	if (policy_loopback_only(p) && !addr_is_loopback(sa))
+		return REFUSE_NOT_LOOPBACK;
+	if (p->allow_set && !acl_match(&p->allow, sa))
+		return REFUSE_NOT_IN_ALLOW;
+	return -1;
+}
+
 /*
  * Access: every configured rule must pass (an allow list, a token, a
  * client certificate); with none configured, only loopback. Fills the
@@ -522,7 +539,7 @@ admit(struct server *s, struct MHD_Connection *c, struct request *r,
 	const char *auth, *token, *name = NULL;
 	char addr[64], cn[TOKEN_NAME_MAX + 1], note[80];
 	bool newline = false;
-	int why = -1;
+	int why;
 	size_t len;
 
 	*detail = "";
@@ -535,10 +552,7 @@ admit(struct server *s, struct MHD_Connection *c, struct request *r,
 	snprintf(r->who, sizeof(r->who), "%s", addr);
 
 	pthread_rwlock_rdlock(&s->policy_lock);
-	if (policy_loopback_only(&s->policy) && !addr_is_loopback(sa))
-		why = REFUSE_NOT_LOOPBACK;
-	if (why < 0 && s->policy.allow_set && !acl_match(&s->policy.allow, sa))
-		why = REFUSE_NOT_IN_ALLOW;
+	why = address_refusal(&s->policy, sa);
 	if (why < 0 && s->policy.tokens_set) {
 		auth = MHD_lookup_connection_value(
 		    c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
@@ -580,8 +594,7 @@ admit(struct server *s, struct MHD_Connection *c, struct request *r,
 		          "make it again with  entropyd token add",
 		    note + 2);
 	if (why == REFUSE_NOT_IN_ALLOW && addr_is_loopback(sa))
-		*detail = " (for a local test, add 127.0.0.0/8 and ::1 to "
-		          "allow)";
+		*detail = LOOPBACK_HINT;
 	if (why == REFUSE_NO_AUTH && r->plain)
 		*detail = " (a plain http client sends no token: token not "
 		          "sent over plain http)";
@@ -843,15 +856,12 @@ on_accept(void *cls, const struct sockaddr *addr, socklen_t len)
 	struct server *s = cls;
 	char who[64], evicted[64];
 	uint8_t key[16];
-	int why = -1;
+	int why;
 
 	(void)len;
 	acl_client_key(addr, s->ipv6_prefix, key);
 	pthread_rwlock_rdlock(&s->policy_lock);
-	if (policy_loopback_only(&s->policy) && !addr_is_loopback(addr))
-		why = REFUSE_NOT_LOOPBACK;
-	else if (s->policy.allow_set && !acl_match(&s->policy.allow, addr))
-		why = REFUSE_NOT_IN_ALLOW;
+	why = address_refusal(&s->policy, addr);
 	pthread_rwlock_unlock(&s->policy_lock);
 	if (why < 0) {
 		pthread_mutex_lock(&s->limit_lock);
@@ -873,7 +883,7 @@ on_accept(void *cls, const struct sockaddr *addr, socklen_t len)
 		atomic_fetch_add(&s->shunned_connections, 1);
 	note_refusal(s, (enum refusal)why, key, sizeof(key), who,
 	    why == REFUSE_NOT_IN_ALLOW && addr_is_loopback(addr)
-	        ? " (for a local test, add 127.0.0.0/8 and ::1 to allow)"
+	        ? LOOPBACK_HINT
 	        : " (closed at accept)");
 	return MHD_NO;
 }
