@@ -259,6 +259,78 @@ retry_wait(const struct seed_retry *r, unsigned attempt)
 	return base / 2 + jitter_ns(base + 1);
 }
 
+enum asked {
+	ASKED_SEEDED, /* this run is seeded */
+	ASKED_NEXT, /* no seed from this server: try the next one */
+	ASKED_DEADLINE, /* the deadline passed: try no other server */
+};
+
+/*
+ * Asks server i of conf for a seed and uses it, trying the server again
+ * while it asks to be (a Retry-After, or a connection closed at accept),
+ * at most RETRIES_MAX times. Retries end at the server's fair share of
+ * what is left of the deadline, counted from start (all of it for the
+ * last server): one that keeps refusing must not leave nothing for the
+ * others. token may be NULL.
+ */
+static enum asked
+ask_server(const struct seed_conf *conf, unsigned i, const char *token,
+    uint64_t start, bool dry_run, bool credit)
+{
+	const char *server = conf->servers[i];
+	unsigned char seed[SEED_MAX];
+	char why[300], wait_text[32];
+	struct seed_retry retry;
+	uint64_t server_end = time_mono_ns() - start, spent, left, wait;
+	bool verified = false, seeded;
+	unsigned attempt = 0;
+
+	if (server_end < conf->deadline_ns)
+		server_end +=
+		    (conf->deadline_ns - server_end) / (conf->nservers - i);
+	for (;;) {
+		spent = time_mono_ns() - start;
+		if (spent >= conf->deadline_ns) {
+			log_warnx("deadline of %.1f s reached before %s",
+			    (double)conf->deadline_ns / NSEC_PER_SEC, server);
+			return ASKED_DEADLINE;
+		}
+		left = conf->deadline_ns - spent;
+		/* A retry gets what is left of this server's share. */
+		if (attempt > 0 && server_end - spent < left)
+			left = server_end - spent;
+		log_debug("asking %s (%.1f s of the deadline left)", server,
+		    (double)left / NSEC_PER_SEC);
+		if (seed_fetch(conf, server, token,
+		        left < conf->timeout_ns ? left : conf->timeout_ns, seed,
+		        conf->bytes, &verified, &retry, why,
+		        sizeof(why)) == 0) {
+			seeded = use_seed(
+			    conf, server, seed, verified, dry_run, credit);
+			explicit_bzero(seed, sizeof(seed));
+			return seeded ? ASKED_SEEDED : ASKED_NEXT;
+		}
+		if (retry.after_ns == 0 || ++attempt > RETRIES_MAX) {
+			log_warnx("%s: %s", server, why);
+			return ASKED_NEXT;
+		}
+		wait = retry_wait(&retry, attempt);
+		spent = time_mono_ns() - start;
+		if (spent + wait + RETRY_ROOM_NS >= server_end) {
+			log_warnx("%s: %s; %s, no time left to wait%s", server,
+			    why, retry.what,
+			    i + 1 < conf->nservers ? ": trying the next server"
+			                           : " within the deadline");
+			return ASKED_NEXT;
+		}
+		format_wait(wait, wait_text, sizeof(wait_text));
+		log_warnx(
+		    "%s: %s, retrying in %s", server, retry.what, wait_text);
+		log_debug("%s: %s", server, why);
+		sleep_ns(wait);
+	}
+}
+
 int
 main(int argc, char **argv)
 {
@@ -274,14 +346,13 @@ main(int argc, char **argv)
 	    {NULL, 0, NULL, 0},
 	};
 	const char *path = DEFAULT_CONF, *servers[SERVERS_MAX];
-	bool dry_run = false, strict = false, credit = true, verified = false,
-	     path_given = false, seeded = false;
-	unsigned char seed[SEED_MAX];
+	bool dry_run = false, strict = false, credit = true, path_given = false,
+	     seeded = false;
 	char token[TOKEN_MAX], why[300];
 	struct seed_conf conf;
 	struct conf_error err;
 	unsigned nservers = 0;
-	uint64_t start, left;
+	uint64_t start;
 	mode_t mode = 0;
 	int c, rc;
 
@@ -371,74 +442,12 @@ main(int argc, char **argv)
 
 	start = time_mono_ns();
 	for (unsigned i = 0; i < conf.nservers && !seeded; i++) {
-		struct seed_retry retry;
-		unsigned attempt = 0;
-		bool next = false;
-		/*
-		 * Retries of this server end at its fair share of what is
-		 * left (all of it for the last server): one that keeps
-		 * refusing must not leave nothing for the others.
-		 */
-		uint64_t server_end = time_mono_ns() - start;
+		enum asked asked = ask_server(&conf, i,
+		    conf.token_file ? token : NULL, start, dry_run, credit);
 
-		server_end =
-		    server_end < conf.deadline_ns
-		        ? server_end + (conf.deadline_ns - server_end) /
-		                           (conf.nservers - i)
-		        : server_end;
-
-		while (!seeded && !next) {
-			uint64_t spent = time_mono_ns() - start, wait;
-			char wait_text[32];
-
-			if (spent >= conf.deadline_ns) {
-				log_warnx(
-				    "deadline of %.1f s reached before %s",
-				    (double)conf.deadline_ns / NSEC_PER_SEC,
-				    conf.servers[i]);
-				i = conf.nservers;
-				break;
-			}
-			left = conf.deadline_ns - spent;
-			/* A retry gets what is left of this server's share. */
-			if (attempt > 0 && server_end - spent < left)
-				left = server_end - spent;
-			log_debug("asking %s (%.1f s of the deadline left)",
-			    conf.servers[i], (double)left / NSEC_PER_SEC);
-			rc = seed_fetch(&conf, conf.servers[i],
-			    conf.token_file ? token : NULL,
-			    left < conf.timeout_ns ? left : conf.timeout_ns,
-			    seed, conf.bytes, &verified, &retry, why,
-			    sizeof(why));
-			if (rc == 0) {
-				seeded = use_seed(&conf, conf.servers[i], seed,
-				    verified, dry_run, credit);
-				explicit_bzero(seed, sizeof(seed));
-				next = true;
-				continue;
-			}
-			next = true;
-			if (retry.after_ns == 0 || ++attempt > RETRIES_MAX) {
-				log_warnx("%s: %s", conf.servers[i], why);
-				continue;
-			}
-			wait = retry_wait(&retry, attempt);
-			spent = time_mono_ns() - start;
-			if (spent + wait + RETRY_ROOM_NS >= server_end) {
-				log_warnx("%s: %s; %s, no time left to wait%s",
-				    conf.servers[i], why, retry.what,
-				    i + 1 < conf.nservers
-				        ? ": trying the next server"
-				        : " within the deadline");
-				continue;
-			}
-			format_wait(wait, wait_text, sizeof(wait_text));
-			log_warnx("%s: %s, retrying in %s", conf.servers[i],
-			    retry.what, wait_text);
-			log_debug("%s: %s", conf.servers[i], why);
-			sleep_ns(wait);
-			next = false;
-		}
+		if (asked == ASKED_DEADLINE)
+			break;
+		seeded = asked == ASKED_SEEDED;
 	}
 	explicit_bzero(token, sizeof(token));
 	curl_global_cleanup();
