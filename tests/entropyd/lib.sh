@@ -61,17 +61,51 @@ make_server_cert() {
 	make_cert server ca 127.0.0.1 "$SERVER_EXT"
 }
 
-# start_daemon NAME: runs entropyd -c NAME.conf, log in NAME.log, until
-# it says it serves. Sets DPID.
+# daemon_conf NAME [LINE...]: NAME.conf for an entropyd serving seeds
+# over TLS on 127.0.0.1:$PORT and its admin listener on
+# 127.0.0.1:$APORT, with the server certificate, as nobody, then the
+# [entropyd] LINEs given. Written whole and renamed into place, so a
+# daemon reloading it never reads half of it.
+daemon_conf() {
+	conf_file=$T/$1.conf
+	shift
+	{
+		printf '[entropyd]\nlisten = 127.0.0.1:%s\n' "$PORT"
+		printf 'admin_listen = 127.0.0.1:%s\n' "$APORT"
+		printf 'tls_cert = %s\ntls_key = %s\n' \
+		    "$T/server.pem" "$T/server.key"
+		echo "user = nobody"
+		[ $# = 0 ] || printf '%s\n' "$@"
+	} >"$conf_file.new"
+	chmod 644 "$conf_file.new"
+	mv "$conf_file.new" "$conf_file"
+}
+
+# wait_log FILE PATTERN WHAT [TENTHS]: until FILE has a line matching
+# PATTERN, looked for every tenth of a second, TENTHS (100) times at
+# most; after that the test fails with WHAT.
+wait_log() {
+	i=0
+	until grep -q "$2" "$1" 2>/dev/null; do
+		i=$((i + 1))
+		[ $i -le "${4:-100}" ] || fail "$3"
+		sleep 0.1
+	done
+}
+
+# start_daemon NAME [OPTION...]: runs entropyd OPTION... -c NAME.conf,
+# log in NAME.log, until it says it serves. Sets DPID.
 start_daemon() {
-	"$ENTROPYD" -c "$T/$1.conf" >"$T/$1.log" 2>&1 &
+	daemon_name=$1
+	shift
+	"$ENTROPYD" "$@" -c "$T/$daemon_name.conf" >"$T/$daemon_name.log" 2>&1 &
 	DPID=$!
 	PIDS="$PIDS $DPID"
 	i=0
-	until grep -q 'serving seeds' "$T/$1.log"; do
-		kill -0 "$DPID" 2>/dev/null || fail "$1: entropyd exited"
+	until grep -q 'serving seeds' "$T/$daemon_name.log"; do
+		kill -0 "$DPID" 2>/dev/null || fail "$daemon_name: entropyd exited"
 		i=$((i + 1))
-		[ $i -le 200 ] || fail "$1: entropyd did not start"
+		[ $i -le 200 ] || fail "$daemon_name: entropyd did not start"
 		sleep 0.1
 	done
 }

@@ -14,19 +14,7 @@ PORT=$(free_port)
 APORT=$(free_port)
 SLOW=400 # half-open connections, each from its own address
 ONEADDR=40 # more from a single address, over max_per_ip
-cat >"$T/d.conf" <<EOC
-[entropyd]
-listen = 127.0.0.1:$PORT
-admin_listen = 127.0.0.1:$APORT
-tls_cert = $T/server.pem
-tls_key = $T/server.key
-timeout = 3s
-max_per_ip = 16
-rate = 6/min
-burst = 3
-user = nobody
-EOC
-chmod 644 "$T/d.conf"
+daemon_conf d "timeout = 3s" "max_per_ip = 16" "rate = 6/min" "burst = 3"
 start_daemon d
 CH=$(head -c 32 /dev/urandom | xxd -p -c 64)
 metric() {

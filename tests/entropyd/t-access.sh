@@ -110,12 +110,7 @@ expect "default: no plain-HTTP listener" 000 \
 write_conf allow "$P2" "allow = 127.0.0.3/32
 plain_listen = 127.0.0.1:$PP"
 kill -HUP "$ALLOWPID"
-i=0
-until grep -q 'reloaded' "$T/allow.log"; do
-	i=$((i + 1))
-	[ $i -le 100 ] || fail "allow: no reload after SIGHUP"
-	sleep 0.1
-done
+wait_log "$T/allow.log" reloaded "allow: no reload after SIGHUP"
 expect "after SIGHUP, allow 127.0.0.3 (added)" 200 \
     "$(get "$P2" --interface 127.0.0.3)"
 expect "after SIGHUP, allow 127.0.0.2 (removed)" 000 \
@@ -156,12 +151,7 @@ CAROL_TOKEN=$(head -c 24 /dev/urandom | xxd -p -c 64)
 	echo "carol:$(hash "$CAROL_TOKEN")"
 } >"$T/tokens"
 kill -HUP "$TOKPID"
-i=0
-until grep -q 'reloaded' "$T/tok.log"; do
-	i=$((i + 1))
-	[ $i -le 100 ] || fail "tokens: no reload after SIGHUP"
-	sleep 0.1
-done
+wait_log "$T/tok.log" reloaded "tokens: no reload after SIGHUP"
 expect "after SIGHUP, token bob (removed)" 403 \
     "$(get "$P3" -H "Authorization: Bearer $BOB_TOKEN")"
 expect "after SIGHUP, token carol (added)" 200 \
@@ -171,12 +161,8 @@ expect "after SIGHUP, token alice (kept)" 200 \
 # A broken tokens file on SIGHUP keeps the running set.
 echo "not a token line" >"$T/tokens"
 kill -HUP "$TOKPID"
-i=0
-until grep -q 'reload:.*keeping' "$T/tok.log"; do
-	i=$((i + 1))
-	[ $i -le 100 ] || fail "tokens: a broken file was not reported"
-	sleep 0.1
-done
+wait_log "$T/tok.log" 'reload:.*keeping' \
+    "tokens: a broken file was not reported"
 expect "after a bad SIGHUP, token carol (kept)" 200 \
     "$(get "$P3" -H "Authorization: Bearer $CAROL_TOKEN")"
 kill -0 "$TOKPID" || fail "tokens: entropyd died on a bad reload"

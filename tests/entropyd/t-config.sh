@@ -25,19 +25,8 @@ printf 'web:%s\n' "$(printf %s "$TOKEN" | sha256sum | cut -d' ' -f1)" \
 chmod 644 "$T/tokens"
 # conf NAME EXTRA
 conf() {
-	cat >"$T/$1.conf" <<EOC
-[entropyd]
-listen = 127.0.0.1:$PORT
-plain_listen = 127.0.0.1:$PPORT
-admin_listen = 127.0.0.1:$APORT
-tls_cert = $T/server.pem
-tls_key = $T/server.key
-allow = 127.0.0.0/16
-tokens_file = $T/tokens
-user = nobody
-$2
-EOC
-	chmod 644 "$T/$1.conf"
+	daemon_conf "$1" "plain_listen = 127.0.0.1:$PPORT" \
+	    "allow = 127.0.0.0/16" "tokens_file = $T/tokens" "$2"
 }
 
 # 1. A key that is not the certificate's: both files named, exit 2.
@@ -180,15 +169,8 @@ grep -q "closed at once 6" "$T/admin.out" &&
 kill "$DPID"
 wait "$DPID"
 PIDS=
-"$ENTROPYD" -v -c "$T/d.conf" >"$T/v.log" 2>&1 &
-DPID=$!
-PIDS=$DPID
-i=0
-until grep -q 'serving seeds' "$T/v.log"; do
-	i=$((i + 1))
-	[ $i -le 100 ] || fail "-v: did not start"
-	sleep 0.1
-done
+cp "$T/d.conf" "$T/v.conf"
+start_daemon v -v
 get 127.0.3.1 >/dev/null
 get 127.0.3.1 >/dev/null
 [ "$(grep -c '127.0.3.1:.*refused: no Authorization header' "$T/v.log")" = 2 ] &&
@@ -219,11 +201,7 @@ n=$(grep -c '127.1.*refused: not in allow' "$T/d.log")
 [ "$n" -lt 200 ] &&
     pass "refusal log limited across clients: $n lines for 200 refusals" ||
     fail "200 refusals, $n lines"
-i=0
-until grep -q "suppressed [0-9,]* refusals in the last minute" "$T/d.log"; do
-	i=$((i + 1))
-	[ $i -le 80 ] || fail "no summary of suppressed refusals"
-	sleep 1
-done
+wait_log "$T/d.log" "suppressed [0-9,]* refusals in the last minute" \
+    "no summary of suppressed refusals" 800
 pass "$(grep -o 'suppressed [0-9,]* refusals in the last minute' "$T/d.log")"
 echo "PASS t-config"

@@ -11,18 +11,7 @@
 make_server_cert
 PORT=$(free_port)
 APORT=$(free_port)
-cat >"$T/d.conf" <<EOC
-[entropyd]
-listen = 127.0.0.1:$PORT
-admin_listen = 127.0.0.1:$APORT
-tls_cert = $T/server.pem
-tls_key = $T/server.key
-rate = 1000/s
-burst = 1000
-timeout = 2s
-user = nobody
-EOC
-chmod 644 "$T/d.conf"
+daemon_conf d "rate = 1000/s" "burst = 1000" "timeout = 2s"
 start_daemon d
 URL="https://127.0.0.1:$PORT"
 hex() { head -c "$1" /dev/urandom | xxd -p | tr -d '\n' | head -c "$2"; }

@@ -14,20 +14,7 @@ PORT=$(free_port)
 APORT=$(free_port)
 
 # write_conf RATE BURST
-write_conf() {
-	cat >"$T/d.conf.new" <<EOC
-[entropyd]
-listen = 127.0.0.1:$PORT
-admin_listen = 127.0.0.1:$APORT
-tls_cert = $T/server.pem
-tls_key = $T/server.key
-rate = $1
-burst = $2
-user = nobody
-EOC
-	chmod 644 "$T/d.conf.new"
-	mv "$T/d.conf.new" "$T/d.conf"
-}
+write_conf() { daemon_conf d "rate = $1" "burst = $2"; }
 # reload RATE BURST: rewrites the configuration, sends SIGHUP and waits
 # until the daemon says it reloaded.
 RELOADS=0

@@ -15,16 +15,7 @@ need_tools sha256sum
 make_server_cert
 PORT=$(free_port)
 APORT=$(free_port)
-cat >"$T/d.conf" <<EOC
-[entropyd]
-listen = 127.0.0.1:$PORT
-admin_listen = 127.0.0.1:$APORT
-tls_cert = $T/server.pem
-tls_key = $T/server.key
-tokens_file = $T/tokens
-user = nobody
-EOC
-chmod 644 "$T/d.conf"
+daemon_conf d "tokens_file = $T/tokens"
 CH=$(head -c 32 /dev/urandom | xxd -p -c 64)
 # seed TOKEN: the HTTP status of a seed request with that token.
 seed() {

@@ -10,17 +10,7 @@ need_tools ent sort uniq
 make_server_cert
 PORT=$(free_port)
 APORT=$(free_port)
-cat >"$T/d.conf" <<EOC
-[entropyd]
-listen = 127.0.0.1:$PORT
-admin_listen = 127.0.0.1:$APORT
-tls_cert = $T/server.pem
-tls_key = $T/server.key
-rate = 1000000/s
-burst = 1000
-user = nobody
-EOC
-chmod 644 "$T/d.conf"
+daemon_conf d "rate = 1000000/s" "burst = 1000"
 start_daemon d
 
 WANT=200000
