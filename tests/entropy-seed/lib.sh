@@ -109,9 +109,9 @@ wait_for() {
 	done
 }
 
-# start_entropyd NAME PORT CERT EXTRA: entropyd on 127.0.0.1:PORT with
-# CERT.pem and CERT.key, configuration lines EXTRA, log NAME.log.
-start_entropyd() {
+# entropyd_conf NAME PORT CERT EXTRA: NAME.conf for an entropyd on
+# 127.0.0.1:PORT with CERT.pem and CERT.key, configuration lines EXTRA.
+entropyd_conf() {
 	cat >"$T/$1.conf" <<EOC
 [entropyd]
 listen = 127.0.0.1:$2
@@ -123,6 +123,12 @@ user = nobody
 $4
 EOC
 	chmod 644 "$T/$1.conf"
+}
+
+# start_entropyd NAME PORT CERT EXTRA: entropyd_conf, and entropyd on it,
+# log NAME.log.
+start_entropyd() {
+	entropyd_conf "$@"
 	"$ED" -c "$T/$1.conf" >"$T/$1.log" 2>&1 &
 	DPID=$!
 	PIDS="$PIDS $DPID"
@@ -153,11 +159,15 @@ write_client() {
 
 # run_client NAME ARGS...: entropy-seed -c NAME.conf ARGS..., stdout and
 # stderr together in NAME.out; sets RC and MS (wall time, milliseconds).
+# A test that sets CLIENT_WRAP (words: "timeout 60 ip netns exec NS")
+# has entropy-seed run under it.
+CLIENT_WRAP=
 run_client() {
 	n=$1
 	shift
 	t0=$(date +%s%N)
-	"$ES" -c "$T/$n.conf" "$@" >"$T/$n.out" 2>&1
+	# shellcheck disable=SC2086 # CLIENT_WRAP is words
+	$CLIENT_WRAP "$ES" -c "$T/$n.conf" "$@" >"$T/$n.out" 2>&1
 	RC=$?
 	MS=$((($(date +%s%N) - t0) / 1000000))
 }
