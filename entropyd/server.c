@@ -879,8 +879,6 @@ on_accept(void *cls, const struct sockaddr *addr, socklen_t len)
 		    " (to make room for a new connection)");
 	if (why < 0)
 		return MHD_YES;
-	if (why == REFUSE_SHUNNED)
-		atomic_fetch_add(&s->shunned_connections, 1);
 	note_refusal(s, (enum refusal)why, key, sizeof(key), who,
 	    why == REFUSE_NOT_IN_ALLOW && addr_is_loopback(addr)
 	        ? LOOPBACK_HINT
@@ -1123,7 +1121,7 @@ on_admin(void *cls, struct MHD_Connection *c, const char *url,
 	    (long long)atomic_load(&s->connections),
 	    atomic_load(&s->rng_ready) ? 1 : 0, clients,
 	    (unsigned long long)evicted,
-	    (unsigned long long)atomic_load(&s->shunned_connections));
+	    (unsigned long long)atomic_load(&s->refusals[REFUSE_SHUNNED]));
 	if (len < sizeof(text))
 		len += (size_t)snprintf(text + len, sizeof(text) - len,
 		    "# HELP entropyd_refusals_total Clients refused, by "

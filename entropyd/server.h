@@ -98,7 +98,6 @@ struct server {
 	atomic_uint_fast64_t log_suppressed;
 	atomic_uint_fast64_t requests[OUT_MAX];
 	atomic_uint_fast64_t seed_bytes;
-	atomic_uint_fast64_t shunned_connections;
 	atomic_int_fast64_t connections;
 	atomic_bool rng_ready;
 	struct MHD_Daemon *daemons[3 * LISTEN_MAX];

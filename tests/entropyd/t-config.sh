@@ -126,6 +126,9 @@ case $codes in
 *) fail "repeated 403s: $codes" ;;
 esac
 [ "$(metric shunned)" -ge 2 ] || fail "shunned not counted"
+curl -s "http://127.0.0.1:$APORT/metrics" |
+    grep -qx "entropyd_shunned_connections_total $(metric shunned)" ||
+    fail "entropyd_shunned_connections_total is not the shunned refusals"
 n=$(grep -c '127.0.2.1:.*refused: no Authorization' "$T/d.log")
 [ "$n" = 1 ] && grep -q '127.0.2.1:.*refused: shunned' "$T/d.log" &&
     pass "a client's refusals logged once a minute per reason" ||
