@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "cmdopts.h"
 #include "engine.h"
 #include "exporter.h"
 #include "idlepoll.h"
@@ -188,15 +189,6 @@ enum {
 	OPT_CGROUP,
 	OPT_NO_CGROUP,
 	OPT_REPLAY,
-	OPT_BUSY,
-	OPT_STEAL,
-	OPT_SUSTAIN,
-	OPT_CAPPED_UTIL,
-	OPT_CAPPED_SPREAD,
-	OPT_PSI,
-	OPT_RUNQ,
-	OPT_THROTTLE,
-	OPT_SLOW,
 	OPT_NO_SPEED,
 	OPT_SECONDS,
 	OPT_IDLE_VS_BUSY,
@@ -220,15 +212,6 @@ static const struct option long_options[] = {
     {"cgroup", required_argument, NULL, OPT_CGROUP},
     {"no-cgroup", no_argument, NULL, OPT_NO_CGROUP},
     {"replay", required_argument, NULL, OPT_REPLAY},
-    {"busy", required_argument, NULL, OPT_BUSY},
-    {"steal", required_argument, NULL, OPT_STEAL},
-    {"sustain", required_argument, NULL, OPT_SUSTAIN},
-    {"capped-util", required_argument, NULL, OPT_CAPPED_UTIL},
-    {"capped-spread", required_argument, NULL, OPT_CAPPED_SPREAD},
-    {"psi", required_argument, NULL, OPT_PSI},
-    {"runq", required_argument, NULL, OPT_RUNQ},
-    {"throttle", required_argument, NULL, OPT_THROTTLE},
-    {"slow", required_argument, NULL, OPT_SLOW},
     {"no-speed", no_argument, NULL, OPT_NO_SPEED},
     {"seconds", required_argument, NULL, OPT_SECONDS},
     {"idle-vs-busy", no_argument, NULL, OPT_IDLE_VS_BUSY},
@@ -238,6 +221,7 @@ static const struct option long_options[] = {
     {"force", no_argument, NULL, OPT_FORCE},
     {"wide", no_argument, NULL, OPT_WIDE},
     {"on-verdict", required_argument, NULL, OPT_ON_VERDICT},
+    CMDOPTS_VERDICT_LONG,
     {NULL, 0, NULL, 0},
 };
 
@@ -246,6 +230,7 @@ parse_args(int argc, char **argv, struct options *o)
 {
 	const char *name = argv[0];
 	bool sustain_given = false;
+	char why[256];
 	int c;
 
 	*o = (struct options){.mode = MODE_LIVE,
@@ -276,6 +261,15 @@ parse_args(int argc, char **argv, struct options *o)
 
 	while (
 	    (c = getopt_long(argc, argv, "jPqhV", long_options, NULL)) != -1) {
+		int rc =
+		    cmdopts_verdict(c, optarg, &o->verdict, why, sizeof(why));
+
+		if (rc < 0)
+			usage_error("%s", why);
+		if (rc > 0) {
+			sustain_given |= c == CMDOPT_SUSTAIN;
+			continue;
+		}
 		switch (c) {
 		case 'P':
 			o->per_cpu = true;
@@ -313,51 +307,9 @@ parse_args(int argc, char **argv, struct options *o)
 			if (o->mode != MODE_CHECK)
 				o->mode = MODE_REPLAY;
 			break;
-		case OPT_BUSY:
-			o->verdict.busy = parse_pct_opt("busy", optarg);
-			break;
-		case OPT_STEAL:
-			o->verdict.steal = parse_pct_opt("steal", optarg);
-			break;
-		case OPT_CAPPED_UTIL:
-			o->verdict.capped_util =
-			    parse_pct_opt("capped-util", optarg);
-			break;
-		case OPT_CAPPED_SPREAD:
-			o->verdict.capped_spread =
-			    parse_pct_opt("capped-spread", optarg);
-			break;
-		case OPT_PSI:
-			o->verdict.psi = parse_pct_opt("psi", optarg);
-			break;
-		case OPT_THROTTLE:
-			o->verdict.throttle = parse_pct_opt("throttle", optarg);
-			break;
-		case OPT_SLOW:
-			o->verdict.slow = parse_pct_opt("slow", optarg);
-			break;
 		case OPT_NO_SPEED:
 			o->speed = false;
 			break;
-		case OPT_SUSTAIN:
-			if (parse_u32(optarg, 1, ENGINE_WINDOW_MAX,
-			        &o->verdict.sustain) < 0)
-				usage_error(
-				    "--sustain: '%s' is not a number of "
-				    "intervals (1-%d)",
-				    optarg, ENGINE_WINDOW_MAX);
-			sustain_given = true;
-			break;
-		case OPT_RUNQ: {
-			uint32_t runq;
-
-			if (parse_u32(optarg, 1, 1000, &runq) < 0)
-				usage_error("--runq: '%s' is not a number of "
-				            "tasks per CPU (1-1000)",
-				    optarg);
-			o->verdict.runq = runq;
-			break;
-		}
 		case OPT_SECONDS:
 			o->probe.duration_ns = parse_interval(optarg);
 			break;
@@ -417,14 +369,6 @@ parse_args(int argc, char **argv, struct options *o)
 		       "with warn <= crit\n");
 		exit(NAGIOS_UNKNOWN);
 	}
-}
-
-static unsigned
-user_hz(void)
-{
-	long hz = sysconf(_SC_CLK_TCK);
-
-	return hz > 0 ? (unsigned)hz : 100;
 }
 
 static unsigned
@@ -508,7 +452,7 @@ run_live(const struct options *o)
 	}
 	if (snapshot_init(prev, cpu_capacity(), wants_cpu_detail(o)) < 0 ||
 	    snapshot_init(cur, cpu_capacity(), wants_cpu_detail(o)) < 0 ||
-	    engine_init(&engine, &o->verdict, user_hz()) < 0)
+	    engine_init(&engine, &o->verdict, stealstat_user_hz()) < 0)
 		fatalx("out of memory");
 	idle_poll_detect(
 	    o->proc_root, engine.idle_poll, sizeof(engine.idle_poll));
@@ -534,8 +478,8 @@ run_live(const struct options *o)
 			    o->file);
 		if (record_fd < 0)
 			fatal("record: %s", o->file);
-		if ((rc = record_write_header(
-		         record_fd, user_hz(), engine.idle_poll)) < 0) {
+		if ((rc = record_write_header(record_fd, stealstat_user_hz(),
+		         engine.idle_poll)) < 0) {
 			errno = -rc;
 			fatal("record: %s", o->file);
 		}
@@ -679,7 +623,7 @@ check_snapshots(const struct options *o, struct snapshot *a, struct snapshot *b,
 	const char *what;
 	int rc;
 
-	*hz = user_hz();
+	*hz = stealstat_user_hz();
 	if (o->file != NULL) {
 		struct record_reader rr;
 		unsigned n = 0;
