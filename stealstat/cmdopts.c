@@ -3,10 +3,13 @@
  * The verdict threshold options, shared by the subcommands.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #include "cmdopts.h"
+#include "log.h"
 #include "parse.h"
 #include "stealstat.h"
 
@@ -70,6 +73,19 @@ cmdopts_verdict(int opt, const char *arg, struct verdict_opts *v, char *why,
 		return -EINVAL;
 	}
 	return 1;
+}
+
+void
+cmdopts_usage_error(const char *sub, const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	log_warnx("%s: %s (see stealstat %s --help)", sub, msg, sub);
+	exit(2);
 }
 
 unsigned

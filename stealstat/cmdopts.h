@@ -44,4 +44,11 @@ enum {
 int cmdopts_verdict(int opt, const char *arg, struct verdict_opts *v, char *why,
     size_t why_size);
 
+/*
+ * A bad command line of subcommand sub ("monitor", "report"): says why,
+ * with a pointer to its --help, and exits 2.
+ */
+_Noreturn void cmdopts_usage_error(const char *sub, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
 #endif

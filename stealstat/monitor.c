@@ -9,7 +9,6 @@
 #include <getopt.h>
 #include <limits.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -93,22 +92,6 @@ enum {
 	MOPT_NO_SPEED,
 };
 
-static _Noreturn void monitor_usage_error(const char *fmt, ...)
-    __attribute__((format(printf, 1, 2)));
-
-static _Noreturn void
-monitor_usage_error(const char *fmt, ...)
-{
-	char msg[256];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	log_warnx("monitor: %s (see stealstat monitor --help)", msg);
-	exit(2);
-}
-
 static void
 monitor_args(int argc, char **argv, struct monitor_opts *o)
 {
@@ -152,7 +135,7 @@ monitor_args(int argc, char **argv, struct monitor_opts *o)
 		    cmdopts_verdict(c, optarg, &o->verdict, why, sizeof(why));
 
 		if (rc < 0)
-			monitor_usage_error("%s", why);
+			cmdopts_usage_error("monitor", "%s", why);
 		if (rc > 0)
 			continue;
 		switch (c) {
@@ -172,8 +155,9 @@ monitor_args(int argc, char **argv, struct monitor_opts *o)
 			if (parse_duration_ns(optarg, &o->interval_ns) < 0 ||
 			    o->interval_ns < 10 * NSEC_PER_MSEC ||
 			    o->interval_ns > 86400 * NSEC_PER_SEC)
-				monitor_usage_error("--interval '%s' is not a "
-				                    "duration from 10ms to 1d",
+				cmdopts_usage_error("monitor",
+				    "--interval '%s' is not a "
+				    "duration from 10ms to 1d",
 				    optarg);
 			break;
 		case MOPT_LISTEN:
@@ -182,14 +166,14 @@ monitor_args(int argc, char **argv, struct monitor_opts *o)
 		case MOPT_KEEP:
 			if (parse_duration_ns(optarg, &o->lim.keep_ns) < 0 ||
 			    o->lim.keep_ns < NSEC_PER_SEC)
-				monitor_usage_error(
+				cmdopts_usage_error("monitor",
 				    "--keep '%s' is not a duration (31d)",
 				    optarg);
 			break;
 		case MOPT_MAX_SIZE:
 			if (parse_size(optarg, &o->lim.max_size) < 0 ||
 			    o->lim.max_size < 16384)
-				monitor_usage_error(
+				cmdopts_usage_error("monitor",
 				    "--max-size '%s' is not a "
 				    "size of at least 16K (64M)",
 				    optarg);
@@ -199,7 +183,7 @@ monitor_args(int argc, char **argv, struct monitor_opts *o)
 			break;
 		case MOPT_COUNT:
 			if (parse_u64(optarg, 1, UINT64_MAX, &o->count) < 0)
-				monitor_usage_error(
+				cmdopts_usage_error("monitor",
 				    "--count '%s' is not a positive number",
 				    optarg);
 			break;
@@ -219,11 +203,12 @@ monitor_args(int argc, char **argv, struct monitor_opts *o)
 			o->replay = optarg;
 			break;
 		default:
-			monitor_usage_error("%s", "bad option");
+			cmdopts_usage_error("monitor", "bad option");
 		}
 	}
 	if (optind < argc)
-		monitor_usage_error("unexpected argument '%s'", argv[optind]);
+		cmdopts_usage_error(
+		    "monitor", "unexpected argument '%s'", argv[optind]);
 }
 
 struct monitor {

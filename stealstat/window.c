@@ -63,22 +63,6 @@ enum {
 	WOPT_WIDE,
 };
 
-static _Noreturn void window_usage_error(const char *fmt, ...)
-    __attribute__((format(printf, 1, 2)));
-
-static _Noreturn void
-window_usage_error(const char *fmt, ...)
-{
-	char msg[256];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	log_warnx("report: %s (see stealstat report --help)", msg);
-	exit(2);
-}
-
 static void
 window_args(int argc, char **argv, struct window_opts *o)
 {
@@ -107,7 +91,7 @@ window_args(int argc, char **argv, struct window_opts *o)
 		    cmdopts_verdict(c, optarg, &o->verdict, why, sizeof(why));
 
 		if (rc < 0)
-			window_usage_error("%s", why);
+			cmdopts_usage_error("report", "%s", why);
 		if (rc > 0)
 			continue;
 		switch (c) {
@@ -139,11 +123,12 @@ window_args(int argc, char **argv, struct window_opts *o)
 			o->wide = true;
 			break;
 		default:
-			window_usage_error("bad option");
+			cmdopts_usage_error("report", "bad option");
 		}
 	}
 	if (optind < argc)
-		window_usage_error("unexpected argument '%s'", argv[optind]);
+		cmdopts_usage_error(
+		    "report", "unexpected argument '%s'", argv[optind]);
 }
 
 /*
@@ -773,14 +758,15 @@ window_main(int argc, char **argv)
 
 	window_args(argc, argv, &o);
 	if (o.until != NULL && parse_when(o.until, now, &wr.w.until_ns) < 0)
-		window_usage_error("--until '%s' is not a time", o.until);
+		cmdopts_usage_error(
+		    "report", "--until '%s' is not a time", o.until);
 	if (o.until == NULL)
 		wr.w.until_ns = now;
 	if (parse_when(o.since, wr.w.until_ns, &wr.w.since_ns) < 0)
-		window_usage_error(
+		cmdopts_usage_error("report",
 		    "--since '%s' is not a duration (24h) or a time", o.since);
 	if (wr.w.since_ns >= wr.w.until_ns)
-		window_usage_error("--since must be before --until");
+		cmdopts_usage_error("report", "--since must be before --until");
 	wr.w.period_ns = window_period_ns(wr.w.until_ns - wr.w.since_ns);
 	localtime_r(&tnow, &tm);
 	wr.tz_offset_s = tm.tm_gmtoff;
