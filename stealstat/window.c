@@ -354,6 +354,20 @@ cpu_add(struct window_run *wr, const struct interval *iv)
 	}
 }
 
+/* Ends the open stretch, if any: the worst so far if it counts. */
+static void
+stretch_end(struct window_run *wr)
+{
+	struct window_stretch *s = &wr->cur_stretch;
+
+	if (wr->in_stretch && wr->stretch_counts &&
+	    (!wr->w.have_worst || s->steal_ticks > wr->w.worst.steal_ticks)) {
+		wr->w.worst = *s;
+		wr->w.have_worst = true;
+	}
+	wr->in_stretch = false;
+}
+
 /* Follows runs of heavy steal; the one with the most stolen ticks is
  * the window's worst stretch, if it ever reached stolen or capped. */
 static void
@@ -382,28 +396,8 @@ stretch_track(
 				s->verdict = VERDICT_CAPPED;
 		}
 	}
-	if (wr->in_stretch && !heavy) {
-		wr->in_stretch = false;
-		if (wr->stretch_counts &&
-		    (!wr->w.have_worst ||
-		        s->steal_ticks > wr->w.worst.steal_ticks)) {
-			wr->w.worst = *s;
-			wr->w.have_worst = true;
-		}
-	}
-}
-
-static void
-stretch_end(struct window_run *wr)
-{
-	struct window_stretch *s = &wr->cur_stretch;
-
-	if (wr->in_stretch && wr->stretch_counts &&
-	    (!wr->w.have_worst || s->steal_ticks > wr->w.worst.steal_ticks)) {
-		wr->w.worst = *s;
-		wr->w.have_worst = true;
-	}
-	wr->in_stretch = false;
+	if (!heavy)
+		stretch_end(wr);
 }
 
 static void
