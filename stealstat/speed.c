@@ -973,15 +973,6 @@ const char slow_advice[] =
     "or non-burstable instance type; on a burstable one, check its CPU "
     "credit balance.";
 
-void
-slow_opts_default(struct slow_opts *o)
-{
-	o->slow = 0.70;
-	o->sustain = 3;
-	o->steal = 0.10;
-	o->busy = 0.50;
-}
-
 const char *
 slow_judgement_name(enum slow_judgement j)
 {

@@ -336,7 +336,10 @@ unsigned speed_prober_points(
 
 /* ---- The "slowed" verdict, per CPU ---- */
 
-/* Thresholds, fractions like struct verdict_opts (stealstat.1). */
+/*
+ * Thresholds, fractions: the engine takes them from its struct
+ * verdict_opts (--slow, --sustain, --steal, --busy; stealstat.1).
+ */
 struct slow_opts {
 	double slow; /* speed below this is slow (0.70, --slow 70) */
 	unsigned sustain; /* probes in a row it must last (3) */
@@ -344,8 +347,6 @@ struct slow_opts {
 	double busy; /* the other CPUs' busy share at or above this: the
 	                guest may be slowing itself (0.50) */
 };
-
-void slow_opts_default(struct slow_opts *o);
 
 /* Once slowed, speed must climb this far above --slow to clear it. */
 #define SLOW_HYSTERESIS 0.05

@@ -567,11 +567,17 @@ test_prober_rotates_within_budget(void **state)
 static void
 test_slowed_needs_sustained_slowness_without_steal_or_own_load(void **state)
 {
+	struct verdict_opts v;
 	struct slow_opts o;
 	struct slow_state st = {0};
 
 	(void)state;
-	slow_opts_default(&o);
+	/* The defaults, as the engine passes them (judge_speed). */
+	verdict_opts_default(&v);
+	o = (struct slow_opts){.slow = v.slow,
+	    .sustain = v.sustain,
+	    .steal = v.steal,
+	    .busy = v.busy};
 	assert_true(o.slow == 0.70 && o.sustain == 3);
 	/* Sustained: three slow probes in a row. */
 	assert_int_equal(slow_judge(&o, &st, 0.60, 0.0, 0.1), SLOW_PENDING);
