@@ -737,8 +737,8 @@ segment_drop_oldest(struct history_writer *w)
 	w->dropped_segments++;
 }
 
-static uint64_t
-total_size(const struct history_writer *w)
+uint64_t
+history_size(const struct history_writer *w)
 {
 	uint64_t t = 0;
 
@@ -754,7 +754,7 @@ enforce_limits(struct history_writer *w, uint64_t now_wall_ns, size_t adding)
 	while (w->nseg > 1 &&
 	       w->seg[1].start_wall_ns + w->lim.keep_ns < now_wall_ns)
 		segment_drop_oldest(w);
-	while (w->nseg > 1 && total_size(w) + adding > w->lim.max_size)
+	while (w->nseg > 1 && history_size(w) + adding > w->lim.max_size)
 		segment_drop_oldest(w);
 }
 

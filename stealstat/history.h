@@ -97,6 +97,9 @@ int history_open(struct history_writer *w, const char *dir,
  */
 int history_append(struct history_writer *w, const struct snapshot *s);
 
+/* The bytes the history's segments hold, the one being written too. */
+uint64_t history_size(const struct history_writer *w);
+
 void history_close(struct history_writer *w);
 
 /*

@@ -272,9 +272,7 @@ monitor_sample(
 			log_info("history %s: writing again", m->o->history);
 		}
 		m->last_hist_error = rc;
-		m->totals.history_bytes = 0;
-		for (unsigned i = 0; i < m->hist.nseg; i++)
-			m->totals.history_bytes += m->hist.seg[i].size;
+		m->totals.history_bytes = history_size(&m->hist);
 		m->totals.have_history = true;
 	}
 	if (prev == NULL)
