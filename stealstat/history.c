@@ -734,7 +734,6 @@ segment_drop_oldest(struct history_writer *w)
 	unlinkat(w->dir_fd, name, 0);
 	memmove(&w->seg[0], &w->seg[1], (w->nseg - 1) * sizeof(w->seg[0]));
 	w->nseg--;
-	w->dropped_segments++;
 }
 
 uint64_t
@@ -767,7 +766,6 @@ history_open(struct history_writer *w, const char *dir,
 
 	*w = (struct history_writer){
 	    .dir_fd = -1, .seg_fd = -1, .lim = *lim, .hz = hz, .new_run = true};
-	snprintf(w->dir, sizeof(w->dir), "%s", dir);
 	snprintf(w->idle_poll, sizeof(w->idle_poll), "%s", idle_poll);
 	if (gethostname(w->host, sizeof(w->host)) < 0)
 		w->host[0] = '\0';

@@ -63,7 +63,6 @@ struct history_segment {
 /* The monitor's side. */
 struct history_writer {
 	int dir_fd, seg_fd;
-	char dir[256];
 	struct history_limits lim;
 	unsigned hz;
 	char idle_poll[64];
@@ -79,7 +78,6 @@ struct history_writer {
 	unsigned since_key;
 	uint8_t *buf;
 	size_t buf_size;
-	uint64_t dropped_segments; /* deleted by the bounds */
 };
 
 /*
