@@ -33,7 +33,6 @@
 #include "timeutil.h"
 
 #define EXIT_USAGE 2
-#define REPLAY_MAX_BYTES (256u << 20)
 
 static volatile sig_atomic_t stop_requested;
 
@@ -564,7 +563,7 @@ run_replay(const struct options *o)
 	char *buf;
 	int rc, status = 0;
 
-	if ((rc = read_file_max(o->file, REPLAY_MAX_BYTES, &buf, &len, NULL)) <
+	if ((rc = read_file_max(o->file, RECORD_MAX_BYTES, &buf, &len, NULL)) <
 	    0) {
 		errno = -rc;
 		log_warn("replay: %s", o->file);
@@ -631,7 +630,7 @@ check_snapshots(const struct options *o, struct snapshot *a, struct snapshot *b,
 		char *buf;
 
 		if ((rc = read_file_max(
-		         o->file, REPLAY_MAX_BYTES, &buf, &len, NULL)) < 0) {
+		         o->file, RECORD_MAX_BYTES, &buf, &len, NULL)) < 0) {
 			snprintf(
 			    why, why_size, "%s: %s", o->file, strerror(-rc));
 			return -1;

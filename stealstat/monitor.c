@@ -318,7 +318,8 @@ monitor_replay(struct monitor *m, const char *file)
 	char *buf;
 	int rc;
 
-	if ((rc = read_file_max(file, 256u << 20, &buf, &len, NULL)) < 0) {
+	if ((rc = read_file_max(file, RECORD_MAX_BYTES, &buf, &len, NULL)) <
+	    0) {
 		errno = -rc;
 		log_warn("replay: %s", file);
 		return 1;

@@ -30,6 +30,8 @@
 
 #define RECORD_MAGIC "stealstat-record 1"
 #define RECORD_MAX_BLOB (4u << 20)
+/* The largest recording replay reads into memory. */
+#define RECORD_MAX_BYTES (256u << 20)
 
 struct record_reader {
 	const char *name; /* for messages */
