@@ -5,15 +5,8 @@
 # follows steal of wanted time against -w/-c and the verdict through
 # --on-verdict; perfdata carries steal of wanted time only when the CPUs
 # wanted a meaningful share.
-set -u
-bin=$(realpath "$1")
-cd "$(dirname "$0")" || exit 1
-fail=0
-ok() { echo "ok - $*"; }
-not_ok() {
-	echo "not ok - $*"
-	fail=1
-}
+. "$(dirname "$0")/lib.sh"
+cd "$here" || exit 1
 # expect STATUS REC [check options]
 expect() {
 	want=$1 rec=$2

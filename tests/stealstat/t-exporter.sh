@@ -4,22 +4,7 @@
 # by the Prometheus client library's parser, counters that only grow,
 # bounded connections with a deadline, and a textfile directory that
 # cannot be written failing at start.
-set -u
-bin=$(realpath "$1")
-here=$(cd "$(dirname "$0")" && pwd)
-tmp=$(mktemp -d)
-pid=
-cleanup() {
-	[ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid"
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-fail=0
-ok() { echo "ok - $*"; }
-not_ok() {
-	echo "not ok - $*"
-	fail=1
-}
+. "$(dirname "$0")/lib.sh"
 ncpu=$(grep -c '^cpu[0-9]' /proc/stat)
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 url=http://127.0.0.1:$port/metrics

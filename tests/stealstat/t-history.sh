@@ -5,17 +5,7 @@
 # then compares reports with the golden files in history/: a day with a
 # night of steal, a crash that tears the last record, rotation by size
 # and by age, a clock step and a hotplug. GOLDEN_UPDATE=1 rewrites them.
-set -u
-bin=$(realpath "$1")
-here=$(cd "$(dirname "$0")" && pwd)
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fail=0
-ok() { echo "ok - $*"; }
-not_ok() {
-	echo "not ok - $*"
-	fail=1
-}
+. "$(dirname "$0")/lib.sh"
 export TZ=UTC
 
 python3 "$here/mkhist.py" "$tmp" || exit 1
@@ -137,6 +127,7 @@ else
 fi
 kill "$pid" 2>/dev/null
 wait "$pid"
+pid=
 
 # Live: a recorded history reports over --since.
 "$bin" monitor --history "$tmp/live" --interval 0.1 --count 5 2>/dev/null

@@ -3,16 +3,7 @@
 # stealstat against the real kernel: live rows, JSON, the Prometheus file,
 # record + replay giving back exactly what live mode printed, check mode's
 # Nagios contract, and clear errors for a broken /proc.
-set -u
-bin=$1
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fail=0
-ok() { echo "ok - $*"; }
-not_ok() {
-	echo "not ok - $*"
-	fail=1
-}
+. "$(dirname "$0")/lib.sh"
 
 # Live: a header, COUNT rows, a summary with a verdict and advice.
 if "$bin" 0.2 3 >"$tmp/live" 2>"$tmp/err"; then
@@ -144,6 +135,7 @@ done
 kill -INT $pid
 wait $pid
 rc=$?
+pid=
 [ $rc -eq 0 ] && grep -q '^verdict: ' "$tmp/int" && ok "SIGINT prints the summary" ||
 	not_ok "SIGINT: exit $rc: $(cat "$tmp/int")"
 

@@ -3,17 +3,7 @@
 # stealstat report --svg, rendered by a real SVG renderer (rsvg-convert,
 # librsvg2-bin): the PNG must be 960x400, not blank, and show the shaded
 # night of steal and the steal line.
-set -u
-bin=$(realpath "$1")
-here=$(cd "$(dirname "$0")" && pwd)
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fail=0
-ok() { echo "ok - $*"; }
-not_ok() {
-	echo "not ok - $*"
-	fail=1
-}
+. "$(dirname "$0")/lib.sh"
 export TZ=UTC
 command -v rsvg-convert >/dev/null || {
 	echo "not ok - rsvg-convert is missing (scripts/deps check installs librsvg2-bin)"
