@@ -7,7 +7,7 @@
 
 # reload_broken UNIT CONF: the reload must fail, say why, and leave the
 # running daemon (same process) serving.
-reload_broken() { # reload_broken UNIT CONF [TODO-REASON]
+reload_broken() {
 	unit=$1
 	cp "$run_dir/etc/$2" "$LOG/$2.good"
 	echo "bogus_key = 1" >>"$run_dir/etc/$2"
@@ -18,13 +18,8 @@ reload_broken() { # reload_broken UNIT CONF [TODO-REASON]
 	sleep 1
 	ct journalctl -q -o cat -u "$unit" --since "$since" >>"$LOG/reload-$unit.txt"
 	comment <"$LOG/reload-$unit.txt"
-	if [ -n "${3:-}" ]; then
-		todo "$unit: reload with a broken configuration fails (exit $rc) and says why" \
-			'[ $rc != 0 ] && grep -q bogus_key "$LOG/reload-$unit.txt"' "$3"
-	else
-		check "$unit: reload with a broken configuration fails (exit $rc) and says why" \
-			'[ $rc != 0 ] && grep -q bogus_key "$LOG/reload-$unit.txt"'
-	fi
+	check "$unit: reload with a broken configuration fails (exit $rc) and says why" \
+		'[ $rc != 0 ] && grep -q bogus_key "$LOG/reload-$unit.txt"'
 	check "$unit: the running daemon is kept" \
 		'[ "$(prop "$unit" ActiveState)" = active ] && [ "$(main_pid "$unit")" = "$pid_before" ]'
 	cat "$LOG/$2.good" >"$run_dir/etc/$2"
