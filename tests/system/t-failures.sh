@@ -30,7 +30,8 @@ dry=$(ct entropy-seed --dry-run -c /etc/entropy-seed.conf 2>&1)
 check "entropyd: the old configuration keeps serving seeds" \
 	'echo "$dry" | grep -q "TLS verified"'
 ct systemctl reload entropyd.service >/dev/null 2>&1
-check "entropyd: reload with the good configuration succeeds (exit $?)" '[ $? = 0 ]'
+rc=$?
+check "entropyd: reload with the good configuration succeeds (exit $rc)" '[ $rc = 0 ]'
 
 reload_broken feedcache.service feedcache.conf
 origin 'set?path=/news.xml&body=%3Crss%3Etwo%3C%2Frss%3E' >/dev/null
@@ -38,7 +39,8 @@ wait_for 15 '[ "$(cached news)" = "<rss>two</rss>" ]'
 check "feedcache: the old configuration keeps fetching (the feed's new body arrives)" \
 	'[ "$(cached news)" = "<rss>two</rss>" ]'
 ct systemctl reload feedcache.service >/dev/null 2>&1
-check "feedcache: reload with the good configuration succeeds (exit $?)" '[ $? = 0 ]'
+rc=$?
+check "feedcache: reload with the good configuration succeeds (exit $rc)" '[ $rc = 0 ]'
 
 # A broken configuration at start: exit 2, failed once, never restarted.
 for u in entropyd feedcache; do
