@@ -37,6 +37,7 @@
 
 #define TOKEN_BYTES 32
 #define TOKENS_MAX_SIZE (16 << 20)
+#define CMDLINE_MAX (2 << 20) /* ARG_MAX, as Linux sets it by default */
 #define EXIT_USAGE 2
 
 /* The next line of text at *pos: its start and length without '\n'. */
@@ -150,6 +151,79 @@ tokens_text_added(
 }
 
 /*
+ * The configuration a process started as "entropyd ARGS" serves: its
+ * -c/--config argument, or the default. args is its /proc cmdline, len
+ * bytes of NUL-terminated arguments. NULL for "entropyd token ..." or
+ * --check-config, which serve nothing.
+ */
+static const char *
+served_conf(const char *args, size_t len)
+{
+	const char *cfg = "/etc/entropyd.conf";
+
+	for (size_t i = 0; i < len; i += strlen(args + i) + 1) {
+		const char *a = args + i, *next = NULL;
+
+		if (i + strlen(a) + 1 < len)
+			next = a + strlen(a) + 1;
+		if ((strcmp(a, "-c") == 0 || strcmp(a, "--config") == 0) &&
+		    next != NULL)
+			cfg = next;
+		else if (strncmp(a, "--config=", 9) == 0)
+			cfg = a + 9;
+		else if (strncmp(a, "-c", 2) == 0 && a[2] != '\0')
+			cfg = a + 2;
+		else if (strcmp(a, "token") == 0 ||
+		         strcmp(a, "--check-config") == 0)
+			return NULL;
+	}
+	return cfg;
+}
+
+/*
+ * Whether process pid is an entropyd serving the configuration whose
+ * real path is want (its /proc entries read; false if they cannot be).
+ */
+static bool
+serves(long pid, const char *want)
+{
+	char path[64], exe[PATH_MAX], dir[PATH_MAX], joined[PATH_MAX * 2],
+	    have[PATH_MAX], *base, *args;
+	const char *cfg;
+	size_t alen;
+	ssize_t n;
+	bool yes;
+
+	snprintf(path, sizeof(path), "/proc/%ld/exe", pid);
+	if ((n = readlink(path, exe, sizeof(exe) - 1)) <= 0)
+		return false;
+	exe[n] = '\0';
+	base = strrchr(exe, '/');
+	base = base != NULL ? base + 1 : exe;
+	if (strncmp(base, "entropyd", 8) != 0 ||
+	    (base[8] != '\0' && base[8] != ' '))
+		return false;
+	snprintf(path, sizeof(path), "/proc/%ld/cmdline", pid);
+	if (read_file_max(path, CMDLINE_MAX, &args, &alen, NULL) < 0)
+		return false;
+	cfg = alen > 0 ? served_conf(args, alen) : NULL;
+	/* A relative -c is relative to that process's directory. */
+	if (cfg != NULL && cfg[0] != '/') {
+		snprintf(path, sizeof(path), "/proc/%ld/cwd", pid);
+		if ((n = readlink(path, dir, sizeof(dir) - 1)) > 0) {
+			dir[n] = '\0';
+			snprintf(joined, sizeof(joined), "%s/%s", dir, cfg);
+			cfg = joined;
+		} else
+			cfg = NULL;
+	}
+	yes = cfg != NULL && realpath(cfg, have) != NULL &&
+	      strcmp(have, want) == 0;
+	free(args);
+	return yes;
+}
+
+/*
  * Sends SIGHUP to every running entropyd whose configuration is
  * conf_path (its -c/--config argument, or the default), found in /proc.
  * Returns how many, or -errno.
@@ -157,9 +231,7 @@ tokens_text_added(
 static int
 reload_running(const char *conf_path)
 {
-	char want[PATH_MAX], path[64], exe[PATH_MAX], args[4096],
-	    have[PATH_MAX];
-	const char *cfg;
+	char want[PATH_MAX];
 	struct dirent *de;
 	int count = 0;
 	DIR *d;
@@ -169,67 +241,11 @@ reload_running(const char *conf_path)
 	if ((d = opendir("/proc")) == NULL)
 		return -errno;
 	while ((de = readdir(d)) != NULL) {
-		char *end, *base;
+		char *end;
 		long pid = strtol(de->d_name, &end, 10);
-		ssize_t n;
-		size_t i, alen;
-		bool token_cmd = false;
-		int fd;
 
-		if (*end != '\0' || pid <= 0 || pid == (long)getpid())
-			continue;
-		snprintf(path, sizeof(path), "/proc/%ld/exe", pid);
-		if ((n = readlink(path, exe, sizeof(exe) - 1)) <= 0)
-			continue;
-		exe[n] = '\0';
-		base = strrchr(exe, '/');
-		base = base != NULL ? base + 1 : exe;
-		if (strncmp(base, "entropyd", 8) != 0 ||
-		    (base[8] != '\0' && base[8] != ' '))
-			continue;
-		snprintf(path, sizeof(path), "/proc/%ld/cmdline", pid);
-		if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-			continue;
-		n = read(fd, args, sizeof(args) - 1);
-		close(fd);
-		if (n <= 0)
-			continue;
-		args[n] = '\0';
-		alen = (size_t)n;
-		cfg = "/etc/entropyd.conf";
-		for (i = 0; i < alen; i += strlen(args + i) + 1) {
-			const char *a = args + i, *next = NULL;
-
-			if (i + strlen(a) + 1 < alen)
-				next = a + strlen(a) + 1;
-			if ((strcmp(a, "-c") == 0 ||
-			        strcmp(a, "--config") == 0) &&
-			    next != NULL)
-				cfg = next;
-			else if (strncmp(a, "--config=", 9) == 0)
-				cfg = a + 9;
-			else if (strncmp(a, "-c", 2) == 0 && a[2] != '\0')
-				cfg = a + 2;
-			else if (strcmp(a, "token") == 0 ||
-			         strcmp(a, "--check-config") == 0)
-				token_cmd = true;
-		}
-		if (token_cmd)
-			continue;
-		/* A relative -c is relative to that process's directory. */
-		if (cfg[0] != '/') {
-			char cwd[64], dir[PATH_MAX], joined[PATH_MAX * 2];
-
-			snprintf(cwd, sizeof(cwd), "/proc/%ld/cwd", pid);
-			if ((n = readlink(cwd, dir, sizeof(dir) - 1)) <= 0)
-				continue;
-			dir[n] = '\0';
-			snprintf(joined, sizeof(joined), "%s/%s", dir, cfg);
-			if (realpath(joined, have) == NULL)
-				continue;
-		} else if (realpath(cfg, have) == NULL)
-			continue;
-		if (strcmp(have, want) != 0)
+		if (*end != '\0' || pid <= 0 || pid == (long)getpid() ||
+		    !serves(pid, want))
 			continue;
 		if (kill((pid_t)pid, SIGHUP) == 0) {
 			log_info("reloaded entropyd (pid %ld)", pid);
