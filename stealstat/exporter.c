@@ -222,7 +222,6 @@ exporter_listen(
 	*x = (struct exporter){.listen_fd = -1};
 	for (int i = 0; i < EXPORTER_CONNS; i++)
 		x->conn[i].fd = -1;
-	snprintf(x->addr, sizeof(x->addr), "%s", addr_port);
 	if (parse_sockaddr(addr_port, &ss, &len) < 0) {
 		snprintf(why, why_size,
 		    "--listen '%s' is not ADDR:PORT (an IP address, not a "
@@ -356,7 +355,6 @@ accept_all(struct exporter *x, uint64_t now)
 		if (slot < 0) {
 			/* Full: the newcomer waits for no one's slot. */
 			close(fd);
-			x->refused++;
 			continue;
 		}
 		x->conn[slot] = (struct exporter_conn){

@@ -58,9 +58,7 @@ struct exporter_conn {
 
 struct exporter {
 	int listen_fd;
-	char addr[80];
 	struct exporter_conn conn[EXPORTER_CONNS];
-	uint64_t refused; /* connections closed for want of a slot */
 };
 
 /*
