@@ -220,6 +220,7 @@ struct monitor {
 	struct history_writer hist;
 	bool have_hist;
 	int last_hist_error;
+	int last_prom_error;
 	enum verdict logged;
 	bool have_logged;
 	uint64_t samples;
@@ -229,7 +230,6 @@ struct monitor {
 static void
 monitor_textfile(struct monitor *m)
 {
-	static int last_error;
 	char *text;
 	long n = exporter_render(&m->totals, &text);
 	int rc;
@@ -241,9 +241,9 @@ monitor_textfile(struct monitor *m)
 		    m->o->prom_path, text, (size_t)n, 0644, ATOMIC_SYNC_NONE);
 		free(text);
 	}
-	if (rc < 0 && rc != last_error)
+	if (rc < 0 && rc != m->last_prom_error)
 		log_warnx("%s: %s", m->o->prom_path, strerror(-rc));
-	last_error = rc;
+	m->last_prom_error = rc;
 }
 
 static bool
