@@ -28,7 +28,7 @@ struct window_row {
 /* A run of sustained steal: the worst one is named in the summary. */
 struct window_stretch {
 	uint64_t start_ns, end_ns;
-	uint64_t busy_ticks, steal_ticks, idle_ticks;
+	uint64_t busy_ticks, steal_ticks;
 	enum verdict verdict;
 };
 
@@ -49,7 +49,7 @@ struct window {
 	bool have_worst;
 	struct window_stretch worst;
 	struct window_event events[32];
-	unsigned nevents, events_lost;
+	unsigned nevents;
 	char host[64];
 };
 
