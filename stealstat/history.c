@@ -217,7 +217,7 @@ frame(uint8_t *buf, struct enc *e, uint8_t **start)
  * Encodes a sample; the record starts at buf and is returned moved to
  * the front of buf. Returns its length, 0 if buf is too small.
  */
-size_t
+static size_t
 history_encode_sample(uint8_t *buf, size_t size, const struct snapshot *prev,
     const struct snapshot *cur, unsigned flags)
 {

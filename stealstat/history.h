@@ -145,8 +145,4 @@ int history_list(int dir_fd, struct history_segment *seg, unsigned max);
 /* Copies src into dst, growing dst's CPU array. Returns 0 or -ENOMEM. */
 int snapshot_copy(struct snapshot *dst, const struct snapshot *src);
 
-/* Encodes one sample record into buf: a key when prev is NULL. */
-size_t history_encode_sample(uint8_t *buf, size_t size,
-    const struct snapshot *prev, const struct snapshot *cur, unsigned flags);
-
 #endif
