@@ -973,21 +973,6 @@ const char slow_advice[] =
     "or non-burstable instance type; on a burstable one, check its CPU "
     "credit balance.";
 
-const char *
-slow_judgement_name(enum slow_judgement j)
-{
-	static const char *const names[] = {
-	    [SLOW_UNKNOWN] = "unknown",
-	    [SLOW_NO] = "no",
-	    [SLOW_PENDING] = "pending",
-	    [SLOW_STEAL] = "steal",
-	    [SLOW_SELF] = "self",
-	    [SLOW_YES] = "slowed",
-	};
-
-	return (unsigned)j < sizeof(names) / sizeof(names[0]) ? names[j] : "?";
-}
-
 enum slow_judgement
 slow_judge(const struct slow_opts *o, struct slow_state *st, double speed,
     double r, double others_busy)

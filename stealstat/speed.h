@@ -362,8 +362,6 @@ enum slow_judgement {
 	SLOW_YES, /* slowed */
 };
 
-const char *slow_judgement_name(enum slow_judgement j);
-
 /* Per-CPU memory between probes. */
 struct slow_state {
 	unsigned run; /* slow probes in a row */
