@@ -275,12 +275,6 @@ smt_sibling(unsigned cpu)
 	return sib;
 }
 
-static double
-ratio(uint64_t best, uint64_t unit)
-{
-	return speed_ratio(best, unit);
-}
-
 static int
 cost_rounds(unsigned rounds)
 {
@@ -483,8 +477,8 @@ main(int argc, char **argv)
 		}
 		printf("%-12s %9.3f %9.3f %6u/%-2u %9.1fus %9.1fus %6u/%-2u "
 		       "%6llu t\n",
-		    k->name, ratio(best, median(ui, pairs)),
-		    ratio(best, median(uh, pairs)), k->slower, pairs,
+		    k->name, speed_ratio(best, median(ui, pairs)),
+		    speed_ratio(best, median(uh, pairs)), k->slower, pairs,
 		    (double)median(li, pairs) / 1000.0,
 		    (double)median(lh, pairs) / 1000.0, k->more_lost, pairs,
 		    (unsigned long long)steal);
