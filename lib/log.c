@@ -224,6 +224,39 @@ log_warnx(const char *fmt, ...)
 }
 
 void
+log_error(const char *fmt, ...)
+{
+	int saved_errno = errno;
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vmsg(LOG_LEVEL_ERROR, saved_errno, fmt, ap);
+	va_end(ap);
+	errno = saved_errno;
+}
+
+void
+log_usage(const char *cmd, const char *fmt, ...)
+{
+	const char *prog =
+	    log_progname != NULL ? log_progname : program_invocation_short_name;
+	struct log_line line;
+	int saved_errno = errno;
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vmsg(LOG_LEVEL_ERROR, 0, fmt, ap);
+	va_end(ap);
+	line.len = 0;
+	line.truncated = 0;
+	log_line_append(&line, "Try '%s%s%s --help'.", prog,
+	    cmd != NULL ? " " : "", cmd != NULL ? cmd : "");
+	line.buf[line.len++] = '\n';
+	log_write_line(line.buf, line.len);
+	errno = saved_errno;
+}
+
+void
 log_errorx(const char *fmt, ...)
 {
 	int saved_errno = errno;

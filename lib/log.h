@@ -27,8 +27,24 @@ enum log_level log_get_level(void);
 /* log_warn and fatal append ": " and strerror(errno). */
 void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* An error the program will exit on, but by its own exit status. */
+/*
+ * An error the program will exit on, but by its own exit status.
+ * log_error appends ": " and strerror(errno), log_errorx does not.
+ */
+void log_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_errorx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/*
+ * A bad command line: the reason as an error, then one line pointing at
+ * the help of the command that was misused:
+ *
+ *	feedcache: error: unknown option '--bogus'
+ *	Try 'feedcache status --help'.
+ *
+ * cmd is the subcommand ("status"), or NULL for the program itself. The
+ * caller exits (CLI_EXIT_USAGE, lib/cli.h).
+ */
+void log_usage(const char *cmd, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 _Noreturn void fatal(const char *fmt, ...)

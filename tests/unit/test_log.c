@@ -93,6 +93,23 @@ test_warnx_has_no_errno(void **state)
 	                         "tktest: started, 3 feeds\n");
 }
 
+/* A bad command line: the reason, then where the help is. */
+static void
+test_usage_points_at_help(void **state)
+{
+	const char *got;
+
+	(void)state;
+	capture_begin();
+	log_usage(NULL, "unknown option '%s'", "-x");
+	log_usage("status", "extra operand '%s'", "foo");
+	got = capture_end();
+	assert_string_equal(got, "tktest: error: unknown option '-x'\n"
+	                         "Try 'tktest --help'.\n"
+	                         "tktest: error: extra operand 'foo'\n"
+	                         "Try 'tktest status --help'.\n");
+}
+
 /* Even when the write itself fails, the caller's errno is kept. */
 static void
 test_errno_kept_when_write_fails(void **state)
@@ -357,6 +374,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup(test_warn_appends_errno, setup),
 	    cmocka_unit_test_setup(test_warnx_has_no_errno, setup),
+	    cmocka_unit_test_setup(test_usage_points_at_help, setup),
 	    cmocka_unit_test_setup(test_errno_kept_when_write_fails, setup),
 	    cmocka_unit_test_setup(test_level_filter, setup),
 	    cmocka_unit_test_setup(test_vmsg_explicit_errno, setup),
