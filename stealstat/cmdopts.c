@@ -6,8 +6,11 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "cmdopts.h"
 #include "log.h"
 #include "parse.h"
@@ -84,8 +87,70 @@ cmdopts_usage_error(const char *sub, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	log_warnx("%s: %s (see stealstat %s --help)", sub, msg, sub);
-	exit(2);
+	log_usage(sub, "%s", msg);
+	exit(CLI_EXIT_USAGE);
+}
+
+int
+cpu_list_parse(const char *s, struct cpu_list *out)
+{
+	struct cpu_list l = {.all = false, .n = 0};
+	const char *p = s;
+
+	if (strcasecmp(s, "ALL") == 0) {
+		out->all = true;
+		out->n = 0;
+		return 0;
+	}
+	for (;;) {
+		uint32_t lo = 0, hi;
+
+		if (*p < '0' || *p > '9' || l.n == CPU_LIST_MAX)
+			return -EINVAL;
+		for (; *p >= '0' && *p <= '9'; p++)
+			if ((lo = lo * 10 + (uint32_t)(*p - '0')) > CPU_ID_MAX)
+				return -EINVAL;
+		hi = lo;
+		if (*p == '-') {
+			if (*++p < '0' || *p > '9')
+				return -EINVAL;
+			for (hi = 0; *p >= '0' && *p <= '9'; p++)
+				if ((hi = hi * 10 + (uint32_t)(*p - '0')) >
+				    CPU_ID_MAX)
+					return -EINVAL;
+			if (hi < lo)
+				return -EINVAL;
+		}
+		l.range[l.n].lo = lo;
+		l.range[l.n++].hi = hi;
+		if (*p == '\0')
+			break;
+		if (*p++ != ',')
+			return -EINVAL;
+	}
+	*out = l;
+	return 0;
+}
+
+bool
+cpu_list_has(const struct cpu_list *l, int cpu)
+{
+	if (l == NULL || l->all)
+		return true;
+	for (unsigned i = 0; i < l->n; i++)
+		if (cpu >= 0 && (uint32_t)cpu >= l->range[i].lo &&
+		    (uint32_t)cpu <= l->range[i].hi)
+			return true;
+	return false;
+}
+
+bool
+cpu_list_looks_like(const char *s)
+{
+	/* As mpstat: "-P 1 5" is CPU 1 every 5 s; "-P 0.5" (a dot) is
+	 * every CPU every 0.5 s. */
+	return strcasecmp(s, "ALL") == 0 ||
+	       (*s >= '0' && *s <= '9' && s[strspn(s, "0123456789,-")] == '\0');
 }
 
 unsigned

@@ -8,7 +8,9 @@
 #define STEALSTAT_CMDOPTS_H
 
 #include <getopt.h>
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "engine.h"
 
@@ -45,10 +47,38 @@ int cmdopts_verdict(int opt, const char *arg, struct verdict_opts *v, char *why,
     size_t why_size);
 
 /*
- * A bad command line of subcommand sub ("monitor", "report"): says why,
- * with a pointer to its --help, and exits 2.
+ * A bad command line of subcommand sub ("monitor", "report"; NULL for
+ * live mode): "stealstat: error: WHY" and a pointer to its --help
+ * (log_usage, lib/log), then exit CLI_EXIT_USAGE.
  */
 _Noreturn void cmdopts_usage_error(const char *sub, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+
+/* The CPUs -P names: "ALL", or "0,2-3" (mpstat's forms). */
+#define CPU_LIST_MAX 16
+#define CPU_ID_MAX 65535
+struct cpu_list {
+	bool all;
+	unsigned n;
+	struct {
+		uint32_t lo, hi;
+	} range[CPU_LIST_MAX];
+};
+
+/*
+ * Parses "ALL" (any case) or a comma-separated list of CPU numbers and
+ * ranges LO-HI (LO <= HI <= CPU_ID_MAX), at most CPU_LIST_MAX items.
+ * Returns 0, or -EINVAL with *out untouched. Pure: no I/O.
+ */
+int cpu_list_parse(const char *s, struct cpu_list *out);
+
+/* Does the list hold cpu? A NULL list holds every CPU. */
+bool cpu_list_has(const struct cpu_list *l, int cpu);
+
+/*
+ * Is s the word mpstat takes after -P ("ALL", "0,2-3")? Then "-P ALL 5"
+ * is a list and an interval, not a flag and two operands.
+ */
+bool cpu_list_looks_like(const char *s);
 
 #endif

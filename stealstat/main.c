@@ -8,7 +8,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -18,6 +17,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "cli.h"
 #include "cmdopts.h"
 #include "engine.h"
 #include "exporter.h"
@@ -31,8 +31,6 @@
 #include "sample.h"
 #include "stealstat.h"
 #include "timeutil.h"
-
-#define EXIT_USAGE 2
 
 static volatile sig_atomic_t stop_requested;
 
@@ -52,6 +50,7 @@ struct options {
 	bool summary;
 	const char *file; /* record or replay */
 	bool per_cpu, json, quiet;
+	struct cpu_list cpus; /* with per_cpu: the CPUs that get a row */
 	bool force; /* record: overwrite an existing file */
 	const char *on_verdict; /* check: VERDICT=STATUS,... */
 	bool wide; /* reasons stay on their row */
@@ -81,48 +80,108 @@ install_signals(void)
 	sigaction(SIGTERM, &sa, NULL);
 }
 
-static _Noreturn void
-usage(int status)
-{
-	FILE *f = status == 0 ? stdout : stderr;
+/* The help of each mode; a mode's own --help prints only its part. */
+static const char usage_live[] =
+    "usage: stealstat [-jq] [-P [CPUS]] [options] [INTERVAL [COUNT]]\n"
+    "       stealstat --replay FILE [-jq] [-P [CPUS]] [options]\n"
+    "       stealstat record FILE [options] [INTERVAL [COUNT]]\n"
+    "       stealstat probe [--seconds DURATION] [--idle-vs-busy] "
+    "[--json]\n"
+    "       stealstat check -w PCT -c PCT [--interval DURATION]\n"
+    "       stealstat monitor [--history DIR] [--interval DURATION] "
+    "[--listen ADDR:PORT]\n"
+    "       stealstat report [--since 24h|TIME] [--until TIME] "
+    "[-jP] [--svg FILE]\n";
+static const char usage_record[] =
+    "usage: stealstat record FILE [-jq] [-P [CPUS]] [options] "
+    "[INTERVAL [COUNT]]\n"
+    "As live mode, and every raw sample is written to FILE.\n"
+    "      --force            overwrite an existing FILE\n";
+static const char usage_probe[] =
+    "usage: stealstat probe [--seconds DURATION] [--idle-vs-busy] "
+    "[--json]\n"
+    "Measures steal directly, with a pinned spinning thread per CPU.\n"
+    "      --seconds DURATION  how long (default 5s)\n"
+    "      --idle-vs-busy      idle and busy phases: do idle vCPUs "
+    "accrue steal?\n"
+    "  -j, --json              one JSON object\n"
+    "      --proc DIR          read DIR instead of /proc\n"
+    "  -h, --help, -V, --version\n";
+static const char usage_check[] =
+    "usage: stealstat check -w PCT -c PCT [--interval DURATION] "
+    "[options]\n"
+    "A Nagios/Icinga plugin: one status line; exit 0 OK, 1 WARNING,\n"
+    "2 CRITICAL, 3 UNKNOWN.\n"
+    "  -w, --warning PCT        WARNING at this steal of wanted time "
+    "(or --warn)\n"
+    "  -c, --critical PCT       CRITICAL at this steal of wanted time "
+    "(or --crit)\n"
+    "      --interval DURATION  how long to sample (default 5s)\n"
+    "      --replay FILE        judge a recording, first sample to "
+    "last\n"
+    "      --on-verdict VERDICT=STATUS[,...]\n"
+    "                           the status a verdict gives (stolen=warning)"
+    "\n";
+static const char usage_options[] =
+    "options:\n"
+    "  -P, --per-cpu[=CPUS]   a row per CPU as well as the total;\n"
+    "                         -P ALL, or only CPUS: -P 0,2-3 (as mpstat)\n"
+    "  -j, --json             one JSON object per row\n"
+    "  -q, --quiet            no rows, only the summary\n"
+    "      --no-summary       no summary at the end\n"
+    "      --wide             reasons on their row, past column 100\n"
+    "      --prometheus FILE  node_exporter textfile, each interval\n"
+    "      --interval DURATION  the interval, when no INTERVAL is given\n"
+    "      --no-speed         do not run the speed probe (%spd)\n";
+static const char usage_verdict[] =
+    "      --proc DIR         read DIR instead of /proc\n"
+    "      --cgroup FILE      watch this cpu.stat for throttling\n"
+    "      --no-cgroup        do not watch cgroup throttling\n"
+    "      --busy PCT --steal PCT --sustain N --capped-util PCT\n"
+    "      --capped-spread PCT --psi PCT --runq N --throttle PCT\n"
+    "      --slow PCT\n"
+    "                         verdict thresholds (see stealstat(1))\n"
+    "  -h, --help, -V, --version\n";
 
-	fputs("usage: stealstat [-jPq] [options] [INTERVAL [COUNT]]\n"
-	      "       stealstat record FILE [options] [INTERVAL [COUNT]]\n"
-	      "       stealstat --replay FILE [-jPq] [options]\n"
-	      "       stealstat probe [--seconds N] [--idle-vs-busy] "
-	      "[--json]\n"
-	      "       stealstat check --warn PCT --crit PCT [--interval S]\n"
-	      "       stealstat monitor [--history DIR] [--interval S] "
-	      "[--listen ADDR:PORT]\n"
-	      "       stealstat report [--since 24h|TIME] [--until TIME] "
-	      "[-jP] [--svg FILE]\n"
-	      "options:\n"
-	      "  -P, --per-cpu          a row per CPU as well as the total\n"
-	      "  -j, --json             one JSON object per row\n"
-	      "  -q, --quiet            no rows, only the summary\n"
-	      "      --no-summary       no summary at the end\n"
-	      "      --wide             reasons on their row, past column 100\n"
-	      "      --force            record: overwrite an existing FILE\n"
-	      "      --prometheus FILE  node_exporter textfile, each "
-	      "interval\n"
-	      "      --proc DIR         read DIR instead of /proc\n"
-	      "      --cgroup FILE      watch this cpu.stat for throttling\n"
-	      "      --no-cgroup        do not watch cgroup throttling\n"
-	      "      --no-speed         do not run the speed probe (%spd)\n"
-	      "      --busy PCT --steal PCT --sustain N --capped-util PCT\n"
-	      "      --capped-spread PCT --psi PCT --runq N --throttle PCT\n"
-	      "      --slow PCT\n"
-	      "                         verdict thresholds (see "
-	      "stealstat(1))\n"
-	      "  -h, --help, -V, --version\n",
-	    f);
-	exit(status);
+static const char *const mode_name[] = {
+    [MODE_LIVE] = NULL,
+    [MODE_RECORD] = "record",
+    [MODE_REPLAY] = NULL,
+    [MODE_PROBE] = "probe",
+    [MODE_CHECK] = "check",
+};
+
+static _Noreturn void
+usage(enum mode mode)
+{
+	switch (mode) {
+	case MODE_PROBE:
+		fputs(usage_probe, stdout);
+		break;
+	case MODE_CHECK:
+		fputs(usage_check, stdout);
+		fputs(usage_verdict, stdout);
+		break;
+	case MODE_RECORD:
+		fputs(usage_record, stdout);
+		fputs(usage_options, stdout);
+		fputs(usage_verdict, stdout);
+		break;
+	case MODE_LIVE:
+	case MODE_REPLAY:
+		fputs(usage_live, stdout);
+		fputs(usage_options, stdout);
+		fputs(usage_verdict, stdout);
+		break;
+	}
+	exit(0);
 }
 
 /*
- * Reports a bad command line and exits: status 2, or for check mode the
- * Nagios UNKNOWN status line and exit 3 (a monitoring system reads 2 as
- * CRITICAL).
+ * Reports a bad command line and exits: the reason and the pointer to
+ * --help on stderr, status 2 (cmdopts_usage_error); for check mode also
+ * the Nagios UNKNOWN status line on stdout and exit 3 (a monitoring
+ * system reads 2 as CRITICAL).
  */
 static _Noreturn void usage_error(const char *fmt, ...)
     __attribute__((format(printf, 1, 2)));
@@ -137,11 +196,11 @@ usage_error(const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	if (cli_mode == MODE_CHECK) {
+		log_usage(mode_name[cli_mode], "%s", msg);
 		printf("STEAL UNKNOWN - %s\n", msg);
 		exit(NAGIOS_UNKNOWN);
 	}
-	log_warnx("%s", msg);
-	exit(EXIT_USAGE);
+	cmdopts_usage_error(mode_name[cli_mode], "%s", msg);
 }
 
 static double
@@ -156,16 +215,17 @@ parse_pct_opt(const char *name, const char *arg)
 	return v;
 }
 
+/* what: "--seconds", "--interval" or "interval" (the operand). */
 static uint64_t
-parse_interval(const char *arg)
+parse_interval(const char *what, const char *arg)
 {
 	uint64_t ns;
 
 	if (parse_duration_ns(arg, &ns) < 0 || ns < 10 * NSEC_PER_MSEC ||
 	    ns > 86400 * NSEC_PER_SEC) {
-		usage_error("interval '%s' is not a duration between 0.01 and "
+		usage_error("%s '%s' is not a duration between 0.01 and "
 		            "86400 seconds",
-		    arg);
+		    what, arg);
 	}
 	return ns;
 }
@@ -191,44 +251,115 @@ enum {
 	OPT_NO_SPEED,
 	OPT_SECONDS,
 	OPT_IDLE_VS_BUSY,
-	OPT_WARN,
-	OPT_CRIT,
 	OPT_INTERVAL,
 	OPT_FORCE,
 	OPT_WIDE,
 	OPT_ON_VERDICT,
 };
 
-static const struct option long_options[] = {
-    {"per-cpu", no_argument, NULL, 'P'},
+/* In every mode but probe: what the verdicts are judged on. */
+#define VERDICT_OPTIONS                                                        \
+	{"proc", required_argument, NULL, OPT_PROC},                           \
+	    {"cgroup", required_argument, NULL, OPT_CGROUP},                   \
+	    {"no-cgroup", no_argument, NULL, OPT_NO_CGROUP},                   \
+	    {"interval", required_argument, NULL, OPT_INTERVAL},               \
+	    {"replay", required_argument, NULL, OPT_REPLAY},                   \
+	    CMDOPTS_VERDICT_LONG, CLI_HELP_VERSION
+
+/* Live mode, record and replay. */
+static const struct option live_options[] = {
+    {"per-cpu", optional_argument, NULL, 'P'},
     {"json", no_argument, NULL, 'j'},
     {"quiet", no_argument, NULL, 'q'},
-    {"help", no_argument, NULL, 'h'},
-    {"version", no_argument, NULL, 'V'},
     {"no-summary", no_argument, NULL, OPT_NO_SUMMARY},
     {"prometheus", required_argument, NULL, OPT_PROMETHEUS},
-    {"proc", required_argument, NULL, OPT_PROC},
-    {"cgroup", required_argument, NULL, OPT_CGROUP},
-    {"no-cgroup", no_argument, NULL, OPT_NO_CGROUP},
-    {"replay", required_argument, NULL, OPT_REPLAY},
     {"no-speed", no_argument, NULL, OPT_NO_SPEED},
-    {"seconds", required_argument, NULL, OPT_SECONDS},
-    {"idle-vs-busy", no_argument, NULL, OPT_IDLE_VS_BUSY},
-    {"warn", required_argument, NULL, OPT_WARN},
-    {"crit", required_argument, NULL, OPT_CRIT},
-    {"interval", required_argument, NULL, OPT_INTERVAL},
     {"force", no_argument, NULL, OPT_FORCE},
     {"wide", no_argument, NULL, OPT_WIDE},
-    {"on-verdict", required_argument, NULL, OPT_ON_VERDICT},
-    CMDOPTS_VERDICT_LONG,
+    VERDICT_OPTIONS,
     {NULL, 0, NULL, 0},
 };
+
+/* The Nagios plugin guidelines' -w/-c; --warn/--crit stay as aliases. */
+static const struct option check_options[] = {
+    {"warning", required_argument, NULL, 'w'},
+    {"critical", required_argument, NULL, 'c'},
+    {"warn", required_argument, NULL, 'w'},
+    {"crit", required_argument, NULL, 'c'},
+    {"on-verdict", required_argument, NULL, OPT_ON_VERDICT},
+    VERDICT_OPTIONS,
+    {NULL, 0, NULL, 0},
+};
+
+static const struct option probe_options[] = {
+    {"seconds", required_argument, NULL, OPT_SECONDS},
+    {"idle-vs-busy", no_argument, NULL, OPT_IDLE_VS_BUSY},
+    {"json", no_argument, NULL, 'j'},
+    {"proc", required_argument, NULL, OPT_PROC},
+    CLI_HELP_VERSION,
+    {NULL, 0, NULL, 0},
+};
+
+/* Before a subcommand: only what every mode takes. */
+static const struct option global_options[] = {
+    {"proc", required_argument, NULL, OPT_PROC},
+    CLI_HELP_VERSION,
+    {NULL, 0, NULL, 0},
+};
+
+enum { SUB_NONE, SUB_MODE, SUB_MONITOR, SUB_REPORT };
+
+/*
+ * The subcommand: the first operand, when only global options come
+ * before it and it names one. Moves it to argv[1] (so that "stealstat
+ * --proc DIR check -w 5 -c 20" is parsed as "check --proc DIR -w 5 -c
+ * 20", in one scan of the subcommand's table, which holds the global
+ * options too). Returns SUB_MODE with *mode set for record, probe and
+ * check, SUB_MONITOR or SUB_REPORT for the subcommands with their own
+ * parser, SUB_NONE (live mode) for anything else.
+ */
+static int
+find_subcommand(int argc, char **argv, enum mode *mode)
+{
+	static const struct {
+		const char *name;
+		enum mode mode;
+		int sub;
+	} cmds[] = {{"record", MODE_RECORD, SUB_MODE},
+	    {"probe", MODE_PROBE, SUB_MODE}, {"check", MODE_CHECK, SUB_MODE},
+	    {"monitor", MODE_LIVE, SUB_MONITOR},
+	    {"report", MODE_LIVE, SUB_REPORT}};
+	struct cli c;
+	int ch;
+
+	*mode = MODE_LIVE;
+	cli_start(&c, "+hV", global_options);
+	while ((ch = cli_next(&c, argc, argv)) != -1)
+		if (ch == '?') /* a live mode option, or a mistake */
+			return SUB_NONE;
+	for (size_t i = 0; optind < argc && i < sizeof(cmds) / sizeof(cmds[0]);
+	     i++) {
+		if (strcmp(argv[optind], cmds[i].name) != 0)
+			continue;
+		char *cmd = argv[optind];
+
+		for (int k = optind; k > 1; k--)
+			argv[k] = argv[k - 1];
+		argv[1] = cmd;
+		*mode = cmds[i].mode;
+		return cmds[i].sub;
+	}
+	return SUB_NONE;
+}
 
 static void
 parse_args(int argc, char **argv, struct options *o)
 {
-	const char *name = argv[0];
+	const struct option *table = live_options;
+	const char *shortopts = "jP::qhV";
+	const char *warn_arg = NULL, *crit_arg = NULL;
 	bool sustain_given = false;
+	struct cli cli;
 	char why[256];
 	int c;
 
@@ -240,26 +371,27 @@ parse_args(int argc, char **argv, struct options *o)
 	    .summary = true,
 	    .warn = -1,
 	    .crit = -1};
+	o->cpus.all = true;
 	verdict_opts_default(&o->verdict);
 	o->probe =
 	    (struct probe_opts){.duration_ns = 5 * NSEC_PER_SEC, .phases = 3};
 
-	if (argc > 1 && strcmp(argv[1], "probe") == 0)
-		o->mode = MODE_PROBE;
-	else if (argc > 1 && strcmp(argv[1], "check") == 0)
-		o->mode = MODE_CHECK;
-	else if (argc > 1 && strcmp(argv[1], "record") == 0)
-		o->mode = MODE_RECORD;
-	if (o->mode != MODE_LIVE) {
-		argv++;
+	if (find_subcommand(argc, argv, &o->mode) != SUB_NONE) {
+		argv++; /* argv[0] is now the subcommand's name */
 		argc--;
 	}
 	cli_mode = o->mode;
-	if (o->mode == MODE_CHECK)
+	if (o->mode == MODE_CHECK) {
 		o->interval_ns = 5 * NSEC_PER_SEC;
+		table = check_options;
+		shortopts = "w:c:hV";
+	} else if (o->mode == MODE_PROBE) {
+		table = probe_options;
+		shortopts = "jhV";
+	}
 
-	while (
-	    (c = getopt_long(argc, argv, "jPqhV", long_options, NULL)) != -1) {
+	cli_start(&cli, shortopts, table);
+	while ((c = cli_next(&cli, argc, argv)) != -1) {
 		int rc =
 		    cmdopts_verdict(c, optarg, &o->verdict, why, sizeof(why));
 
@@ -272,6 +404,16 @@ parse_args(int argc, char **argv, struct options *o)
 		switch (c) {
 		case 'P':
 			o->per_cpu = true;
+			/* mpstat's -P ALL, -P 0,2: the list is the next word.
+			 */
+			if (optarg == NULL && optind < argc &&
+			    cpu_list_looks_like(argv[optind]))
+				optarg = argv[optind++];
+			if (optarg != NULL &&
+			    cpu_list_parse(optarg, &o->cpus) < 0)
+				usage_error("-P: '%s' is not ALL or a list of "
+				            "CPUs (0,2-3)",
+				    optarg);
 			break;
 		case 'j':
 			o->json = o->probe.json = true;
@@ -280,7 +422,7 @@ parse_args(int argc, char **argv, struct options *o)
 			o->quiet = true;
 			break;
 		case 'h':
-			usage(0);
+			usage(o->mode);
 		case 'V':
 			printf("stealstat %s\n", TK_VERSION);
 			exit(0);
@@ -310,19 +452,22 @@ parse_args(int argc, char **argv, struct options *o)
 			o->speed = false;
 			break;
 		case OPT_SECONDS:
-			o->probe.duration_ns = parse_interval(optarg);
+			o->probe.duration_ns =
+			    parse_interval("--seconds", optarg);
 			break;
 		case OPT_IDLE_VS_BUSY:
 			o->probe.idle_vs_busy = true;
 			break;
-		case OPT_WARN:
-			o->warn = parse_pct_opt("warn", optarg);
+		case 'w':
+			o->warn = parse_pct_opt("warning", optarg);
+			warn_arg = optarg;
 			break;
-		case OPT_CRIT:
-			o->crit = parse_pct_opt("crit", optarg);
+		case 'c':
+			o->crit = parse_pct_opt("critical", optarg);
+			crit_arg = optarg;
 			break;
 		case OPT_INTERVAL:
-			o->interval_ns = parse_interval(optarg);
+			o->interval_ns = parse_interval("--interval", optarg);
 			break;
 		case OPT_FORCE:
 			o->force = true;
@@ -334,40 +479,36 @@ parse_args(int argc, char **argv, struct options *o)
 			o->on_verdict = optarg;
 			break;
 		default:
-			if (o->mode == MODE_CHECK)
-				usage_error("bad option, see stealstat(1)");
-			usage(EXIT_USAGE);
+			usage_error("%s", cli.why);
 		}
 	}
-	argc -= optind;
-	argv += optind;
 
 	if (o->mode == MODE_RECORD) {
-		if (argc < 1) {
-			usage_error("record: which FILE?");
-		}
-		o->file = *argv++;
-		argc--;
+		if (optind >= argc)
+			usage_error("record needs a FILE to write");
+		o->file = argv[optind++];
 	}
 	if (o->mode == MODE_LIVE || o->mode == MODE_RECORD) {
-		if (argc > 0)
-			o->interval_ns = parse_interval(argv[0]);
-		if (argc > 1)
-			o->count = parse_count(argv[1]);
-		if (argc > 2)
-			usage(EXIT_USAGE);
-	} else if (argc > 0) {
-		usage_error("%s: unexpected argument '%s'", name, argv[0]);
+		if (cli_too_many(&cli, argc, argv, 2))
+			usage_error("%s", cli.why);
+		if (optind < argc)
+			o->interval_ns =
+			    parse_interval("interval", argv[optind]);
+		if (optind + 1 < argc)
+			o->count = parse_count(argv[optind + 1]);
+	} else if (cli_too_many(&cli, argc, argv, 0)) {
+		usage_error("%s", cli.why);
 	}
 	/* A check is one interval: judge steal on it alone. */
 	if (o->mode == MODE_CHECK && !sustain_given)
 		o->verdict.sustain = 1;
-	if (o->mode == MODE_CHECK &&
-	    (o->warn < 0 || o->crit < 0 || o->warn > o->crit)) {
-		printf("STEAL UNKNOWN - check needs --warn PCT and --crit PCT "
-		       "with warn <= crit\n");
-		exit(NAGIOS_UNKNOWN);
-	}
+	if (o->mode == MODE_CHECK && (o->warn < 0 || o->crit < 0))
+		usage_error("check needs -w PCT and -c PCT (--warning, "
+		            "--critical)");
+	if (o->mode == MODE_CHECK && o->warn > o->crit)
+		usage_error("-w '%s' is above -c '%s': WARNING comes before "
+		            "CRITICAL",
+		    warn_arg, crit_arg);
 }
 
 static unsigned
@@ -394,6 +535,7 @@ setup_report(struct report *r, const struct options *o)
 {
 	report_init(r, STDOUT_FILENO);
 	r->per_cpu = o->per_cpu;
+	r->cpus = &o->cpus;
 	r->json = o->json;
 	r->quiet = o->quiet;
 	r->prom_path = o->prom_path;
@@ -446,7 +588,7 @@ run_live(const struct options *o)
 	    sampler_open(&sampler, o->proc_root, o->cgroup_stat, o->use_cgroup);
 	if (rc < 0) {
 		errno = -rc;
-		log_warn("%s/stat", o->proc_root);
+		log_error("%s/stat", o->proc_root);
 		return 1;
 	}
 	if (snapshot_init(prev, cpu_capacity(), wants_cpu_detail(o)) < 0 ||
@@ -566,11 +708,11 @@ run_replay(const struct options *o)
 	if ((rc = read_file_max(o->file, RECORD_MAX_BYTES, &buf, &len, NULL)) <
 	    0) {
 		errno = -rc;
-		log_warn("replay: %s", o->file);
+		log_error("replay: %s", o->file);
 		return 1;
 	}
 	if (record_open(&rr, o->file, buf, len) < 0) {
-		log_warnx("%s", rr.error);
+		log_errorx("%s", rr.error);
 		free(buf);
 		return 1;
 	}
@@ -584,7 +726,7 @@ run_replay(const struct options *o)
 
 	while (!stop_requested && (rc = record_next(&rr, &raw)) != 0) {
 		if (rc < 0) {
-			log_warnx("%s", rr.error);
+			log_errorx("%s", rr.error);
 			status = 1;
 			break;
 		}
@@ -729,10 +871,14 @@ main(int argc, char **argv)
 	int rc;
 
 	log_init("stealstat", LOG_LEVEL_INFO);
-	if (argc > 1 && strcmp(argv[1], "monitor") == 0)
+	switch (find_subcommand(argc, argv, &o.mode)) {
+	case SUB_MONITOR:
 		return monitor_main(argc - 1, argv + 1);
-	if (argc > 1 && strcmp(argv[1], "report") == 0)
+	case SUB_REPORT:
 		return window_main(argc - 1, argv + 1);
+	default:
+		break;
+	}
 	parse_args(argc, argv, &o);
 	install_signals();
 
@@ -741,7 +887,7 @@ main(int argc, char **argv)
 		rc = probe_run(&o.probe, stdout);
 		if (rc < 0) {
 			errno = -rc;
-			log_warn("probe");
+			log_error("probe");
 			return 1;
 		}
 		return 0;

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "atomicfile.h"
+#include "cli.h"
 #include "cmdopts.h"
 #include "engine.h"
 #include "exporter.h"
@@ -109,12 +110,12 @@ monitor_args(int argc, char **argv, struct monitor_opts *o)
 	    {"no-cgroup", no_argument, NULL, MOPT_NO_CGROUP},
 	    {"no-speed", no_argument, NULL, MOPT_NO_SPEED},
 	    {"replay", required_argument, NULL, MOPT_REPLAY},
-	    {"help", no_argument, NULL, 'h'},
-	    {"version", no_argument, NULL, 'V'},
+	    CLI_HELP_VERSION,
 	    CMDOPTS_VERDICT_LONG,
 	    {NULL, 0, NULL, 0},
 	};
 	const char *state = getenv("STATE_DIRECTORY");
+	struct cli cli;
 	char why[160];
 	int c;
 
@@ -129,8 +130,8 @@ monitor_args(int argc, char **argv, struct monitor_opts *o)
 	    .use_cgroup = true,
 	    .speed = true};
 	verdict_opts_default(&o->verdict);
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "hV", longopts, NULL)) != -1) {
+	cli_start(&cli, "hV", longopts);
+	while ((c = cli_next(&cli, argc, argv)) != -1) {
 		int rc =
 		    cmdopts_verdict(c, optarg, &o->verdict, why, sizeof(why));
 
@@ -203,12 +204,11 @@ monitor_args(int argc, char **argv, struct monitor_opts *o)
 			o->replay = optarg;
 			break;
 		default:
-			cmdopts_usage_error("monitor", "bad option");
+			cmdopts_usage_error("monitor", "%s", cli.why);
 		}
 	}
-	if (optind < argc)
-		cmdopts_usage_error(
-		    "monitor", "unexpected argument '%s'", argv[optind]);
+	if (cli_too_many(&cli, argc, argv, 0))
+		cmdopts_usage_error("monitor", "%s", cli.why);
 }
 
 struct monitor {
@@ -321,11 +321,11 @@ monitor_replay(struct monitor *m, const char *file)
 	if ((rc = read_file_max(file, RECORD_MAX_BYTES, &buf, &len, NULL)) <
 	    0) {
 		errno = -rc;
-		log_warn("replay: %s", file);
+		log_error("replay: %s", file);
 		return 1;
 	}
 	if (record_open(&rr, file, buf, len) < 0) {
-		log_warnx("%s", rr.error);
+		log_errorx("%s", rr.error);
 		free(buf);
 		return 1;
 	}
@@ -377,7 +377,7 @@ monitor_live(struct monitor *m)
 	    sampler_open(&sampler, o->proc_root, o->cgroup_stat, o->use_cgroup);
 	if (rc < 0) {
 		errno = -rc;
-		log_warn("%s/stat", o->proc_root);
+		log_error("%s/stat", o->proc_root);
 		return 1;
 	}
 	if (snapshot_init(prev, 64, true) < 0 ||

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "atomicfile.h"
+#include "cmdopts.h"
 #include "json.h"
 #include "report.h"
 #include "timeutil.h"
@@ -23,6 +24,7 @@ report_init(struct report *r, int fd)
 	 * instructions than twenty samples. */
 	r->fd = fd;
 	r->per_cpu = r->json = r->quiet = r->wide = false;
+	r->cpus = NULL;
 	r->prom_path = NULL;
 	r->rows = 0;
 	r->note = NULL;
@@ -306,7 +308,8 @@ report_interval(
 	if (r->json) {
 		json_row(r, e, iv, &iv->total);
 		for (unsigned i = 0; r->per_cpu && i < iv->ncpu; i++)
-			json_row(r, e, iv, &iv->cpu[i]);
+			if (cpu_list_has(r->cpus, iv->cpu[i].cpu))
+				json_row(r, e, iv, &iv->cpu[i]);
 		return flush(r);
 	}
 	if (r->per_cpu) {
@@ -322,7 +325,8 @@ report_interval(
 	}
 	table_row(r, e, iv, &iv->total);
 	for (unsigned i = 0; r->per_cpu && i < iv->ncpu; i++)
-		table_row(r, e, iv, &iv->cpu[i]);
+		if (cpu_list_has(r->cpus, iv->cpu[i].cpu))
+			table_row(r, e, iv, &iv->cpu[i]);
 	return flush(r);
 }
 

@@ -12,9 +12,13 @@
 
 #include "engine.h"
 
+struct cpu_list;
+
 struct report {
 	int fd; /* where rows go (stdout) */
 	bool per_cpu;
+	const struct cpu_list *cpus; /* with per_cpu: who gets a row (NULL:
+	                                all; cmdopts.h) */
 	bool json;
 	bool quiet; /* no rows, only the summary */
 	bool wide; /* reasons stay on their row past column 100 */

@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "cmdopts.h"
 #include "history.h"
 #include "json.h"
@@ -30,12 +31,13 @@ struct window_opts {
 	const char *dir;
 	const char *since, *until;
 	bool per_cpu, json, wide;
+	struct cpu_list cpus; /* with per_cpu: the CPUs that get rows */
 	const char *svg;
 	struct verdict_opts verdict;
 };
 
 static const char window_usage[] =
-    "usage: stealstat report [--since 24h|TIME] [--until TIME] [-P] "
+    "usage: stealstat report [--since 24h|TIME] [--until TIME] [-P [CPUS]] "
     "[--json] [--svg FILE]\n"
     "                        [--history DIR | --from DIR] [--wide]\n"
     "Judges a window of the history stealstat monitor keeps: a row per "
@@ -48,7 +50,8 @@ static const char window_usage[] =
     "      --until TIME       end (default now)\n"
     "      --history DIR      the history (default /var/lib/stealstat)\n"
     "      --from DIR         a history copied from another machine\n"
-    "  -P, --per-cpu          rows per CPU as well\n"
+    "  -P, --per-cpu[=CPUS]   rows per CPU as well; -P ALL, or only "
+    "CPUS: -P 0,2-3\n"
     "  -j, --json             JSON lines: rows, then the summary\n"
     "      --svg FILE         draw the window into FILE (SVG)\n"
     "      --wide             rows with their reasons, however long\n"
@@ -73,20 +76,21 @@ window_args(int argc, char **argv, struct window_opts *o)
 	    {"from", required_argument, NULL, WOPT_HISTORY},
 	    {"svg", required_argument, NULL, WOPT_SVG},
 	    {"wide", no_argument, NULL, WOPT_WIDE},
-	    {"per-cpu", no_argument, NULL, 'P'},
+	    {"per-cpu", optional_argument, NULL, 'P'},
 	    {"json", no_argument, NULL, 'j'},
-	    {"help", no_argument, NULL, 'h'},
-	    {"version", no_argument, NULL, 'V'},
+	    CLI_HELP_VERSION,
 	    CMDOPTS_VERDICT_LONG,
 	    {NULL, 0, NULL, 0},
 	};
+	struct cli cli;
 	char why[160];
 	int c;
 
 	*o = (struct window_opts){.dir = "/var/lib/stealstat", .since = "24h"};
+	o->cpus.all = true;
 	verdict_opts_default(&o->verdict);
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "PjhV", longopts, NULL)) != -1) {
+	cli_start(&cli, "P::jhV", longopts);
+	while ((c = cli_next(&cli, argc, argv)) != -1) {
 		int rc =
 		    cmdopts_verdict(c, optarg, &o->verdict, why, sizeof(why));
 
@@ -103,6 +107,17 @@ window_args(int argc, char **argv, struct window_opts *o)
 			exit(0);
 		case 'P':
 			o->per_cpu = true;
+			/* mpstat's -P ALL, -P 0,2: the list is the next word.
+			 */
+			if (optarg == NULL && optind < argc &&
+			    cpu_list_looks_like(argv[optind]))
+				optarg = argv[optind++];
+			if (optarg != NULL &&
+			    cpu_list_parse(optarg, &o->cpus) < 0)
+				cmdopts_usage_error("report",
+				    "-P: '%s' is not ALL or a list of CPUs "
+				    "(0,2-3)",
+				    optarg);
 			break;
 		case 'j':
 			o->json = true;
@@ -123,12 +138,11 @@ window_args(int argc, char **argv, struct window_opts *o)
 			o->wide = true;
 			break;
 		default:
-			cmdopts_usage_error("report", "bad option");
+			cmdopts_usage_error("report", "%s", cli.why);
 		}
 	}
-	if (optind < argc)
-		cmdopts_usage_error(
-		    "report", "unexpected argument '%s'", argv[optind]);
+	if (cli_too_many(&cli, argc, argv, 0))
+		cmdopts_usage_error("report", "%s", cli.why);
 }
 
 /*
@@ -330,6 +344,8 @@ cpu_add(struct window_run *wr, const struct interval *iv)
 		double all =
 		    (double)(ci->busy_ticks + ci->idle_ticks + ci->steal_ticks);
 
+		if (!cpu_list_has(&wr->o->cpus, ci->cpu))
+			continue;
 		for (unsigned k = 0; k < wr->nacc && a == NULL; k++)
 			if (wr->acc[k].id == (unsigned)ci->cpu)
 				a = &wr->acc[k];
