@@ -3,13 +3,17 @@
 """Writes the recordings the history tests turn into histories.
 
     mkhist.py DIR      writes DIR/night.rec, DIR/clockstep.rec,
-                       DIR/hotplug.rec
+                       DIR/hotplug.rec, DIR/speed.rec
 
 night: a 4-vCPU guest sampled every 60 s for a day, mostly light load
 with a little idle steal, and from 02:10 to 02:40 UTC busy with a third
 of the time it wanted stolen. clockstep: an hour in which the wall clock
 is stepped forward 30 minutes and later back 10. hotplug: a CPU comes
-online. Deterministic: no randomness, so the reports are golden.
+online. speed: four hours of a 2-vCPU guest whose speed probe ran, with
+a half hour in which CPU 1 is slowed (steal low, the other CPU idle), a
+stretch of steal that also slows the probe, a slowdown while the guest's
+own other CPU is busy, a new best, a round that probed one CPU and one
+that probed none. Deterministic: no randomness, so the reports are golden.
 """
 import sys
 
@@ -27,6 +31,7 @@ class Rec:
         self.mono = 1_000_000_000_000
         self.wall = wall0 * 10**9
         self.running = 1
+        self.speed = None  # [(cpu, unit_ns, best_ns, lost_ns, flags)]
         self.out = ["stealstat-record 1", "hz %d" % HZ]
         self.snapshot()
 
@@ -41,12 +46,17 @@ class Rec:
         psi = ("some avg10=0.00 avg60=0.00 avg300=0.00 total=%d\n"
                "full avg10=0.00 avg60=0.00 avg300=0.00 total=0\n" % self.psi)
         self.out.append("snapshot %d %d" % (self.mono, self.wall))
-        for name, text in (("stat", stat), ("psi", psi)):
+        blobs = [("stat", stat), ("psi", psi)]
+        if self.speed is not None:
+            blobs.append(("speed", "".join("cpu%d %d %d %d %d\n" % p
+                                            for p in self.speed)))
+        for name, text in blobs:
             self.out.append("%s %d" % (name, len(text)))
             self.out.append(text.rstrip("\n"))
         self.out.append("end")
 
-    def step(self, cpus, seconds=60, wall_step=0, running=1, psi_us=0):
+    def step(self, cpus, seconds=60, wall_step=0, running=1, psi_us=0,
+             speed=None):
         for c, d in zip(self.counters, cpus):
             for k in range(10):
                 c[k] += d[k]
@@ -55,6 +65,7 @@ class Rec:
         self.psi += psi_us
         self.mono += seconds * 10**9
         self.wall += (seconds + wall_step) * 10**9
+        self.speed = speed
         self.snapshot()
 
     def write(self, path):
@@ -110,7 +121,41 @@ def hotplug(d):
     r.write(d + "/hotplug.rec")
 
 
+def speed(d):
+    r = Rec(2, wall0=WALL0 + 40 * 3600)  # 2026-11-27T00:00:00Z
+    best = [400_000, 410_000]
+    for i in range(4 * 60):
+        minute = i + 1
+        busy, steal, units = [0.3, 0.2], 0.0, [404_000, 418_000]
+        lost, flags = [4_000, 6_000], [0, 0]
+        if 60 < minute <= 90:  # CPU 1 slowed: half its best speed
+            units[1] = 820_000
+        elif 150 < minute <= 170:  # steal, and the probe slower with it
+            busy, steal = [0.6, 0.6], 0.3
+            units = [600_000, 615_000]
+            lost = [150_000, 160_000]
+        elif 195 < minute <= 205:  # slowed while the guest is busy
+            busy = [0.9, 0.2]
+            units[1] = 820_000
+            flags[1] = 1
+        if minute == 120:  # a new best on CPU 0
+            best[0] = 396_000
+        if minute > 120:
+            units[0] = max(units[0] - 8_000, best[0])
+        probed = [0, 1]
+        if minute == 45:
+            probed = [0]  # its turn came for one CPU only
+        points = [(c, max(units[c], best[c]), best[c], lost[c], flags[c])
+                  for c in probed]
+        if minute == 100:
+            points = None  # the probe could not run this round
+        r.step([ticks(b, steal) for b in busy], running=1, psi_us=200_000,
+               speed=points)
+    r.write(d + "/speed.rec")
+
+
 if __name__ == "__main__":
     night(sys.argv[1])
     clockstep(sys.argv[1])
     hotplug(sys.argv[1])
+    speed(sys.argv[1])
