@@ -26,14 +26,30 @@
 #include "timeutil.h"
 
 /*
- * Extension tags in a sample's tail. None is written yet; a reader skips
- * what it does not know. Per-CPU extras (issue 17's speed probe) take a
- * tag with LEN covering ncpu values in the key's CPU order, so an old
- * reader still reads every older field of the sample.
+ * Extension tags in a sample's tail: varint TAG, varint LEN, LEN bytes.
+ * A reader skips what it does not know, so an older stealstat reads
+ * every older field of a sample that carries a newer extension.
+ *
+ * HISTORY_EXT_SPEED (the speed probe, speed.h), written when the sample
+ * carries a speed blob: varint N, then per probed CPU, ids ascending:
+ *
+ *	varint ID - (previous ID + 1)	(the first: ID)
+ *	varint FLAGS | SAME_BEST	(SPEED_* flags; SAME_BEST: bit 3)
+ *	varint BEST_NS			(absent with SAME_BEST)
+ *	varint UNIT_NS - BEST_NS
+ *	varint LOST_NS
+ *
+ * SAME_BEST says the best time is that of the same CPU in the sample
+ * before, in a delta record only. The best changes rarely and the unit
+ * runs close to it, so a CPU costs about 6 bytes. Times stay in ns:
+ * a report recomputes every speed exactly as live mode did.
  */
 enum history_ext {
 	HISTORY_EXT_RESERVED = 0,
+	HISTORY_EXT_SPEED = 1,
 };
+
+#define SPEED_EXT_SAME_BEST (1u << 3)
 
 /* CRC-32C (Castagnoli), as iSCSI and ext4 use; table made on first use. */
 static uint32_t crc_table[256];
@@ -184,6 +200,52 @@ put_cols(struct enc *e, const struct cpu_times *prev,
 }
 
 /*
+ * The speed extension (see history_ext). Its payload goes in a scratch
+ * encoder first, for its length; at most 5 varints of 10 bytes a CPU.
+ */
+static void
+put_speed(
+    struct enc *e, const struct snapshot *prev, const struct snapshot *cur)
+{
+	size_t room = (size_t)(e->end - e->p);
+	uint8_t *tmp = e->p + room / 2; /* the far half of e's buffer */
+	struct enc x = {tmp, e->end, false};
+	unsigned expect = 0;
+
+	put_varint(&x, cur->nspeed);
+	for (unsigned i = 0; i < cur->nspeed; i++) {
+		const struct speed_point *p = &cur->speed[i];
+		const struct speed_point *b =
+		    prev != NULL ? snapshot_speed(prev, p->cpu) : NULL;
+		bool same = b != NULL && b->best_ns == p->best_ns;
+
+		put_varint(&x, p->cpu - expect);
+		expect = p->cpu + 1;
+		put_varint(&x, p->flags | (same ? SPEED_EXT_SAME_BEST : 0));
+		if (!same)
+			put_varint(&x, p->best_ns);
+		put_varint(&x, p->unit_ns - p->best_ns);
+		put_varint(&x, p->lost_ns);
+	}
+	if (x.overflow) {
+		e->overflow = true;
+		return;
+	}
+	size_t len = (size_t)(x.p - tmp);
+
+	put_varint(e, HISTORY_EXT_SPEED);
+	put_varint(e, len);
+	/* The header is a few bytes and the payload sits half the room
+	 * away: they never overlap, but memmove all the same. */
+	if ((size_t)(e->end - e->p) < len) {
+		e->overflow = true;
+		return;
+	}
+	memmove(e->p, tmp, len);
+	e->p += len;
+}
+
+/*
  * Frames the body in [body, e->p) that was encoded 5 bytes into buf:
  * the length goes just before it and the CRC after. Returns the record's
  * start through *start and its length, 0 on overflow.
@@ -287,6 +349,8 @@ history_encode_sample(uint8_t *buf, size_t size, const struct snapshot *prev,
 	for (unsigned i = 0; i < st->ncpu; i++)
 		put_cols(&e, prev ? &prev->stat.cpu[i].t : NULL, &st->cpu[i].t,
 		    st->ncols);
+	if (cur->have_speed)
+		put_speed(&e, prev, cur);
 	n = frame(buf, &e, &start);
 	if (n > 0 && start != buf)
 		memmove(buf, start, n);
@@ -447,6 +511,71 @@ get_cols(struct dec *d, struct cpu_times *t, unsigned ncols, bool key)
 }
 
 /*
+ * Reads a speed extension (see history_ext) of len bytes into r's spare
+ * point array, each best taken from base (the sample before, NULL in a
+ * key record) where the record says so; then swaps it into s. Returns
+ * 1, 0 when the payload does not make sense, -ENOMEM.
+ */
+static int
+get_speed(struct history_reader *r, struct dec *d, size_t len, bool key)
+{
+	struct dec x = {d->p, d->p + len, false};
+	struct snapshot *s = &r->cur;
+	uint64_t n = get_varint(&x), id = 0;
+	struct speed_point *out;
+	unsigned cap;
+
+	d->p += len;
+	if (x.bad || n > SPEED_BEST_CPUS || n > len)
+		return 0;
+	if (n > r->speed_spare_cap) {
+		out = realloc(r->speed_spare, (size_t)n * sizeof(*out));
+		if (out == NULL)
+			return -ENOMEM;
+		r->speed_spare = out;
+		r->speed_spare_cap = (unsigned)n;
+	}
+	out = r->speed_spare;
+	for (uint64_t i = 0; i < n; i++) {
+		struct speed_point *p = &out[i];
+		const struct speed_point *b;
+		uint64_t flags, unit;
+
+		id += get_varint(&x);
+		if (id >= SPEED_BEST_CPUS)
+			return 0;
+		p->cpu = (unsigned)id++;
+		flags = get_varint(&x);
+		if (flags & ~(uint64_t)(SPEED_FLAGS_ALL | SPEED_EXT_SAME_BEST))
+			return 0;
+		p->flags = (unsigned)flags & SPEED_FLAGS_ALL;
+		if (flags & SPEED_EXT_SAME_BEST) {
+			b = key ? NULL : snapshot_speed(s, p->cpu);
+			if (b == NULL)
+				return 0;
+			p->best_ns = b->best_ns;
+		} else {
+			p->best_ns = get_varint(&x);
+		}
+		unit = get_varint(&x);
+		p->lost_ns = get_varint(&x);
+		if (x.bad || p->best_ns == 0 || unit > UINT64_MAX - p->best_ns)
+			return 0;
+		p->unit_ns = p->best_ns + unit;
+	}
+	if (x.bad || x.p != x.end)
+		return 0;
+	cap = r->speed_spare_cap;
+	r->speed_spare = s->speed;
+	r->speed_spare_cap = s->speed_cap;
+	s->speed = out;
+	s->speed_cap = cap;
+	s->nspeed = (unsigned)n;
+	s->have_speed = true;
+	return 1;
+}
+
+/*
  * Applies one sample record to r->cur. Returns 1, 0 if it does not make
  * sense (then r->cur is no base for deltas), -ENOMEM.
  */
@@ -533,14 +662,27 @@ decode_sample(struct history_reader *r, const uint8_t *body, size_t len)
 	for (unsigned i = 0; i < st->ncpu; i++)
 		if (!get_cols(&d, &st->cpu[i].t, st->ncols, key))
 			return 0;
-	/* Extensions: skipped until this reader knows them. */
+	/* Extensions: the ones this reader knows, the others skipped. */
+	bool speed = false;
+
 	while (d.p < d.end) {
-		(void)get_varint(&d);
+		uint64_t tag = get_varint(&d);
 		uint64_t n = get_varint(&d);
+		int rc;
 
 		if (d.bad || n > (uint64_t)(d.end - d.p))
 			return 0;
-		d.p += n;
+		if (tag != HISTORY_EXT_SPEED || speed) {
+			d.p += n;
+			continue;
+		}
+		if ((rc = get_speed(r, &d, (size_t)n, key)) <= 0)
+			return rc;
+		speed = true;
+	}
+	if (!speed) {
+		s->have_speed = false;
+		s->nspeed = 0;
 	}
 	r->have_cur = true;
 	return 1;
@@ -591,6 +733,9 @@ void
 history_reader_free(struct history_reader *r)
 {
 	snapshot_free(&r->cur);
+	free(r->speed_spare);
+	r->speed_spare = NULL;
+	r->speed_spare_cap = 0;
 }
 
 /* --- the directory ------------------------------------------------------ */
@@ -822,7 +967,8 @@ int
 history_append(struct history_writer *w, const struct snapshot *s)
 {
 	struct history_segment *cur = &w->seg[w->nseg - 1];
-	size_t need = 192 + (size_t)(s->stat.ncpu + 1) * COL_MAX * 10;
+	size_t need = 192 + (size_t)(s->stat.ncpu + 1) * COL_MAX * 10 +
+	              (s->have_speed ? 2 * (16 + (size_t)s->nspeed * 50) : 0);
 	size_t n, h = 0;
 	bool key;
 	int rc;

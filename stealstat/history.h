@@ -15,7 +15,8 @@
  * before it in the same segment. A sample's payload ends with extension
  * fields (varint TAG, varint LEN, LEN bytes) that readers skip when they
  * do not know the tag: new per-CPU fields go there without a version bump
- * (see history_ext in history.c). A reader refuses a header version it
+ * (see history_ext in history.c; the speed probe's points are one). A
+ * reader refuses a header version it
  * does not know.
  *
  * Appending a sample is one write(2) and one fdatasync(2) (a segment's
@@ -114,6 +115,8 @@ struct history_reader {
 	struct snapshot cur; /* the sample just read */
 	bool have_cur; /* cur holds a base the next delta applies to */
 	unsigned flags; /* of the sample just read */
+	struct speed_point *speed_spare; /* the next sample's speed goes here */
+	unsigned speed_spare_cap;
 	uint64_t records, corrupt; /* records read, records skipped */
 	uint64_t torn_bytes; /* of an incomplete last record */
 	char error[160];
