@@ -28,6 +28,7 @@ report_init(struct report *r, int fd)
 	r->prom_path = NULL;
 	r->rows = 0;
 	r->note = NULL;
+	r->json_extra = NULL;
 	r->have_worst = false;
 	r->tz_offset_s = 0;
 	r->tz_valid_until_s = 0;
@@ -356,7 +357,7 @@ summary_json(struct report *r, const struct engine *e, const struct summary *s)
 {
 	const struct run_totals *rt = &e->run;
 	struct json_writer w;
-	char text[4096], stamp[40];
+	char text[24576], stamp[40]; /* with a report's speed_cpus */
 
 	json_init(&w, text, sizeof(text) - 1);
 	json_object_begin(&w);
@@ -414,6 +415,8 @@ summary_json(struct report *r, const struct engine *e, const struct summary *s)
 		json_kv_double(&w, "wanted_steal", 100 * r->worst_r, 2);
 		json_object_end(&w);
 	}
+	if (r->json_extra != NULL)
+		r->json_extra(&w, r->json_extra_arg);
 	json_kv_string(&w, "verdict", verdict_name(s->verdict));
 	json_kv_string(&w, "reason", s->reason);
 	json_kv_string(&w, "advice", s->advice);

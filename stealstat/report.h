@@ -13,6 +13,7 @@
 #include "engine.h"
 
 struct cpu_list;
+struct json_writer;
 
 struct report {
 	int fd; /* where rows go (stdout) */
@@ -31,6 +32,9 @@ struct report {
 	uint64_t worst_start_ns, worst_end_ns;
 	enum verdict worst_verdict;
 	double worst_r;
+	/* More fields for the JSON summary (report's speed), or NULL. */
+	void (*json_extra)(struct json_writer *w, const void *arg);
+	const void *json_extra_arg;
 	bool speed_col; /* the table has %spd (fixed at each header) */
 	int64_t tz_offset_s; /* cached local time offset */
 	uint64_t tz_valid_until_s;

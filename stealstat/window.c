@@ -216,6 +216,8 @@ struct cpu_acc {
 	unsigned id;
 	double user, system, idle, iowait, steal, busy; /* ticks */
 	unsigned intervals, by_verdict[VERDICT_MAX];
+	double speed_sum, speed_min; /* of the probes in the period */
+	unsigned speed_n;
 };
 
 struct window_run {
@@ -286,6 +288,15 @@ row_close(struct window_run *wr)
 	row.psi_some = s.psi_some;
 	row.have_cgroup = rt->have_cgroup;
 	row.throttled = s.throttled;
+	if (rt->speed_n > 0) {
+		row.have_speed = true;
+		row.speed = s.speed;
+		row.speed_min = 1;
+		for (unsigned i = 0; i < wr->nacc; i++)
+			if (wr->acc[i].speed_n > 0 &&
+			    wr->acc[i].speed_min < row.speed_min)
+				row.speed_min = wr->acc[i].speed_min;
+	}
 	row.verdict = s.verdict;
 	snprintf(row.reason, sizeof(row.reason), "%s", s.reason);
 	if (row_push(&wr->w.rows, &wr->w.nrows, &wr->w.rows_cap, &row) < 0)
@@ -310,19 +321,34 @@ row_close(struct window_run *wr)
 		c.u = a->busy + a->idle > 0 ? a->busy / (a->busy + a->idle) : 0;
 		c.r = a->busy + a->steal > 0 ? a->steal / (a->busy + a->steal)
 		                             : 0;
+		if (a->speed_n > 0) {
+			c.have_speed = true;
+			c.speed = a->speed_sum / a->speed_n;
+			c.speed_min = a->speed_min;
+		}
 		/* The rule engine_summary applies to the aggregate. */
 		if (2 * a->by_verdict[VERDICT_CAPPED] >= a->intervals &&
 		    a->by_verdict[VERDICT_CAPPED] > 0)
 			c.verdict = VERDICT_CAPPED;
 		else if (2 * heavy >= a->intervals && heavy > 0)
 			c.verdict = VERDICT_STOLEN;
+		else if (2 * a->by_verdict[VERDICT_SLOWED] >= a->intervals &&
+		         a->by_verdict[VERDICT_SLOWED] > 0)
+			c.verdict = VERDICT_SLOWED;
 		else if (a->steal > 0 && c.u < wr->o->verdict.busy)
 			c.verdict = VERDICT_IDLE_STEAL;
 		else
 			c.verdict = VERDICT_OK;
-		snprintf(c.reason, sizeof(c.reason),
-		    "steal %.1f%% of wanted time, %.0f%% busy", 100 * c.r,
-		    100 * c.u);
+		if (c.verdict == VERDICT_SLOWED)
+			snprintf(c.reason, sizeof(c.reason),
+			    "slowed in %u of %u intervals, at %.0f%% of its "
+			    "best speed (at worst %.0f%%)",
+			    a->by_verdict[VERDICT_SLOWED], a->intervals,
+			    100 * c.speed, 100 * c.speed_min);
+		else
+			snprintf(c.reason, sizeof(c.reason),
+			    "steal %.1f%% of wanted time, %.0f%% busy",
+			    100 * c.r, 100 * c.u);
 		if (row_push(&wr->w.cpu_rows, &wr->w.ncpu_rows,
 		        &wr->w.cpu_rows_cap, &c) < 0)
 			fatalx("out of memory");
@@ -333,10 +359,13 @@ reset:
 		wr->acc[i] = (struct cpu_acc){.id = wr->acc[i].id};
 }
 
+/* The period's per-CPU sums: the -P rows, and the aggregate row's
+ * slowest CPU. */
 static void
 cpu_add(struct window_run *wr, const struct interval *iv)
 {
-	if (!wr->o->per_cpu || !iv->cpu_detail || iv->glitch)
+	if (!iv->cpu_detail || iv->glitch ||
+	    (!wr->o->per_cpu && !iv->have_speed))
 		return;
 	for (unsigned i = 0; i < iv->ncpu; i++) {
 		const struct cpu_interval *ci = &iv->cpu[i];
@@ -367,7 +396,114 @@ cpu_add(struct window_run *wr, const struct interval *iv)
 		a->busy += (double)ci->busy_ticks;
 		a->intervals++;
 		a->by_verdict[ci->verdict]++;
+		if (ci->have_speed) {
+			if (a->speed_n == 0 || ci->speed < a->speed_min)
+				a->speed_min = ci->speed;
+			a->speed_sum += ci->speed;
+			a->speed_n++;
+		}
 	}
+}
+
+static struct window_speed *
+speed_of(struct window *w, unsigned cpu)
+{
+	struct window_speed *n;
+	unsigned i = 0;
+
+	while (i < w->nspeed && w->speed[i].cpu < cpu)
+		i++;
+	if (i < w->nspeed && w->speed[i].cpu == cpu)
+		return &w->speed[i];
+	if ((n = realloc(w->speed, (w->nspeed + 1) * sizeof(*n))) == NULL)
+		fatalx("out of memory");
+	w->speed = n;
+	memmove(&n[i + 1], &n[i], (w->nspeed - i) * sizeof(*n));
+	w->nspeed++;
+	n[i] = (struct window_speed){.cpu = cpu};
+	return &n[i];
+}
+
+/* Ends a CPU's open slowed stretch: the longest so far if it counts. */
+static void
+slowed_end(struct window *w, struct window_speed *ws)
+{
+	const struct window_slowed *c = &ws->cur;
+	const struct window_slowed *b = &w->slowed;
+
+	if (ws->in_slowed && c->counts &&
+	    (!w->have_slowed ||
+	        c->end_ns - c->start_ns > b->end_ns - b->start_ns ||
+	        (c->end_ns - c->start_ns == b->end_ns - b->start_ns &&
+	            c->speed_min < b->speed_min))) {
+		w->slowed = *c;
+		w->have_slowed = true;
+	}
+	ws->in_slowed = false;
+}
+
+/*
+ * Each CPU's speed over the window, from the engine that judges the
+ * whole window, and its runs of slow probes: a run that reached the
+ * slowed verdict is a stretch, as sustained steal is for the worst.
+ */
+static void
+speed_track(struct window_run *wr, const struct interval *iv, uint64_t start_ns)
+{
+	if (iv->glitch) { /* a dropped interval ends every stretch */
+		for (unsigned i = 0; i < wr->w.nspeed; i++)
+			slowed_end(&wr->w, &wr->w.speed[i]);
+		return;
+	}
+	if (!iv->cpu_detail)
+		return;
+	for (unsigned i = 0; i < iv->ncpu; i++) {
+		const struct cpu_interval *ci = &iv->cpu[i];
+		struct window_speed *ws;
+		bool slow;
+
+		if (!ci->have_speed && ci->slow != SLOW_YES)
+			continue;
+		ws = speed_of(&wr->w, (unsigned)ci->cpu);
+		if (ci->have_speed) {
+			int bin = (int)(100 * ci->speed + 0.5);
+
+			ws->bins[bin < 0 ? 0 : bin > 100 ? 100 : bin]++;
+			if (ws->probes == 0 || ci->speed < ws->min)
+				ws->min = ci->speed;
+			ws->sum += ci->speed;
+			ws->probes++;
+		}
+		slow = ci->slow == SLOW_PENDING || ci->slow == SLOW_YES;
+		if (!slow) {
+			slowed_end(&wr->w, ws);
+			continue;
+		}
+		if (!ws->in_slowed) {
+			ws->cur = (struct window_slowed){.cpu = ws->cpu,
+			    .start_ns = start_ns,
+			    .speed_min = 1};
+			ws->in_slowed = true;
+		}
+		ws->cur.end_ns = iv->wall_ns;
+		if (ci->have_speed && ci->speed < ws->cur.speed_min)
+			ws->cur.speed_min = ci->speed;
+		if (ci->verdict == VERDICT_SLOWED)
+			ws->cur.counts = true;
+	}
+}
+
+double
+window_speed_median(const struct window_speed *ws)
+{
+	unsigned seen = 0;
+
+	for (int b = 0; b < WINDOW_SPEED_BINS; b++) {
+		seen += ws->bins[b];
+		if (2 * seen >= ws->probes && ws->probes > 0)
+			return b / 100.0;
+	}
+	return -1;
 }
 
 /* Ends the open stretch, if any: the worst so far if it counts. */
@@ -479,6 +615,7 @@ window_pair(struct window_run *wr, const struct snapshot *prev,
 	if ((iv = engine_step(&wr->all, prev, cur)) == NULL)
 		fatalx("out of memory");
 	stretch_track(wr, iv, prev->wall_ns);
+	speed_track(wr, iv, prev->wall_ns);
 	if ((iv = engine_step(&wr->period, prev, cur)) == NULL)
 		fatalx("out of memory");
 	cpu_add(wr, iv);
@@ -611,14 +748,17 @@ print_row(const struct window_run *wr, FILE *f, const struct window_row *r,
 			fprintf(f, "%5d", r->cpu);
 	}
 	if (r->intervals == 0) {
-		fprintf(f, "%6s%6s%6s%8s%7s%8s%6s%6s  glitch: %s\n", "-", "-",
-		    "-", "-", "-", "-", "-", "-", r->reason);
+		fprintf(f, "%6s%6s%6s%8s%7s%8s%6s%6s%s  glitch: %s\n", "-", "-",
+		    "-", "-", "-", "-", "-", "-",
+		    wr->w.nspeed > 0 ? "     -" : "", r->reason);
 		return;
 	}
 	fprintf(f, "%6.1f%6.1f%6.1f%8.1f%7.1f%8.1f", r->pct_user, r->pct_system,
 	    r->pct_idle, r->pct_iowait, r->pct_steal, 100 * r->r);
 	print_pct(f, r->cpu < 0 && r->have_psi, 100 * r->psi_some, 6);
 	print_pct(f, r->cpu < 0 && r->have_cgroup, 100 * r->throttled, 6);
+	if (wr->w.nspeed > 0)
+		print_pct(f, r->have_speed, 100 * r->speed, 6);
 	fprintf(f, "  %s", verdict_name(r->verdict));
 	if (wr->o->wide && r->verdict != VERDICT_OK)
 		fprintf(f, ": %s", r->reason);
@@ -656,12 +796,18 @@ json_rows(const struct window_run *wr, FILE *f, const struct window_row *r)
 		json_kv_double_or_null(
 		    &w, "throttled", r->have_cgroup, 100 * r->throttled, 2);
 	}
+	/* Only where the probe ran: older histories read as they did. */
+	if (wr->w.nspeed > 0) {
+		json_kv_double_or_null(
+		    &w, "speed", r->have_speed, 100 * r->speed, 2);
+		json_kv_double_or_null(
+		    &w, "speed_min", r->have_speed, 100 * r->speed_min, 2);
+	}
 	json_kv_string(&w, "verdict", verdict_name(r->verdict));
 	json_kv_string(&w, "reason", r->reason);
 	json_object_end(&w);
 	if (json_finish(&w) > 0)
 		fprintf(f, "%s\n", text);
-	(void)wr;
 }
 
 static void
@@ -673,9 +819,10 @@ print_rows(const struct window_run *wr, FILE *f)
 	if (!wr->o->json)
 		fprintf(f,
 		    "%-*s%s  %%usr  %%sys %%idle %%iowait %%steal "
-		    "%%stolen  %%psi  %%thr  verdict\n",
+		    "%%stolen  %%psi  %%thr%s  verdict\n",
 		    time_width(wr, dates), "time",
-		    wr->o->per_cpu ? "  cpu" : "");
+		    wr->o->per_cpu ? "  cpu" : "",
+		    wr->w.nspeed > 0 ? "  %spd" : "");
 	for (unsigned i = 0; i < wr->w.nrows; i++) {
 		const struct window_row *r = &wr->w.rows[i];
 
@@ -721,6 +868,25 @@ notes(const struct window_run *wr, char *buf, size_t size)
 		    "time for %u intervals)\n",
 		    100 * wr->o->verdict.steal, wr->o->verdict.sustain);
 	}
+	for (unsigned i = 0; i < w->nspeed && n < size; i++) {
+		const struct window_speed *ws = &w->speed[i];
+
+		if (ws->probes == 0)
+			continue;
+		n += (size_t)snprintf(buf + n, size - n,
+		    "  speed: cpu %u median %.0f%% of its best speed, mean "
+		    "%.0f%%, lowest %.0f%% (%u probes)\n",
+		    ws->cpu, 100 * window_speed_median(ws),
+		    100 * ws->sum / ws->probes, 100 * ws->min, ws->probes);
+	}
+	if (w->have_slowed && n < size) {
+		fmt_time(wr, w->slowed.start_ns, dates, a, sizeof(a));
+		fmt_time(wr, w->slowed.end_ns, dates, b, sizeof(b));
+		n += (size_t)snprintf(buf + n, size - n,
+		    "  slowed: cpu %u from %s to %s: down to %.0f%% of its "
+		    "best speed\n",
+		    w->slowed.cpu, a, b, 100 * w->slowed.speed_min);
+	}
 	for (unsigned i = 0; i < w->nevents && n < size; i++) {
 		const struct window_event *ev = &w->events[i];
 
@@ -748,6 +914,47 @@ notes(const struct window_run *wr, char *buf, size_t size)
 	}
 }
 
+/* The summary's speed fields for --json: per CPU, and the stretch. */
+static void
+speed_json(struct json_writer *j, const void *arg)
+{
+	const struct window_run *wr = arg;
+	const struct window *w = &wr->w;
+	char a[40];
+
+	if (w->nspeed == 0)
+		return;
+	json_key(j, "speed_cpus");
+	json_array_begin(j);
+	for (unsigned i = 0; i < w->nspeed; i++) {
+		const struct window_speed *ws = &w->speed[i];
+
+		if (ws->probes == 0)
+			continue;
+		snprintf(a, sizeof(a), "%u", ws->cpu);
+		json_object_begin(j);
+		json_kv_string(j, "cpu", a);
+		json_kv_u64(j, "probes", ws->probes);
+		json_kv_double(j, "median", 100 * window_speed_median(ws), 0);
+		json_kv_double(j, "mean", 100 * ws->sum / ws->probes, 2);
+		json_kv_double(j, "min", 100 * ws->min, 2);
+		json_object_end(j);
+	}
+	json_array_end(j);
+	if (w->have_slowed) {
+		json_key(j, "slowed");
+		json_object_begin(j);
+		time_format_rfc3339(w->slowed.start_ns, 0, a, sizeof(a));
+		json_kv_string(j, "start", a);
+		time_format_rfc3339(w->slowed.end_ns, 0, a, sizeof(a));
+		json_kv_string(j, "end", a);
+		snprintf(a, sizeof(a), "%u", w->slowed.cpu);
+		json_kv_string(j, "cpu", a);
+		json_kv_double(j, "speed_min", 100 * w->slowed.speed_min, 2);
+		json_object_end(j);
+	}
+}
+
 int
 window_main(int argc, char **argv)
 {
@@ -759,7 +966,7 @@ window_main(int argc, char **argv)
 	bool have_prev = false;
 	uint64_t now = time_wall_ns();
 	unsigned hz = 0;
-	char note[2048];
+	char note[16384];
 	int dir_fd, n, status = 0;
 	time_t tnow = (time_t)(now / NSEC_PER_SEC);
 	struct tm tm;
@@ -812,6 +1019,8 @@ window_main(int argc, char **argv)
 	close(dir_fd);
 	row_close(&wr);
 	stretch_end(&wr);
+	for (unsigned i = 0; i < wr.w.nspeed; i++)
+		slowed_end(&wr.w, &wr.w.speed[i]);
 	if (wr.all.run.intervals == 0 && wr.all.run.glitches == 0) {
 		if (status == 0)
 			log_errorx("history %s: no samples between %s and %s",
@@ -825,6 +1034,8 @@ window_main(int argc, char **argv)
 	report_init(&report, STDOUT_FILENO);
 	report.json = o.json;
 	report.note = note;
+	report.json_extra = speed_json;
+	report.json_extra_arg = &wr;
 	if (wr.w.have_worst) {
 		const struct window_stretch *s = &wr.w.worst;
 
@@ -853,6 +1064,7 @@ window_main(int argc, char **argv)
 out:
 	free(wr.w.rows);
 	free(wr.w.cpu_rows);
+	free(wr.w.speed);
 	free(wr.acc);
 	free(seg);
 	snapshot_free(&prev);

@@ -21,6 +21,11 @@ struct window_row {
 	double u, r; /* busy, and steal of wanted time (fractions) */
 	bool have_psi, have_cgroup;
 	double psi_some, throttled;
+	/* The speed probe: the mean speed of the period (the aggregate:
+	 * of the probed CPUs), and the lowest probe (the aggregate: of
+	 * its slowest CPU). Fractions of the best speed. */
+	bool have_speed;
+	double speed, speed_min;
 	enum verdict verdict;
 	char reason[REASON_MAX];
 };
@@ -30,6 +35,25 @@ struct window_stretch {
 	uint64_t start_ns, end_ns;
 	uint64_t busy_ticks, steal_ticks;
 	enum verdict verdict;
+};
+
+/* A run of slowed probes of one CPU: the longest is named. */
+struct window_slowed {
+	unsigned cpu;
+	uint64_t start_ns, end_ns;
+	double speed_min; /* the lowest probe in it */
+	bool counts; /* it reached the slowed verdict */
+};
+
+/* One CPU's speed over the whole window. */
+#define WINDOW_SPEED_BINS 101 /* whole percents of the best, 0 to 100 */
+struct window_speed {
+	unsigned cpu;
+	unsigned probes;
+	double sum, min;
+	unsigned bins[WINDOW_SPEED_BINS]; /* for the median */
+	bool in_slowed;
+	struct window_slowed cur;
 };
 
 /* Something that happened to the recorder, for the notes. */
@@ -48,10 +72,17 @@ struct window {
 	unsigned ncpu_rows, cpu_rows_cap;
 	bool have_worst;
 	struct window_stretch worst;
+	struct window_speed *speed; /* per probed CPU, ids ascending */
+	unsigned nspeed;
+	bool have_slowed;
+	struct window_slowed slowed; /* the longest slowed stretch */
 	struct window_event events[32];
 	unsigned nevents;
 	char host[64];
 };
+
+/* The median of a CPU's probes, to the whole percent (a fraction). */
+double window_speed_median(const struct window_speed *ws);
 
 /* Picks the row period for a window: about 150 rows at most. */
 uint64_t window_period_ns(uint64_t span_ns);
