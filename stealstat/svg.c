@@ -4,7 +4,11 @@
  * a ticket or a wiki page. Steal of all time, steal of wanted time, busy
  * and PSI as lines over the report's rows; periods whose verdict asks
  * for action shaded; the steal and busy thresholds dashed; time and
- * percentage axes, a legend, the host and window in the title.
+ * percentage axes, a legend, the host and window in the title. Where
+ * the history carries the speed probe, its speed (the mean of the CPUs
+ * probed, and the slowest CPU's lowest probe) goes on a scale of its
+ * own on the right, with the --slow threshold, and slowed periods are
+ * shaded too.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -22,6 +26,7 @@
 #define PLOT_Y 50
 #define PLOT_W 870
 #define PLOT_H 260
+#define SPEED_COLOR "#1e8449"
 
 struct series {
 	const char *name, *color, *dash;
@@ -67,6 +72,8 @@ shade_of(enum verdict v)
 		return "#d6eaf8";
 	case VERDICT_GLITCH:
 		return "#e5e7e9";
+	case VERDICT_SLOWED:
+		return "#d5f5e3";
 	default:
 		return NULL;
 	}
@@ -92,6 +99,85 @@ y_of(double pct)
 	if (pct > 100)
 		pct = 100;
 	return PLOT_Y + PLOT_H * (1 - pct / 100);
+}
+
+/*
+ * The speed scale, on the right: from 100% of the best down to a round
+ * 10% under both the lowest speed drawn and the --slow threshold.
+ */
+static double
+speed_floor(const struct window *w, const struct engine *e)
+{
+	double lo = e->opts.slow;
+
+	for (unsigned i = 0; i < w->nrows; i++)
+		if (w->rows[i].have_speed && w->rows[i].speed_min < lo)
+			lo = w->rows[i].speed_min;
+	lo = (double)(int)(lo * 10) / 10 - 0.1;
+	return lo < 0 ? 0 : lo;
+}
+
+static double
+y_speed(double speed, double lo)
+{
+	if (speed < lo)
+		speed = lo;
+	if (speed > 1)
+		speed = 1;
+	return PLOT_Y + PLOT_H * (1 - (speed - lo) / (1 - lo));
+}
+
+/* The speed lines, the right-hand scale and the --slow threshold. */
+static void
+speed_draw(FILE *f, const struct window *w, const struct engine *e)
+{
+	double lo = speed_floor(w, e);
+
+	for (int p = (int)(lo * 100 + 0.5); p <= 100; p += 10)
+		fprintf(f,
+		    "<text x=\"%d\" y=\"%.1f\" font-size=\"10\" "
+		    "fill=\"" SPEED_COLOR "\">%d%%</text>\n",
+		    PLOT_X + PLOT_W + 3, y_speed(p / 100.0, lo) + 3, p);
+	fprintf(f,
+	    "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" "
+	    "stroke=\"" SPEED_COLOR "\" stroke-dasharray=\"8 4\" "
+	    "opacity=\"0.6\"/>\n"
+	    "<text x=\"%d\" y=\"%.1f\" fill=\"" SPEED_COLOR "\">"
+	    "slow threshold %.0f%% of best speed (right scale)</text>\n",
+	    PLOT_X, y_speed(e->opts.slow, lo), PLOT_X + PLOT_W,
+	    y_speed(e->opts.slow, lo), PLOT_X + 4,
+	    y_speed(e->opts.slow, lo) - 4, 100 * e->opts.slow);
+	for (int k = 0; k < 2; k++) {
+		bool open = false;
+
+		for (unsigned i = 0; i < w->nrows; i++) {
+			const struct window_row *r = &w->rows[i];
+			bool joined =
+			    i > 0 && w->rows[i - 1].end_ns == r->start_ns;
+
+			if (!r->have_speed || (open && !joined)) {
+				if (open)
+					fputs("\"/>\n", f);
+				open = false;
+				if (!r->have_speed)
+					continue;
+			}
+			if (!open) {
+				fprintf(f,
+				    "<polyline class=\"speed\" fill=\"none\" "
+				    "stroke=\"" SPEED_COLOR "\" "
+				    "stroke-width=\"%d\" "
+				    "stroke-dasharray=\"%s\" points=\"",
+				    k == 0 ? 2 : 1, k == 0 ? "" : "3 2");
+				open = true;
+			}
+			fprintf(f, "%.1f,%.1f ",
+			    x_of(w, r->start_ns / 2 + r->end_ns / 2),
+			    y_speed(k == 0 ? r->speed : r->speed_min, lo));
+		}
+		if (open)
+			fputs("\"/>\n", f);
+	}
 }
 
 /* Escapes the few characters XML cares about. */
@@ -163,6 +249,7 @@ draw(FILE *f, const struct window *w, const struct engine *e, const char *title)
 {
 	struct summary s;
 	char verdict[320];
+	bool speed = w->nspeed > 0;
 
 	engine_summary(e, &s);
 	snprintf(verdict, sizeof(verdict), "verdict: %s: %s",
@@ -263,9 +350,11 @@ draw(FILE *f, const struct window *w, const struct engine *e, const char *title)
 		if (open)
 			fputs("\"/>\n", f);
 	}
+	if (speed)
+		speed_draw(f, w, e);
 	/* The legend, under the plot. */
 	for (size_t k = 0; k < sizeof(series) / sizeof(series[0]); k++) {
-		int x = PLOT_X + (int)k * 210, y = SVG_H - 44;
+		int x = PLOT_X + (int)k * (speed ? 175 : 210), y = SVG_H - 44;
 
 		fprintf(f,
 		    "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" "
@@ -285,8 +374,7 @@ draw(FILE *f, const struct window *w, const struct engine *e, const char *title)
 	    "<rect x=\"%d\" y=\"%d\" width=\"24\" height=\"12\" "
 	    "fill=\"%s\"/><text x=\"%d\" y=\"%d\">saturated</text>\n"
 	    "<rect x=\"%d\" y=\"%d\" width=\"24\" height=\"12\" "
-	    "fill=\"%s\"/><text x=\"%d\" y=\"%d\">dropped</text>\n"
-	    "</svg>\n",
+	    "fill=\"%s\"/><text x=\"%d\" y=\"%d\">dropped</text>\n",
 	    PLOT_X, SVG_H - 26, shade_of(VERDICT_STOLEN), PLOT_X + 30,
 	    SVG_H - 16, PLOT_X + 110, SVG_H - 26, shade_of(VERDICT_CAPPED),
 	    PLOT_X + 140, SVG_H - 16, PLOT_X + 220, SVG_H - 26,
@@ -294,6 +382,23 @@ draw(FILE *f, const struct window *w, const struct engine *e, const char *title)
 	    SVG_H - 26, shade_of(VERDICT_SATURATED), PLOT_X + 370, SVG_H - 16,
 	    PLOT_X + 460, SVG_H - 26, shade_of(VERDICT_GLITCH), PLOT_X + 490,
 	    SVG_H - 16);
+	if (speed) {
+		int x = PLOT_X + 4 * 175, y = SVG_H - 44;
+
+		fprintf(f,
+		    "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" "
+		    "stroke=\"" SPEED_COLOR "\" stroke-width=\"3\"/>\n"
+		    "<text x=\"%d\" y=\"%d\">speed, %% of best (right)</text>\n"
+		    "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" "
+		    "stroke=\"" SPEED_COLOR "\" stroke-dasharray=\"3 2\"/>\n"
+		    "<text x=\"%d\" y=\"%d\">slowest CPU</text>\n"
+		    "<rect x=\"%d\" y=\"%d\" width=\"24\" height=\"12\" "
+		    "fill=\"%s\"/><text x=\"%d\" y=\"%d\">slowed</text>\n",
+		    x, y, x + 24, y, x + 30, y + 4, x, y + 18, x + 24, y + 18,
+		    x + 30, y + 22, PLOT_X + 560, SVG_H - 26,
+		    shade_of(VERDICT_SLOWED), PLOT_X + 590, SVG_H - 16);
+	}
+	fputs("</svg>\n", f);
 }
 
 int

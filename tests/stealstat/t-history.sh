@@ -114,6 +114,13 @@ import hotplug hotplug
 golden hotplug --from "$tmp/hotplug" --since 2026-11-25T08:00Z \
 	--until 2026-11-25T09:00Z
 
+# The speed probe in the history: the report's %spd, each CPU's speed
+# over the window and the slowed stretch, in text and JSON.
+import speed speed
+golden speed --from "$tmp/speed" --since 2026-11-27T00:00Z \
+	--until 2026-11-27T04:00Z
+golden speed-cpu-json --from "$tmp/speed" -P --json \
+	--since 2026-11-27T01:00Z --until 2026-11-27T01:10Z
 # A history written before the speed probe was in the format: the
 # segment in history/before-speed was made by stealstat 3f39385 (monitor
 # --replay of mkhist.py's speed.rec, host name tk), and before-speed.ok is
@@ -143,6 +150,15 @@ if "$bin" report --from "$tmp/live" --since 1h >"$tmp/live.out" 2>&1 &&
 	[ "$(intervals <"$tmp/live.out")" -eq 4 ] &&
 	grep -q '^verdict: ' "$tmp/live.out" && grep -q '^advice: ' "$tmp/live.out"; then
 	ok "report --since 1h over a live history: 4 intervals and a verdict"
+else
+	not_ok "live history report: $(cat "$tmp/live.out")"
+fi
+# The live monitor ran the speed probe: its speed is in the history, and
+# its best times are kept beside it for the next start.
+if head -n 1 "$tmp/live.out" | grep -q '%spd' &&
+	grep -q '^  speed: cpu [0-9]* median' "$tmp/live.out" &&
+	[ -s "$tmp/live/speed-best" ]; then
+	ok "a live history has the probe's speed, and its bests beside it"
 else
 	not_ok "live history report: $(cat "$tmp/live.out")"
 fi

@@ -48,7 +48,41 @@ if python3 "$here/pngcheck.py" "$tmp/quiet.png" 960 400 '#f8c9a0:1000' >/dev/nul
 else
 	ok "a quiet window's picture has no shading"
 fi
+# The speed probe: its lines on their own scale when the history has
+# them (speed.rec), none when it has not (night.rec has no speed).
+speed_color='#1e8449'
+if grep -q 'class="speed"' "$tmp/day.svg" || grep -q 'speed, % of best' "$tmp/day.svg"; then
+	not_ok "a history without speed draws a speed line"
+else
+	ok "a history without speed draws no speed line"
+fi
+if python3 "$here/pngcheck.py" "$tmp/day.png" 960 400 "$speed_color:1" >/dev/null 2>&1; then
+	not_ok "a history without speed: its picture has the speed colour"
+else
+	ok "a history without speed: no speed colour in its picture"
+fi
+"$bin" monitor --history "$tmp/s" --replay "$tmp/speed.rec" 2>/dev/null || exit 1
+if "$bin" report --from "$tmp/s" --since 2026-11-27T00:00Z --until 2026-11-27T04:00Z \
+	--svg "$tmp/speed.svg" >"$tmp/out" 2>&1 &&
+	[ "$(grep -c 'class="speed"' "$tmp/speed.svg")" -ge 2 ] &&
+	grep -q 'speed, % of best (right)' "$tmp/speed.svg" &&
+	grep -q 'slow threshold 70% of best speed' "$tmp/speed.svg" &&
+	grep -q '<title>slowed</title>' "$tmp/speed.svg"; then
+	ok "a history with speed: speed lines, their legend, the slow threshold, slowed shaded"
+else
+	not_ok "speed SVG: $(cat "$tmp/out"); $(grep -c speed "$tmp/speed.svg") speed lines"
+fi
+# The speed line (its legend swatch alone is 72 pixels) and the slowed
+# shading (its swatch is 288).
+if rsvg-convert -o "$tmp/speed.png" "$tmp/speed.svg" 2>"$tmp/err" &&
+	python3 "$here/pngcheck.py" "$tmp/speed.png" 960 400 "$speed_color:150" \
+		'#d5f5e3:1000' >"$tmp/png" 2>&1; then
+	ok "speed PNG: $(head -n 1 "$tmp/png")"
+else
+	not_ok "speed PNG: $(cat "$tmp/err" "$tmp/png")"
+fi
 if [ -n "${STEALSTAT_SVG_KEEP:-}" ]; then
-	cp "$tmp/day.svg" "$tmp/day.png" "$STEALSTAT_SVG_KEEP"/
+	cp "$tmp/day.svg" "$tmp/day.png" "$tmp/speed.svg" "$tmp/speed.png" \
+		"$STEALSTAT_SVG_KEEP"/
 fi
 exit $fail
