@@ -311,7 +311,9 @@ row_close(struct window_run *wr)
 		    .cpu = (int)a->id,
 		    .intervals = a->intervals};
 
-		if (a->intervals == 0)
+		/* All CPUs are summed (the slowest one is the aggregate
+		 * row's); rows go to the ones -P asked for. */
+		if (a->intervals == 0 || !cpu_list_has(&wr->o->cpus, c.cpu))
 			continue;
 		c.pct_user = share(a->user, all);
 		c.pct_system = share(a->system, all);
@@ -373,8 +375,6 @@ cpu_add(struct window_run *wr, const struct interval *iv)
 		double all =
 		    (double)(ci->busy_ticks + ci->idle_ticks + ci->steal_ticks);
 
-		if (!cpu_list_has(&wr->o->cpus, ci->cpu))
-			continue;
 		for (unsigned k = 0; k < wr->nacc && a == NULL; k++)
 			if (wr->acc[k].id == (unsigned)ci->cpu)
 				a = &wr->acc[k];
