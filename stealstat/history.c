@@ -11,6 +11,9 @@
  * CRC. On 8 vCPUs that is about 135 bytes; a month of 10 s samples
  * (267,840) is about 36 MB, inside the default 64 MiB with room for the
  * hourly key samples (about 450 bytes each) and cgroup counters.
+ * The speed probe's points add about 5 bytes per CPU probed and 3 per
+ * sample (13 a sample measured on 2 vCPUs): about 43 on 8, a month
+ * about 48 MB.
  */
 #include <dirent.h>
 #include <errno.h>
