@@ -44,7 +44,7 @@
  *
  * SAME_BEST says the best time is that of the same CPU in the sample
  * before, in a delta record only. The best changes rarely and the unit
- * runs close to it, so a CPU costs about 6 bytes. Times stay in ns:
+ * runs close to it, so a CPU costs about 5 bytes. Times stay in ns:
  * a report recomputes every speed exactly as live mode did.
  */
 enum history_ext {
@@ -515,9 +515,9 @@ get_cols(struct dec *d, struct cpu_times *t, unsigned ncols, bool key)
 
 /*
  * Reads a speed extension (see history_ext) of len bytes into r's spare
- * point array, each best taken from base (the sample before, NULL in a
- * key record) where the record says so; then swaps it into s. Returns
- * 1, 0 when the payload does not make sense, -ENOMEM.
+ * point array, a SAME_BEST best taken from r->cur (still the sample
+ * before; never in a key record), then swaps the array into r->cur.
+ * Returns 1, 0 when the payload does not make sense, -ENOMEM.
  */
 static int
 get_speed(struct history_reader *r, struct dec *d, size_t len, bool key)
