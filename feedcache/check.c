@@ -5,7 +5,6 @@
  * WARNING, 2 CRITICAL, 3 UNKNOWN. And `check-config`, which ExecReload=
  * runs before the daemon is told to reload.
  */
-#include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,7 +36,7 @@ feed_is_stale(
 static const char *const state_names[] = {
     "OK", "WARNING", "CRITICAL", "UNKNOWN"};
 
-static void
+void
 check_usage(FILE *to)
 {
 	fputs("usage: feedcache check [-w AGE] [-c AGE | --max-age AGE] "
@@ -47,7 +46,7 @@ check_usage(FILE *to)
 	      "                      interval + 10% + max_backoff)\n"
 	      "  -c, --critical AGE, --max-age AGE\n"
 	      "                      CRITICAL past this age (default: none)\n"
-	      "  --fail N            CRITICAL after N failed refreshes in a "
+	      "      --fail N        CRITICAL after N failed refreshes in a "
 	      "row\n"
 	      "                      (default 3)\n"
 	      "exit: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN\n",
@@ -71,59 +70,27 @@ append(char *buf, size_t size, const char *fmt, ...)
 	va_end(ap);
 }
 
-int
-cmd_check(const struct feedcache_conf *conf, int argc, char **argv)
+void
+check_args_default(struct check_args *a)
 {
-	static const struct option opts[] = {
-	    {"warning", required_argument, NULL, 'w'},
-	    {"critical", required_argument, NULL, 'c'},
-	    {"max-age", required_argument, NULL, 'c'},
-	    {"fail", required_argument, NULL, 'f'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
-	};
-	uint64_t warn_ns = 0, crit_ns = 0;
-	uint32_t max_fail = 3;
+	*a = (struct check_args){.max_fail = 3};
+}
+
+int
+cmd_check(const struct feedcache_conf *conf, const struct check_args *a,
+    char **names, int nnames)
+{
+	uint64_t warn_ns = a->warn_ns, crit_ns = a->crit_ns;
+	uint32_t max_fail = a->max_fail;
 	int64_t now = (int64_t)time(NULL);
 	enum check_state worst = CHECK_OK;
 	char problems[2048] = "", perf[4096] = "";
 	size_t shown = 0;
-	int c;
 
-	optind = 0;
-	while ((c = getopt_long(argc, argv, "w:c:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'w':
-		case 'c':
-			if (parse_duration_ns(
-			        optarg, c == 'w' ? &warn_ns : &crit_ns) < 0) {
-				printf("FEEDCACHE UNKNOWN - -%c: '%s' is not a "
-				       "duration (30s, 5m, 1h)\n",
-				    c, optarg);
-				return CHECK_UNKNOWN;
-			}
-			break;
-		case 'f':
-			if (parse_u32(optarg, 1, 1000000, &max_fail) < 0) {
-				printf(
-				    "FEEDCACHE UNKNOWN - --fail: '%s' is not "
-				    "a count from 1\n",
-				    optarg);
-				return CHECK_UNKNOWN;
-			}
-			break;
-		case 'h':
-			check_usage(stdout);
-			return CHECK_OK;
-		default:
-			check_usage(stderr);
-			return CHECK_UNKNOWN;
-		}
-	}
-	for (int k = optind; k < argc; k++) {
-		if (feedcache_conf_find(conf, argv[k]) == NULL) {
+	for (int k = 0; k < nnames; k++) {
+		if (feedcache_conf_find(conf, names[k]) == NULL) {
 			printf("FEEDCACHE UNKNOWN - no feed '%s' in %s\n",
-			    argv[k], conf->path);
+			    names[k], conf->path);
 			return CHECK_UNKNOWN;
 		}
 	}
@@ -133,10 +100,10 @@ cmd_check(const struct feedcache_conf *conf, int argc, char **argv)
 		struct feed_meta m;
 		char path[4096], why[512] = "", crit[24] = "";
 		int64_t age, warn_s, crit_s;
-		bool have, wanted = optind == argc;
+		bool have, wanted = nnames == 0;
 
-		for (int k = optind; k < argc; k++)
-			wanted |= strcmp(argv[k], f->name) == 0;
+		for (int k = 0; k < nnames; k++)
+			wanted |= strcmp(names[k], f->name) == 0;
 		if (!wanted)
 			continue;
 		shown++;

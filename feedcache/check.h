@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "feed.h"
 #include "meta.h"
@@ -32,11 +33,24 @@ int64_t feed_stale_after_s(const struct feed *f);
 bool feed_is_stale(
     const struct feed *f, const struct feed_meta *m, bool have, int64_t now);
 
+/* check's options, read by main with the other commands' (lib/cli). */
+struct check_args {
+	uint64_t warn_ns, crit_ns; /* 0: the default */
+	uint32_t max_fail;
+};
+
+void check_args_default(struct check_args *a);
+
+/* check's usage (--help), to f. */
+void check_usage(FILE *f);
+
 /*
- * `feedcache check [-w AGE] [-c AGE | --max-age AGE] [--fail N] [NAME...]`:
- * prints one status line with perfdata, returns the Nagios exit code.
+ * `feedcache check [-w AGE] [-c AGE | --max-age AGE] [--fail N] [NAME...]`
+ * (names: the nnames NAMEs): prints one status line with perfdata,
+ * returns the Nagios exit code.
  */
-int cmd_check(const struct feedcache_conf *conf, int argc, char **argv);
+int cmd_check(const struct feedcache_conf *conf, const struct check_args *a,
+    char **names, int nnames);
 
 /*
  * `feedcache check-config`: conf was loaded (or not: err). Prints what it

@@ -347,8 +347,7 @@ open_feed(void *ctx, const char *instance, char *why, size_t why_size)
 
 	if (!feed_name_valid(instance)) {
 		snprintf(why, why_size,
-		    "feed name '%.64s' must be 1 to %d of A-Z a-z 0-9 _ -",
-		    instance, FEED_NAME_MAX);
+		    "a feed name is 1 to %d of A-Z a-z 0-9 _ -", FEED_NAME_MAX);
 		return NULL;
 	}
 	if (conf->nfeeds == conf->cap) {
@@ -403,7 +402,7 @@ conf_finish(void *c, struct conf_error *err)
 		    host[0] == '\0' ||
 		    parse_word(&conf->node_name, host, why, sizeof(why)) < 0) {
 			conf_error_set(err, conf->path, 0, "node_name",
-			    "cannot use the host name as node_name; set one");
+			    "cannot use the host name as node_name; set one.");
 			return -EINVAL;
 		}
 	}
@@ -433,7 +432,7 @@ conf_finish(void *c, struct conf_error *err)
 		    sizeof(conf->feeds[i]->origin), why, sizeof(why));
 	return 0;
 nomem:
-	conf_error_set(err, conf->path, 0, "", "out of memory");
+	conf_error_set(err, conf->path, 0, "", "out of memory.");
 	return -ENOMEM;
 }
 

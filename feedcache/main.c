@@ -10,8 +10,8 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "cli.h"
 #include "fetch.h"
 #include "fleet.h"
 #include "json.h"
@@ -33,14 +34,81 @@
 
 #define DEFAULT_CONF "/etc/feedcache.conf"
 #define DEFAULT_CACHE_DIR "/var/cache/feedcache"
-#define EXIT_USAGE 2
 
 static volatile sig_atomic_t stop_flag, reload_flag;
 static int wake_pipe[2] = {-1, -1};
 
+enum command {
+	CMD_DAEMON,
+	CMD_REFRESH,
+	CMD_GET,
+	CMD_STATUS,
+	CMD_CHECK,
+	CMD_CHECK_CONFIG,
+	CMD_COUNT
+};
+
+/* Each command's help; the global options go after each. */
+static const struct {
+	const char *name;
+	const char *help;
+} commands[] = {
+    [CMD_DAEMON] = {"daemon",
+        "usage: feedcache daemon [-c FILE] [-v]\n"
+        "Refreshes every feed on its schedule until SIGTERM; SIGHUP "
+        "rereads\nthe configuration.\n"},
+    [CMD_REFRESH] = {"refresh",
+        "usage: feedcache refresh [--force] [--all | NAME...] [-c FILE] "
+        "[-v]\n"
+        "One pass over the feeds that are due, or the named ones.\n"
+        "      --force  fetch even what is not due\n"
+        "      --all    every feed\n"},
+    [CMD_GET] = {"get",
+        "usage: feedcache get NAME [--max-age DURATION] [--meta] "
+        "[-c FILE | -C DIR] [-v]\n"
+        "Prints the cached copy of feed NAME (or its metadata), never "
+        "waiting.\n"
+        "      --max-age DURATION  older than this: refresh it in the "
+        "background\n"
+        "      --meta              the copy's metadata, as JSON\n"
+        "  -C, --cache-dir DIR     read DIR, without the configuration\n"},
+    [CMD_STATUS] = {"status",
+        "usage: feedcache status [--json] [NAME...] [-c FILE] [-v]\n"
+        "The state of each feed, or of the named ones (exit 1 if one is "
+        "stale).\n"
+        "      --json  one JSON object per feed\n"},
+    [CMD_CHECK] = {"check", NULL},
+    [CMD_CHECK_CONFIG] = {"check-config",
+        "usage: feedcache check-config [-c FILE]\n"
+        "Reads the configuration and says what is wrong; exit 2 on an "
+        "error.\n"},
+};
+
+static const char global_help[] =
+    "options (before or after the command):\n"
+    "  -c, --config FILE  configuration (default " DEFAULT_CONF ")\n"
+    "  -v, --verbose      more log output\n"
+    "  -h, --help, -V, --version\n";
+
+/* --help: the whole program's usage, or one command's. */
 static _Noreturn void
-usage(int status)
+usage(const char *cmd)
 {
+	for (size_t i = 0; cmd != NULL && i < CMD_COUNT; i++) {
+		if (strcmp(cmd, commands[i].name) != 0)
+			continue;
+		if (i == CMD_CHECK) {
+			check_usage(stdout);
+			fputs(
+			    "      --config FILE       configuration (default "
+			    "" DEFAULT_CONF ")\n",
+			    stdout);
+			exit(0);
+		}
+		fputs(commands[i].help, stdout);
+		fputs(global_help, stdout);
+		exit(0);
+	}
 	fputs("usage: feedcache [-c FILE] [-v] COMMAND [ARGS]\n"
 	      "commands:\n"
 	      "  daemon                        refresh every feed on its "
@@ -59,14 +127,225 @@ usage(int status)
 	      "                                a Nagios/Icinga plugin\n"
 	      "  check-config                  check the configuration, "
 	      "exit 2 on an error\n"
-	      "options:\n"
-	      "  -c, --config FILE  configuration (default " DEFAULT_CONF ")\n"
-	      "  -C, --cache-dir DIR  get: read DIR, without the "
-	      "configuration\n"
-	      "  -v, --verbose      more log output\n"
-	      "  -h, --help, -V, --version\n",
-	    status == 0 ? stdout : stderr);
-	exit(status);
+	      "'feedcache COMMAND --help' tells more of each.\n",
+	    stdout);
+	fputs(global_help, stdout);
+	exit(0);
+}
+
+/*
+ * A bad command line: the reason, where the help is, exit 2; for check,
+ * also the Nagios UNKNOWN line on stdout and exit 3 (a monitoring
+ * system reads 2 as CRITICAL).
+ */
+static _Noreturn void usage_error(enum command cmd, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static _Noreturn void
+usage_error(enum command cmd, const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	log_usage(cmd < CMD_COUNT ? commands[cmd].name : NULL, "%s", msg);
+	if (cmd == CMD_CHECK) {
+		printf("FEEDCACHE UNKNOWN - %s\n", msg);
+		exit(CHECK_UNKNOWN);
+	}
+	exit(CLI_EXIT_USAGE);
+}
+
+/* The command line, read whole before the configuration is. */
+struct args {
+	const char *conf_path, *cache_dir;
+	bool conf_given;
+	enum log_level level;
+	enum command cmd;
+	bool force, all, json, check_age, meta;
+	uint64_t max_age_ns;
+	struct check_args check;
+	char **names; /* operands after the command */
+	int nnames;
+};
+
+enum {
+	OPT_FORCE = 256,
+	OPT_ALL,
+	OPT_MAX_AGE,
+	OPT_META,
+	OPT_JSON,
+	OPT_CONFIG,
+	OPT_FAIL
+};
+
+/* The global options, in every table: before or after the command. */
+#define GLOBAL_OPTIONS                                                         \
+	{"config", required_argument, NULL, OPT_CONFIG},                       \
+	    {"cache-dir", required_argument, NULL, 'C'},                       \
+	    {"verbose", no_argument, NULL, 'v'}, CLI_HELP_VERSION
+
+static void
+parse_args(int argc, char **argv, struct args *a)
+{
+	static const struct option global_opts[] = {
+	    GLOBAL_OPTIONS,
+	    {NULL, 0, NULL, 0},
+	};
+	static const struct option refresh_opts[] = {
+	    {"force", no_argument, NULL, OPT_FORCE},
+	    {"all", no_argument, NULL, OPT_ALL},
+	    GLOBAL_OPTIONS,
+	    {NULL, 0, NULL, 0},
+	};
+	static const struct option get_opts[] = {
+	    {"max-age", required_argument, NULL, OPT_MAX_AGE},
+	    {"meta", no_argument, NULL, OPT_META},
+	    GLOBAL_OPTIONS,
+	    {NULL, 0, NULL, 0},
+	};
+	static const struct option status_opts[] = {
+	    {"json", no_argument, NULL, OPT_JSON},
+	    GLOBAL_OPTIONS,
+	    {NULL, 0, NULL, 0},
+	};
+	/* The Nagios plugin guidelines' -w/-c: here -c is --critical, so
+	 * the configuration is --config only. */
+	static const struct option check_opts[] = {
+	    {"warning", required_argument, NULL, 'w'},
+	    {"critical", required_argument, NULL, 'k'},
+	    {"max-age", required_argument, NULL, 'k'},
+	    {"fail", required_argument, NULL, OPT_FAIL},
+	    GLOBAL_OPTIONS,
+	    {NULL, 0, NULL, 0},
+	};
+	static const struct option *const command_opts[] = {
+	    [CMD_DAEMON] = global_opts,
+	    [CMD_REFRESH] = refresh_opts,
+	    [CMD_GET] = get_opts,
+	    [CMD_STATUS] = status_opts,
+	    [CMD_CHECK] = check_opts,
+	    [CMD_CHECK_CONFIG] = global_opts};
+	const char *cmd = NULL;
+	struct cli cli;
+	int c, max_names = -1;
+
+	*a = (struct args){.conf_path = DEFAULT_CONF,
+	    .level = LOG_LEVEL_INFO,
+	    .cmd = CMD_COUNT};
+	check_args_default(&a->check);
+	/* Twice: the options before the command, then its arguments. */
+	for (int pass = 0; pass < 2; pass++) {
+		const char *shortopts = pass == 0             ? "+c:C:vhV"
+		                        : a->cmd == CMD_CHECK ? "w:c:C:vhV"
+		                                              : "c:C:vhV";
+
+		cli_start(&cli, shortopts,
+		    pass == 0 ? global_opts : command_opts[a->cmd]);
+		while ((c = cli_next(&cli, argc, argv)) != -1) {
+			if (c == 'c' && a->cmd == CMD_CHECK)
+				c = 'k';
+			switch (c) {
+			case 'c':
+			case OPT_CONFIG:
+				a->conf_path = optarg;
+				a->conf_given = true;
+				break;
+			case 'C':
+				a->cache_dir = optarg;
+				break;
+			case 'v':
+				a->level = LOG_LEVEL_DEBUG;
+				break;
+			case 'h':
+				usage(cmd);
+			case 'V':
+				printf("feedcache %s\n", TK_VERSION);
+				exit(0);
+			case OPT_FORCE:
+				a->force = true;
+				break;
+			case OPT_ALL:
+				a->all = true;
+				break;
+			case OPT_JSON:
+				a->json = true;
+				break;
+			case OPT_META:
+				a->meta = true;
+				break;
+			case OPT_MAX_AGE:
+				if (parse_duration_ns(optarg, &a->max_age_ns) <
+				    0)
+					usage_error(a->cmd,
+					    "--max-age: '%s' is not a duration "
+					    "(30s, 5m, 1h)",
+					    optarg);
+				a->check_age = true;
+				break;
+			case 'w':
+			case 'k':
+				if (parse_duration_ns(optarg,
+				        c == 'w' ? &a->check.warn_ns
+				                 : &a->check.crit_ns) < 0)
+					usage_error(a->cmd,
+					    "-%c: '%s' is not a duration (30s, "
+					    "5m, 1h)",
+					    c == 'w' ? 'w' : 'c', optarg);
+				break;
+			case OPT_FAIL:
+				if (parse_u32(optarg, 1, 1000000,
+				        &a->check.max_fail) < 0)
+					usage_error(a->cmd,
+					    "--fail: '%s' is not a count from "
+					    "1",
+					    optarg);
+				break;
+			default:
+				usage_error(a->cmd, "%s", cli.why);
+			}
+		}
+		if (pass == 1)
+			break;
+		if (optind >= argc)
+			usage_error(CMD_COUNT,
+			    "which command? daemon, refresh, "
+			    "get, status, check or "
+			    "check-config");
+		cmd = argv[optind];
+		for (a->cmd = 0; a->cmd < CMD_COUNT; a->cmd++)
+			if (strcmp(cmd, commands[a->cmd].name) == 0)
+				break;
+		if (a->cmd == CMD_COUNT)
+			usage_error(CMD_COUNT, "unknown command '%s'", cmd);
+		argc -= optind;
+		argv += optind;
+	}
+	a->names = argv + optind;
+	a->nnames = argc - optind;
+	switch (a->cmd) {
+	case CMD_DAEMON:
+	case CMD_CHECK_CONFIG:
+		max_names = 0;
+		break;
+	case CMD_REFRESH:
+		if (a->all && a->nnames > 0)
+			usage_error(a->cmd, "--all or feed names, not both");
+		break;
+	case CMD_GET:
+		if (a->nnames == 0)
+			usage_error(a->cmd, "get needs the NAME of a feed");
+		max_names = 1;
+		break;
+	default:
+		break;
+	}
+	if (max_names >= 0 && cli_too_many(&cli, argc, argv, max_names))
+		usage_error(a->cmd, "%s", cli.why);
+	if (a->cache_dir != NULL && a->cmd != CMD_GET)
+		usage_error(a->cmd, "--cache-dir is for get only");
 }
 
 static const struct feed *
@@ -75,8 +354,8 @@ conf_feed(const struct feedcache_conf *conf, const char *name)
 	const struct feed *f = feedcache_conf_find(conf, name);
 
 	if (f == NULL) {
-		log_warnx("no feed '%s' in %s", name, conf->path);
-		exit(EXIT_USAGE);
+		log_errorx("no feed '%s' in %s", name, conf->path);
+		exit(CLI_EXIT_USAGE);
 	}
 	return f;
 }
@@ -150,43 +429,26 @@ cmd_daemon(struct feedcache_conf *conf)
 	notify_systemd("STOPPING=1");
 	if (rc < 0) {
 		errno = -rc;
-		log_warn("scheduler");
+		log_error("scheduler");
 		return 1;
 	}
 	return 0;
 }
 
 static int
-cmd_refresh(struct feedcache_conf *conf, int argc, char **argv)
+cmd_refresh(struct feedcache_conf *conf, const struct args *a)
 {
-	static const struct option opts[] = {
-	    {"force", no_argument, NULL, 'f'},
-	    {"all", no_argument, NULL, 'a'},
-	    {NULL, 0, NULL, 0},
-	};
-	struct sched_opts o = {
-	    .stop = &stop_flag, .reload = &reload_flag, .wake_fd = -1};
-	bool all = false;
-	int c, rc;
+	struct sched_opts o = {.stop = &stop_flag,
+	    .reload = &reload_flag,
+	    .wake_fd = -1,
+	    .force = a->force};
+	int rc;
 
-	optind = 0; /* 0, not 1: a full rescan, so options may follow NAME */
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (c == 'f')
-			o.force = true;
-		else if (c == 'a')
-			all = true;
-		else
-			usage(EXIT_USAGE);
-	}
-	if (all && optind < argc) {
-		log_warnx("refresh: --all or names, not both");
-		return EXIT_USAGE;
-	}
-	for (int i = optind; i < argc; i++)
-		conf_feed(conf, argv[i]);
-	if (optind < argc) {
-		o.names = argv + optind;
-		o.nnames = (size_t)(argc - optind);
+	for (int i = 0; i < a->nnames; i++)
+		conf_feed(conf, a->names[i]);
+	if (a->nnames > 0) {
+		o.names = a->names;
+		o.nnames = (size_t)a->nnames;
 	}
 	ensure_cache_dir(conf);
 	install_signals();
@@ -194,7 +456,7 @@ cmd_refresh(struct feedcache_conf *conf, int argc, char **argv)
 	rc = sched_run(conf, &o);
 	if (rc < 0) {
 		errno = -rc;
-		log_warn("refresh");
+		log_error("refresh");
 		return 1;
 	}
 	return rc;
@@ -409,50 +671,27 @@ print_meta(const char *name, const struct feed_meta *m)
  * cache_dir is set, and no feed (reader mode, see ask_daemon).
  */
 static int
-cmd_get(struct feedcache_conf *conf, bool reader, int argc, char **argv)
+cmd_get(struct feedcache_conf *conf, bool reader, const struct args *a)
 {
-	static const struct option opts[] = {
-	    {"max-age", required_argument, NULL, 'm'},
-	    {"meta", no_argument, NULL, 'M'},
-	    {NULL, 0, NULL, 0},
-	};
 	const struct feed *f = NULL;
-	const char *name;
+	const char *name = a->names[0];
 	struct feed_meta m;
 	char body[4096], meta[4096];
-	uint64_t max_age_ns = 0;
-	bool check_age = false, want_meta = false, have_meta, started = false;
+	uint64_t max_age_ns = a->max_age_ns;
+	bool check_age = a->check_age, want_meta = a->meta, have_meta,
+	     started = false;
 	int64_t now = (int64_t)time(NULL);
-	int c, fd, rc, open_errno;
+	int fd, rc, open_errno;
 
-	optind = 0; /* 0, not 1: a full rescan, so options may follow NAME */
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (c == 'M') {
-			want_meta = true;
-			continue;
-		}
-		if (c != 'm')
-			usage(EXIT_USAGE);
-		if (parse_duration_ns(optarg, &max_age_ns) < 0) {
-			log_warnx("--max-age: '%s' is not a duration (30s, 5m, "
-			          "1h)",
-			    optarg);
-			return EXIT_USAGE;
-		}
-		check_age = true;
-	}
-	if (optind != argc - 1)
-		usage(EXIT_USAGE);
-	name = argv[optind];
 	if (!reader)
 		f = conf_feed(conf, name);
 	else if (!feed_name_valid(name)) {
-		log_warnx("'%s' is not a feed name", name);
-		return EXIT_USAGE;
+		log_errorx("'%s' is not a feed name", name);
+		return CLI_EXIT_USAGE;
 	}
 	if (feed_body_path(conf, name, body, sizeof(body)) < 0 ||
 	    feed_meta_path(conf, name, meta, sizeof(meta)) < 0) {
-		log_warnx("feed %s: cache path too long", name);
+		log_errorx("feed %s: cache path too long", name);
 		return 1;
 	}
 	/* Opened first: whatever a refresh does next, this is what we print.
@@ -480,7 +719,7 @@ cmd_get(struct feedcache_conf *conf, bool reader, int argc, char **argv)
 		    conf, f, name, (int64_t)(max_age_ns / NSEC_PER_SEC));
 	if (want_meta) {
 		if (!have_meta || m.hash[0] == '\0') {
-			log_warnx("feed %s: no copy yet", name);
+			log_errorx("feed %s: no copy yet", name);
 			return 1;
 		}
 		return print_meta(name, &m);
@@ -488,34 +727,34 @@ cmd_get(struct feedcache_conf *conf, bool reader, int argc, char **argv)
 	if (fd < 0) {
 		errno = open_errno;
 		if (errno == ENOENT && started)
-			log_warnx("feed %s: no copy yet; a refresh has been "
-			          "started, ask again shortly",
+			log_errorx("feed %s: no copy yet; a refresh has been "
+			           "started, ask again shortly",
 			    name);
 		else if (errno == ENOENT && m.last_error[0] != '\0')
-			log_warnx("feed %s: no copy yet; the last attempt "
-			          "failed: %s",
+			log_errorx("feed %s: no copy yet; the last attempt "
+			           "failed: %s",
 			    name, m.last_error);
 		else if (errno == ENOENT && reader)
-			log_warnx("feed %s: no copy in %s (is the daemon "
-			          "running, is the name right?)",
+			log_errorx("feed %s: no copy in %s (is the daemon "
+			           "running, is the name right?)",
 			    name, conf->cache_dir);
 		else if (errno == ENOENT)
-			log_warnx("feed %s: no copy has been fetched yet (try "
-			          "feedcache refresh %s)",
+			log_errorx("feed %s: no copy has been fetched yet (try "
+			           "feedcache refresh %s)",
 			    name, name);
 		else if (errno == ELOOP || errno == EINVAL)
-			log_warnx("feed %s: %s is not a regular file (a "
-			          "symbolic link?); not following it",
+			log_errorx("feed %s: %s is not a regular file (a "
+			           "symbolic link?); not following it",
 			    name, body);
 		else
-			log_warn("feed %s: %s", name, body);
+			log_error("feed %s: %s", name, body);
 		return 1;
 	}
 	rc = copy_out(fd);
 	close(fd);
 	if (rc < 0) {
 		errno = -rc;
-		log_warn("feed %s: writing the copy", name);
+		log_error("feed %s: writing the copy", name);
 		return 1;
 	}
 	return 0;
@@ -589,25 +828,14 @@ status_json(const struct feed *f, const struct feed_meta *m, bool have,
 }
 
 static int
-cmd_status(struct feedcache_conf *conf, int argc, char **argv)
+cmd_status(struct feedcache_conf *conf, const struct args *a)
 {
-	static const struct option opts[] = {
-	    {"json", no_argument, NULL, 'j'},
-	    {NULL, 0, NULL, 0},
-	};
-	bool json = false, all_fresh = true, redis_said = false;
+	bool json = a->json, all_fresh = true, redis_said = false;
 	int64_t now = (int64_t)time(NULL);
 	struct fleet *fl = conf->redis ? fleet_new(conf) : NULL;
-	int c;
 
-	optind = 0; /* 0, not 1: a full rescan, so options may follow NAME */
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (c != 'j')
-			usage(EXIT_USAGE);
-		json = true;
-	}
-	for (int i = optind; i < argc; i++)
-		conf_feed(conf, argv[i]);
+	for (int i = 0; i < a->nnames; i++)
+		conf_feed(conf, a->names[i]);
 	if (!json)
 		printf("%-20s %6s %-13s %4s %8s %11s %9s  %s\n", "feed", "age",
 		    "last result", "fail", "next in", "retry-after", "size",
@@ -618,10 +846,10 @@ cmd_status(struct feedcache_conf *conf, int argc, char **argv)
 		char path[4096], age[32], next[32], retry[32], size[24];
 		struct fleet_view view;
 		const struct fleet_view *fv;
-		bool have, wanted = optind == argc;
+		bool have, wanted = a->nnames == 0;
 
-		for (int k = optind; k < argc; k++)
-			wanted |= strcmp(argv[k], f->name) == 0;
+		for (int k = 0; k < a->nnames; k++)
+			wanted |= strcmp(a->names[k], f->name) == 0;
 		if (!wanted)
 			continue;
 		have = feed_meta_path(conf, f->name, path, sizeof(path)) == 0 &&
@@ -674,80 +902,34 @@ cmd_status(struct feedcache_conf *conf, int argc, char **argv)
 int
 main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-	    {"config", required_argument, NULL, 'c'},
-	    {"cache-dir", required_argument, NULL, 'C'},
-	    {"verbose", no_argument, NULL, 'v'},
-	    {"help", no_argument, NULL, 'h'},
-	    {"version", no_argument, NULL, 'V'},
-	    {NULL, 0, NULL, 0},
-	};
-	const char *conf_path = DEFAULT_CONF, *cache_dir = NULL;
-	bool conf_given = false, reader = false;
+	const char *conf_path, *cache_dir;
+	bool reader = false;
 	struct feedcache_conf conf;
 	struct conf_error err;
-	enum log_level level = LOG_LEVEL_INFO;
-	const char *cmd;
-	int c, rc;
+	struct args a;
+	int rc;
 
-	log_init("feedcache", level);
-	while ((c = getopt_long(argc, argv, "+c:C:vhV", opts, NULL)) != -1) {
-		switch (c) {
-		case 'c':
-			conf_path = optarg;
-			conf_given = true;
-			break;
-		case 'C':
-			cache_dir = optarg;
-			break;
-		case 'v':
-			level = LOG_LEVEL_DEBUG;
-			break;
-		case 'h':
-			usage(0);
-		case 'V':
-			printf("feedcache %s\n", TK_VERSION);
-			return 0;
-		default:
-			usage(EXIT_USAGE);
-		}
-	}
-	if (optind >= argc)
-		usage(EXIT_USAGE);
-	log_set_level(level);
-	cmd = argv[optind];
-	argc -= optind;
-	argv += optind;
-
-	if (strcmp(cmd, "daemon") != 0 && strcmp(cmd, "refresh") != 0 &&
-	    strcmp(cmd, "get") != 0 && strcmp(cmd, "status") != 0 &&
-	    strcmp(cmd, "check") != 0 && strcmp(cmd, "check-config") != 0) {
-		log_warnx("unknown command '%s'", cmd);
-		usage(EXIT_USAGE);
-	}
-	if (strcmp(cmd, "check-config") == 0) {
-		if (argc != 1)
-			usage(EXIT_USAGE);
+	log_init("feedcache", LOG_LEVEL_INFO);
+	parse_args(argc, argv, &a);
+	log_set_level(a.level);
+	conf_path = a.conf_path;
+	cache_dir = a.cache_dir;
+	if (a.cmd == CMD_CHECK_CONFIG)
 		return cmd_check_config(conf_path);
-	}
-	if (cache_dir != NULL && strcmp(cmd, "get") != 0) {
-		log_warnx("--cache-dir is for get only");
-		usage(EXIT_USAGE);
-	}
 	/*
 	 * A reader: get with --cache-dir, or as a user who may not read the
 	 * configuration (it holds API keys). It needs only the cache.
 	 */
 	if (cache_dir == NULL &&
 	    (rc = feedcache_conf_load(conf_path, &conf, &err)) < 0) {
-		if (rc != -EACCES || conf_given || strcmp(cmd, "get") != 0) {
+		if (rc != -EACCES || a.conf_given || a.cmd != CMD_GET) {
 			/* A monitoring plugin says UNKNOWN, on stdout. */
-			if (strcmp(cmd, "check") == 0) {
+			if (a.cmd == CMD_CHECK) {
 				printf("FEEDCACHE UNKNOWN - %s\n", err.msg);
 				return CHECK_UNKNOWN;
 			}
 			log_errorx("%s", err.msg);
-			return EXIT_USAGE;
+			return CLI_EXIT_USAGE;
 		}
 		cache_dir = DEFAULT_CACHE_DIR;
 	}
@@ -762,19 +944,25 @@ main(int argc, char **argv)
 		fatalx("libcurl failed to initialise");
 	validate_init();
 
-	if (strcmp(cmd, "daemon") == 0)
-		rc = argc == 1 ? cmd_daemon(&conf) : (usage(EXIT_USAGE), 2);
-	else if (strcmp(cmd, "refresh") == 0)
-		rc = cmd_refresh(&conf, argc, argv);
-	else if (strcmp(cmd, "get") == 0)
-		rc = cmd_get(&conf, reader, argc, argv);
-	else if (strcmp(cmd, "check") == 0)
-		rc = cmd_check(&conf, argc, argv);
-	else {
+	switch (a.cmd) {
+	case CMD_DAEMON:
+		rc = cmd_daemon(&conf);
+		break;
+	case CMD_REFRESH:
+		rc = cmd_refresh(&conf, &a);
+		break;
+	case CMD_GET:
+		rc = cmd_get(&conf, reader, &a);
+		break;
+	case CMD_CHECK:
+		rc = cmd_check(&conf, &a.check, a.names, a.nnames);
+		break;
+	default:
 		/* A report on stdout: the fleet's "connected" is noise. */
-		if (level == LOG_LEVEL_INFO)
+		if (a.level == LOG_LEVEL_INFO)
 			log_set_level(LOG_LEVEL_WARNING);
-		rc = cmd_status(&conf, argc, argv);
+		rc = cmd_status(&conf, &a);
+		break;
 	}
 	feedcache_conf_free(&conf);
 	curl_global_cleanup();

@@ -637,7 +637,7 @@ apply_reload(struct sched *s, int64_t now)
 	rc = feedcache_conf_load(s->conf->path, &fresh, &err);
 	if (rc < 0) {
 		log_warnx(
-		    "reload: %s; keeping the running configuration", err.msg);
+		    "reload: keeping the running configuration: %s", err.msg);
 		return 0;
 	}
 	old_conf = *s->conf;

@@ -814,8 +814,9 @@ int
 conf_each_item(const char *value, conf_parse_fn *fn, void *field, char *why,
     size_t why_size)
 {
-	char item[2048];
+	char item[2048], reason[256];
 	const char *p = value;
+	unsigned n = 0;
 	int rc;
 
 	while (*p != '\0') {
@@ -832,8 +833,17 @@ conf_each_item(const char *value, conf_parse_fn *fn, void *field, char *why,
 		}
 		memcpy(item, s, (size_t)(e - s));
 		item[e - s] = '\0';
-		if ((rc = fn(field, item, why, why_size)) < 0)
+		n++;
+		if ((rc = fn(field, item, why, why_size)) < 0) {
+			/* In a list, say which item: the value is quoted
+			 * whole by the caller. */
+			if (n > 1 || *end == ',') {
+				snprintf(reason, sizeof(reason), "%s", why);
+				snprintf(why, why_size, "item %u, '%.60s': %s",
+				    n, item, reason);
+			}
 			return rc;
+		}
 		p = *end == ',' ? end + 1 : end;
 	}
 	return 0;

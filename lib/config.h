@@ -60,7 +60,9 @@ enum conf_type {
 
 /*
  * A CONF_CUSTOM parser: stores value into field. Returns 0, or -errno and
- * a short reason in why (e.g. "not an http or https URL").
+ * a short reason in why (e.g. "not an http or https URL"). The reason
+ * does not quote the value: the message does, once ("KEY: 'VALUE':
+ * REASON.").
  */
 typedef int conf_parse_fn(
     void *field, const char *value, char *why, size_t why_size);
@@ -162,7 +164,9 @@ int conf_load(const struct conf_loader *l, const char *name, const char *buf,
 /*
  * For CONF_CUSTOM keys that hold a comma-separated list: calls fn on each
  * item, blanks trimmed, with the same field. An empty item (",,") or one
- * over 2 KiB is an error. Returns 0 or fn's first error.
+ * over 2 KiB is an error. Returns 0 or fn's first error; in a list of
+ * more than one item, why then names the item: "item 2, '10.0.0.0/33':
+ * " and fn's reason.
  */
 int conf_each_item(const char *value, conf_parse_fn *fn, void *field, char *why,
     size_t why_size);

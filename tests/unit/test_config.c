@@ -550,8 +550,13 @@ test_each_item(void **state)
 	assert_int_equal(
 	    conf_each_item("a, bad, c", collect, out, why, sizeof(why)),
 	    -EINVAL);
-	assert_string_equal(why, "refused");
+	/* In a list, the item is named; alone, the value says it all. */
+	assert_string_equal(why, "item 2, 'bad': refused");
 	assert_string_equal(out, "a");
+	out[0] = '\0';
+	assert_int_equal(
+	    conf_each_item(" bad ", collect, out, why, sizeof(why)), -EINVAL);
+	assert_string_equal(why, "refused");
 }
 
 /* conf_load: defaults, a singleton section with no open(), finish, free. */
