@@ -87,6 +87,7 @@ cidr_parse(const char *text, struct cidr *out)
 	size_t addr_len;
 	uint32_t prefix;
 	unsigned max;
+	int rc;
 
 	if (text == NULL || strnlen(text, sizeof(buf)) >= sizeof(buf))
 		return -EINVAL;
@@ -106,13 +107,13 @@ cidr_parse(const char *text, struct cidr *out)
 
 	if (slash == NULL)
 		prefix = max;
-	else if (parse_u32(slash + 1, 0, max, &prefix) < 0)
-		return -EINVAL;
+	else if ((rc = parse_u32(slash + 1, 0, max, &prefix)) < 0)
+		return rc; /* -ERANGE: a length past max */
 	c.prefix = max == 32 ? prefix + 96 : prefix;
 
 	/* "10.0.0.1/8" is a typo more often than a wish for 10/8. */
 	if (!host_bits_clear(c.addr, c.prefix))
-		return -EINVAL;
+		return -EDOM;
 	*out = c;
 	return 0;
 }

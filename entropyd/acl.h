@@ -23,7 +23,10 @@ struct acl {
 /*
  * Parses "10.0.0.0/8", "fd00::/8", "192.0.2.7" (a /32) or "::1" (a /128).
  * Host bits set below the prefix are an error ("10.0.0.1/8"), so a typo
- * cannot silently widen a range. Pure. Returns 0 or -EINVAL.
+ * cannot silently widen a range. Pure. Returns 0; -EINVAL when the text
+ * is not ADDRESS or ADDRESS/LENGTH; -ERANGE when LENGTH is more than 32
+ * (IPv4) or 128 (IPv6); -EDOM when host bits are set. *out is touched
+ * only on success.
  */
 int cidr_parse(const char *text, struct cidr *out);
 

@@ -47,8 +47,7 @@ add_listen(void *field, const char *item, char *why, size_t why_size)
 		return -EINVAL;
 	}
 	if (parse_sockaddr(item, &l->addr[l->count], &l->len[l->count]) < 0) {
-		snprintf(why, why_size,
-		    "'%.64s' is not ADDRESS:PORT or [IPv6]:PORT", item);
+		snprintf(why, why_size, "not ADDRESS:PORT or [IPv6]:PORT");
 		return -EINVAL;
 	}
 	l->count++;
@@ -65,12 +64,22 @@ static int
 add_cidr(void *field, const char *item, char *why, size_t why_size)
 {
 	struct cidr c;
+	int rc = cidr_parse(item, &c);
 
-	if (cidr_parse(item, &c) < 0) {
+	if (rc == -ERANGE) {
+		snprintf(why, why_size, "the prefix length is more than %d",
+		    strchr(item, ':') != NULL ? 128 : 32);
+		return -EINVAL;
+	}
+	if (rc == -EDOM) {
 		snprintf(why, why_size,
-		    "'%.64s' is not a CIDR range (10.0.0.0/8, fd00::/8) with "
-		    "no host bits set",
-		    item);
+		    "host bits are set below the prefix length; write the "
+		    "network address (10.0.0.0/8, not 10.0.0.1/8)");
+		return -EINVAL;
+	}
+	if (rc < 0) {
+		snprintf(why, why_size,
+		    "not an address or a CIDR range (10.0.0.0/8, fd00::/8)");
 		return -EINVAL;
 	}
 	if (acl_add(field, &c) < 0) {
@@ -172,11 +181,11 @@ conf_finish(void *c, struct conf_error *err)
 		conf_error_set(err, conf->path, 0,
 		    conf->tls_cert ? "tls_key" : "tls_cert",
 		    "required: entropyd serves seeds over TLS only (see "
-		    "entropyd.conf(5) for making a key and certificate)");
+		    "entropyd.conf(5) for making a key and certificate).");
 		return -EINVAL;
 	}
 	if (conf->user == NULL && (conf->user = strdup("entropyd")) == NULL) {
-		conf_error_set(err, conf->path, 0, "", "out of memory");
+		conf_error_set(err, conf->path, 0, "", "out of memory.");
 		return -ENOMEM;
 	}
 	return 0;

@@ -8,7 +8,6 @@
  * it can instead start unprivileged, with the key from LoadCredential=.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <malloc.h>
 #include <grp.h>
 #include <pthread.h>
@@ -19,6 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "conf.h"
 #include "log.h"
 #include "notify.h"
@@ -27,10 +27,8 @@
 #include "tokencmd.h"
 
 #define DEFAULT_CONF "/etc/entropyd.conf"
-#define EXIT_USAGE 2
-
 static _Noreturn void
-usage(int status)
+usage(void)
 {
 	fputs("usage: entropyd [-v] [-c FILE] [--check-config]\n"
 	      "       entropyd [-c FILE] token add|revoke|list [NAME]\n"
@@ -38,8 +36,8 @@ usage(int status)
 	      "      --check-config read everything, report, and exit\n"
 	      "  -v, --verbose      more log output (every refusal)\n"
 	      "  -h, --help, -V, --version\n",
-	    status == 0 ? stdout : stderr);
-	exit(status);
+	    stdout);
+	exit(0);
 }
 
 /*
@@ -119,10 +117,10 @@ reload(struct server *s, const char *path, const struct entropyd_conf *run)
 	rc = entropyd_conf_load(path, &conf, &err);
 	if (rc < 0) {
 		log_warnx(
-		    "reload: %s; keeping the running configuration", err.msg);
+		    "reload: keeping the running configuration: %s", err.msg);
 	} else if (policy_load(&conf, run->client_ca != NULL, &policy, why,
 	               sizeof(why)) < 0) {
-		log_warnx("reload: %s; keeping the running configuration", why);
+		log_warnx("reload: keeping the running configuration: %s", why);
 		entropyd_conf_free(&conf);
 	} else {
 		if (conf.tokens_file != NULL && policy.tokens.count == 0)
@@ -144,11 +142,11 @@ main(int argc, char **argv)
 	    {"config", required_argument, NULL, 'c'},
 	    {"check-config", no_argument, NULL, 'C'},
 	    {"verbose", no_argument, NULL, 'v'},
-	    {"help", no_argument, NULL, 'h'},
-	    {"version", no_argument, NULL, 'V'},
+	    CLI_HELP_VERSION,
 	    {NULL, 0, NULL, 0},
 	};
 	const char *path = DEFAULT_CONF;
+	struct cli cli;
 	struct entropyd_conf conf;
 	struct conf_error err;
 	struct server_files files;
@@ -166,7 +164,8 @@ main(int argc, char **argv)
 	/* One malloc arena for all threads: a seed server needs little
 	 * memory, and per-thread arenas would multiply its peak. */
 	mallopt(M_ARENA_MAX, 1);
-	while ((c = getopt_long(argc, argv, "c:vhV", opts, NULL)) != -1) {
+	cli_start(&cli, "+c:vhV", opts);
+	while ((c = cli_next(&cli, argc, argv)) != -1) {
 		switch (c) {
 		case 'c':
 			path = optarg;
@@ -178,24 +177,27 @@ main(int argc, char **argv)
 			log_set_level(LOG_LEVEL_DEBUG);
 			break;
 		case 'h':
-			usage(0);
+			usage();
 		case 'V':
 			printf("entropyd %s\n", TK_VERSION);
 			return 0;
 		default:
-			usage(EXIT_USAGE);
+			log_usage(NULL, "%s", cli.why);
+			return CLI_EXIT_USAGE;
 		}
 	}
 	if (optind < argc && strcmp(argv[optind], "token") == 0)
 		return token_main(path, argc - optind, argv + optind);
-	if (optind != argc)
-		usage(EXIT_USAGE);
+	if (cli_too_many(&cli, argc, argv, 0)) {
+		log_usage(NULL, "%s", cli.why);
+		return CLI_EXIT_USAGE;
+	}
 
 	/* Every configuration error found here exits 2: the unit does not
 	 * restart on it (RestartPreventExitStatus=2). */
 	if (entropyd_conf_load(path, &conf, &err) < 0) {
 		log_errorx("%s", err.msg);
-		return EXIT_USAGE;
+		return CLI_EXIT_USAGE;
 	}
 	memset(&files, 0, sizeof(files));
 	memset(&policy, 0, sizeof(policy));
@@ -203,23 +205,23 @@ main(int argc, char **argv)
 	        &conf, conf.client_ca != NULL, &policy, why, sizeof(why)) < 0 ||
 	    server_files_load(&conf, &files, why, sizeof(why)) < 0) {
 		log_errorx("%s", why);
-		status = EXIT_USAGE;
+		status = CLI_EXIT_USAGE;
 	} else if (conf.tokens_file != NULL && policy.tokens.count == 0) {
 		log_errorx("tokens_file %s: no tokens in it: every client "
 		           "would be refused (add one with: entropyd token add "
 		           "NAME)",
 		    conf.tokens_file);
-		status = EXIT_USAGE;
+		status = CLI_EXIT_USAGE;
 	} else if (geteuid() == 0 && (pw = getpwnam(conf.user)) != NULL &&
 	           pw->pw_uid == 0) {
 		log_errorx("%s: user: '%s' is root: name an unprivileged user",
 		    path, conf.user);
-		status = EXIT_USAGE;
+		status = CLI_EXIT_USAGE;
 	} else if (geteuid() == 0 && pw == NULL) {
 		log_errorx("%s: user: no user '%s' to run as (create it, or "
 		           "set user =)",
 		    path, conf.user);
-		status = EXIT_USAGE;
+		status = CLI_EXIT_USAGE;
 	} else if (check_only) {
 		printf("%s: ok\n", path);
 	}
@@ -250,7 +252,7 @@ main(int argc, char **argv)
 		fatalx("out of memory");
 	if (server_start(&server, &conf, &files, fds, why, sizeof(why)) < 0) {
 		log_errorx("%s", why);
-		return EXIT_USAGE;
+		return CLI_EXIT_USAGE;
 	}
 	server_files_free(&files);
 	if (seed_random(&probe, 1) == -EAGAIN)

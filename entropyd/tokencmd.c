@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "atomicfile.h"
+#include "cli.h"
 #include "conf.h"
 #include "hex.h"
 #include "log.h"
@@ -38,7 +39,6 @@
 #define TOKEN_BYTES 32
 #define TOKENS_MAX_SIZE (16 << 20)
 #define CMDLINE_MAX (2 << 20) /* ARG_MAX, as Linux sets it by default */
-#define EXIT_USAGE 2
 
 /* The next line of text at *pos: its start and length without '\n'. */
 static bool
@@ -315,9 +315,9 @@ name_ok(const char *name)
 static void
 token_usage(FILE *f)
 {
-	fputs("usage: entropyd [-c FILE] token add NAME\n"
-	      "       entropyd [-c FILE] token revoke NAME\n"
-	      "       entropyd [-c FILE] token list\n"
+	fputs("usage: entropyd token add NAME [-c FILE]\n"
+	      "       entropyd token revoke NAME [-c FILE]\n"
+	      "       entropyd token list [-c FILE]\n"
 	      "  add     make a token, print it once, add its hash to "
 	      "tokens_file\n"
 	      "  revoke  remove NAME's entry\n"
@@ -355,41 +355,72 @@ token_main(const char *conf_path, int argc, char **argv)
 	char *text = NULL, *fresh = NULL, why[128], when[64], hash_hex[65];
 	unsigned char raw[TOKEN_BYTES], digest[32];
 	char token[2 * TOKEN_BYTES + 1];
-	const char *verb = argc > 1 ? argv[1] : "";
+	static const struct option opts[] = {
+	    {"config", required_argument, NULL, 'c'},
+	    CLI_HELP_VERSION,
+	    {NULL, 0, NULL, 0},
+	};
+	const char *verb, *name = NULL;
+	struct cli cli;
+	int c;
 	unsigned bad_line = 0;
 	size_t len = 0;
 	int lock = -1, rc, status = 0, found = 0;
 	bool exists;
 
-	if (argc > 1 &&
-	    (strcmp(verb, "--help") == 0 || strcmp(verb, "-h") == 0)) {
-		token_usage(stdout);
-		return 0;
+	/* argv[0] is "token"; -c FILE may come after it too. */
+	cli_start(&cli, "c:hV", opts);
+	while ((c = cli_next(&cli, argc, argv)) != -1) {
+		switch (c) {
+		case 'c':
+			conf_path = optarg;
+			break;
+		case 'h':
+			token_usage(stdout);
+			return 0;
+		case 'V':
+			printf("entropyd %s\n", TK_VERSION);
+			return 0;
+		default:
+			log_usage("token", "%s", cli.why);
+			return CLI_EXIT_USAGE;
+		}
 	}
-	if (argc < 2 ||
-	    !((strcmp(verb, "list") == 0 && argc == 2) ||
-	        ((strcmp(verb, "add") == 0 || strcmp(verb, "revoke") == 0) &&
-	            argc == 3))) {
-		log_errorx("token: expected add NAME, revoke NAME or list");
-		token_usage(stderr);
-		return EXIT_USAGE;
+	if (optind >= argc) {
+		log_usage("token", "token needs add NAME, revoke NAME or list");
+		return CLI_EXIT_USAGE;
 	}
-	if (argc == 3 && !name_ok(argv[2])) {
+	verb = argv[optind];
+	if (strcmp(verb, "list") != 0 && strcmp(verb, "add") != 0 &&
+	    strcmp(verb, "revoke") != 0) {
+		log_usage("token", "unknown token command '%.80s'", verb);
+		return CLI_EXIT_USAGE;
+	}
+	if (strcmp(verb, "list") != 0 && optind + 1 >= argc) {
+		log_usage("token", "token %s needs a NAME", verb);
+		return CLI_EXIT_USAGE;
+	}
+	if (cli_too_many(&cli, argc, argv, strcmp(verb, "list") ? 2 : 1)) {
+		log_usage("token", "%s", cli.why);
+		return CLI_EXIT_USAGE;
+	}
+	name = strcmp(verb, "list") != 0 ? argv[optind + 1] : NULL;
+	if (name != NULL && !name_ok(name)) {
 		log_errorx("token: '%.80s' is not a name (1 to %d of A-Z a-z "
 		           "0-9 _ . -)",
-		    argv[2], TOKEN_NAME_MAX);
-		return EXIT_USAGE;
+		    name, TOKEN_NAME_MAX);
+		return CLI_EXIT_USAGE;
 	}
 	if (entropyd_conf_load(conf_path, &conf, &err) < 0) {
 		log_errorx("%s", err.msg);
-		return EXIT_USAGE;
+		return CLI_EXIT_USAGE;
 	}
 	if (conf.tokens_file == NULL) {
 		log_errorx("%s: tokens_file is not set: set it (for example "
 		           "tokens_file = /etc/entropyd/tokens) first",
 		    conf_path);
 		entropyd_conf_free(&conf);
-		return EXIT_USAGE;
+		return CLI_EXIT_USAGE;
 	}
 	if (strcmp(verb, "list") != 0 &&
 	    (lock = lock_dir_of(conf.tokens_file)) < 0) {
@@ -409,12 +440,12 @@ token_main(const char *conf_path, int argc, char **argv)
 	if (rc < 0) {
 		log_errorx(
 		    "tokens_file %s: %s", conf.tokens_file, strerror(-rc));
-		status = rc == -ENOENT ? EXIT_USAGE : 1;
+		status = rc == -ENOENT ? CLI_EXIT_USAGE : 1;
 		goto out;
 	}
 	if (tokens_parse(text, len, &parsed, &bad_line, why, sizeof(why)) < 0) {
 		log_errorx("%s:%u: %s", conf.tokens_file, bad_line, why);
-		status = EXIT_USAGE;
+		status = CLI_EXIT_USAGE;
 		goto out;
 	}
 	if (strcmp(verb, "list") == 0) {
@@ -426,7 +457,7 @@ token_main(const char *conf_path, int argc, char **argv)
 		goto out;
 	}
 	for (size_t i = 0; i < parsed.count; i++)
-		if (strcmp(parsed.entries[i].name, argv[2]) == 0)
+		if (strcmp(parsed.entries[i].name, name) == 0)
 			found = 1;
 	if (strcmp(verb, "add") == 0) {
 		time_t now = time(NULL);
@@ -435,7 +466,7 @@ token_main(const char *conf_path, int argc, char **argv)
 		if (found) {
 			log_errorx("token %s exists in %s: revoke it first to "
 			           "replace it",
-			    argv[2], conf.tokens_file);
+			    name, conf.tokens_file);
 			status = 1;
 			goto out;
 		}
@@ -455,15 +486,15 @@ token_main(const char *conf_path, int argc, char **argv)
 		*hex_encode(hash_hex, digest, sizeof(digest)) = '\0';
 		gmtime_r(&now, &tm);
 		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
-		fresh = tokens_text_add(text, len, argv[2], hash_hex, when);
+		fresh = tokens_text_add(text, len, name, hash_hex, when);
 	} else {
 		if (!found) {
-			log_errorx("no token named %s in %s", argv[2],
-			    conf.tokens_file);
+			log_errorx(
+			    "no token named %s in %s", name, conf.tokens_file);
 			status = 1;
 			goto out;
 		}
-		fresh = tokens_text_revoke(text, len, argv[2], &found);
+		fresh = tokens_text_revoke(text, len, name, &found);
 	}
 	if (fresh == NULL) {
 		log_errorx("out of memory");
@@ -486,9 +517,9 @@ token_main(const char *conf_path, int argc, char **argv)
 		log_info("token %s added to %s; the token above is shown "
 		         "only once: put it in /etc/entropy-seed/token (mode "
 		         "0600) on the instances",
-		    argv[2], conf.tokens_file);
+		    name, conf.tokens_file);
 	} else {
-		log_info("token %s revoked from %s", argv[2], conf.tokens_file);
+		log_info("token %s revoked from %s", name, conf.tokens_file);
 	}
 	status = after_change(conf_path);
 out:

@@ -87,12 +87,11 @@ test_parse_forms(void **state)
 static void
 test_parse_refuses(void **state)
 {
-	static const char *const bad[] = {"10.0.0.1/8", "1.2.3.4/33", "::/129",
-	    "fd00::1/8", "", "/8", "10.0.0.0/", "10.0.0.0/-1", "10.0.0.0/+8",
-	    "10.0.0.0/8/8", "10.0.0.0 /8", " 10.0.0.0/8", "10.0.0/8",
-	    "10.0.0.256", "junk", "fe80::1%eth0", "10.0.0.0/8x", "::1/0x80",
-	    "1.2.3.4/99999999999999999999",
-	    "1111:2222:3333:4444:5555:6666:7777:8888:9999/128", NULL};
+	static const char *const bad[] = {"", "/8", "10.0.0.0/", "10.0.0.0/-1",
+	    "10.0.0.0/+8", "10.0.0.0/8/8", "10.0.0.0 /8", " 10.0.0.0/8",
+	    "10.0.0/8", "10.0.0.256", "junk", "fe80::1%eth0", "10.0.0.0/8x",
+	    "::1/0x80", "1111:2222:3333:4444:5555:6666:7777:8888:9999/128",
+	    NULL};
 	struct cidr c, untouched;
 	size_t i;
 
@@ -105,6 +104,15 @@ test_parse_refuses(void **state)
 		assert_memory_equal(&c, &untouched, sizeof(c));
 	}
 	assert_int_equal(cidr_parse(NULL, &c), -EINVAL);
+	/* The reason is told apart: a length too long, host bits set. */
+	c = untouched;
+	assert_int_equal(cidr_parse("10.0.0.0/33", &c), -ERANGE);
+	assert_int_equal(cidr_parse("::/129", &c), -ERANGE);
+	assert_int_equal(
+	    cidr_parse("1.2.3.4/99999999999999999999", &c), -ERANGE);
+	assert_int_equal(cidr_parse("10.0.0.1/8", &c), -EDOM);
+	assert_int_equal(cidr_parse("fd00::1/8", &c), -EDOM);
+	assert_memory_equal(&c, &untouched, sizeof(c));
 }
 
 static void

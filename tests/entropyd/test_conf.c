@@ -115,6 +115,46 @@ test_errors(void **state)
 	expect_error("[entropyd]\ntls_cert = /c\n", 0, "tls_key");
 }
 
+/* Each message quotes the value once and gives the real reason. */
+static void
+expect_message(const char *text, const char *msg)
+{
+	struct entropyd_conf c;
+	struct conf_error err;
+
+	assert_int_equal(load(text, &c, &err), -EINVAL);
+	assert_string_equal(err.msg, msg);
+}
+
+static void
+test_messages(void **state)
+{
+	(void)state;
+	expect_message("[entropyd]\nallow = 10.0.0.0/33\n",
+	    "e.conf:2: allow: '10.0.0.0/33': the prefix length is more "
+	    "than 32.");
+	expect_message("[entropyd]\nallow = fd00::/200\n",
+	    "e.conf:2: allow: 'fd00::/200': the prefix length is more "
+	    "than 128.");
+	expect_message("[entropyd]\nallow = 10.0.0.1/8\n",
+	    "e.conf:2: allow: '10.0.0.1/8': host bits are set below the "
+	    "prefix length; write the network address (10.0.0.0/8, not "
+	    "10.0.0.1/8).");
+	expect_message("[entropyd]\nallow = example.org\n",
+	    "e.conf:2: allow: 'example.org': not an address or a CIDR "
+	    "range (10.0.0.0/8, fd00::/8).");
+	expect_message("[entropyd]\nallow = 10.0.0.0/8, 10.1.0.0/8\n",
+	    "e.conf:2: allow: '10.0.0.0/8, 10.1.0.0/8': item 2, "
+	    "'10.1.0.0/8': host bits are set below the prefix length; write "
+	    "the network address (10.0.0.0/8, not 10.0.0.1/8).");
+	expect_message("[entropyd]\nlisten = example.org:443\n",
+	    "e.conf:2: listen: 'example.org:443': not ADDRESS:PORT or "
+	    "[IPv6]:PORT.");
+	expect_message("[entropyd]\ntls_key = /k\n",
+	    "e.conf: tls_cert: required: entropyd serves seeds over TLS "
+	    "only (see entropyd.conf(5) for making a key and certificate).");
+}
+
 int
 main(void)
 {
@@ -122,6 +162,7 @@ main(void)
 	    cmocka_unit_test(test_listen_addresses),
 	    cmocka_unit_test(test_defaults),
 	    cmocka_unit_test(test_errors),
+	    cmocka_unit_test(test_messages),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
