@@ -29,7 +29,7 @@ seed_conf_add_server(
     struct seed_conf *c, const char *url, char *why, size_t why_size)
 {
 	if (!url_ok(url)) {
-		snprintf(why, why_size, "'%.80s' is not an https:// URL", url);
+		snprintf(why, why_size, "not an https:// (or http://) URL");
 		return -EINVAL;
 	}
 	if (c->nservers == SERVERS_MAX) {
@@ -72,7 +72,7 @@ add_pin(void *ctx, const char *item, char *why, size_t why_size)
 	    strspn(item, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 	                 "0123456789+/") != 43) {
 		snprintf(why, why_size,
-		    "'%.60s' is not a base64 SHA-256 of a public key", item);
+		    "not a base64 SHA-256 of a public key (sha256//...=)");
 		return -EINVAL;
 	}
 	if ((joined = realloc(*pins, old + 1 + 8 + n + 1)) == NULL) {
@@ -131,7 +131,7 @@ conf_finish(void *conf, struct conf_error *err)
 
 	if ((c->cert == NULL) != (c->key == NULL)) {
 		conf_error_set(err, c->path, 0, c->cert ? "key" : "cert",
-		    "cert and key go together");
+		    "cert and key go together: set both, or neither.");
 		return -EINVAL;
 	}
 	return 0;

@@ -10,7 +10,6 @@
 #include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "client.h"
 #include "conf.h"
 #include "imagecheck.h"
@@ -27,7 +27,6 @@
 #include "timeutil.h"
 
 #define DEFAULT_CONF "/etc/entropy-seed.conf"
-#define EXIT_USAGE 2
 #define TOKEN_MAX 512
 /* Tries of one server that asked to be tried again (bounds the loop). */
 #define RETRIES_MAX 32
@@ -36,17 +35,50 @@
 #define BACKOFF_FIRST_NS (250 * NSEC_PER_MSEC)
 #define BACKOFF_MAX_NS (2 * NSEC_PER_SEC)
 
+static const char usage_image_check[] =
+    "usage: entropy-seed image-check [ROOT]\n"
+    "       entropy-seed image-check --fix ROOT\n"
+    "       entropy-seed image-check --fix "
+    "--yes-this-is-the-running-system /\n"
+    "Lists what clones of the image under ROOT (default /) would share.\n"
+    "      --fix      remove it, so that each clone makes its own\n"
+    "      --yes-this-is-the-running-system\n"
+    "                 --fix / on the running machine (it loses its SSH\n"
+    "                 host keys and machine ID)\n"
+    "  -v, --verbose  more log output\n"
+    "  -h, --help, -V, --version\n";
+
+/* --help: the usage of the seed client, or of image-check. */
 static _Noreturn void
-usage(int status)
+usage(bool image_check)
 {
+	if (image_check) {
+		fputs(usage_image_check, stdout);
+		exit(0);
+	}
 	fputs("usage: entropy-seed [-v] [-c FILE] [--server URL]... "
 	      "[--dry-run] [--strict] [--no-credit]\n"
-	      "       entropy-seed image-check [ROOT]\n"
-	      "       entropy-seed image-check --fix ROOT\n"
-	      "       entropy-seed image-check --fix "
-	      "--yes-this-is-the-running-system /\n",
-	    status == 0 ? stdout : stderr);
-	exit(status);
+	      "       entropy-seed image-check [--fix] [ROOT]\n"
+	      "Mixes a one-time seed from an entropyd server into the kernel "
+	      "pool.\n"
+	      "  -c, --config FILE  configuration (default " DEFAULT_CONF ")\n"
+	      "      --server URL   ask this server (repeatable; replaces "
+	      "servers =)\n"
+	      "      --dry-run      fetch and check a seed, do not mix it\n"
+	      "      --strict       exit 1 when no server gave a seed\n"
+	      "      --no-credit    mix the seed without crediting entropy\n"
+	      "  -v, --verbose      more log output\n"
+	      "  -h, --help, -V, --version\n",
+	    stdout);
+	exit(0);
+}
+
+/* A bad command line: the reason, where the help is, exit 2. */
+static _Noreturn void
+usage_error(const char *cmd, const char *why)
+{
+	log_usage(cmd, "%s", why);
+	exit(CLI_EXIT_USAGE);
 }
 
 /*
@@ -90,33 +122,48 @@ cmd_image_check(int argc, char **argv)
 	static const struct option opts[] = {
 	    {"fix", no_argument, NULL, 'f'},
 	    {"yes-this-is-the-running-system", no_argument, NULL, 'y'},
+	    {"verbose", no_argument, NULL, 'v'},
+	    CLI_HELP_VERSION,
 	    {NULL, 0, NULL, 0},
 	};
 	const char *root;
 	bool fix = false, running_ok = false;
 	FILE *devnull;
+	struct cli cli;
 	int c, n;
 
-	optind = 0;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (c == 'f')
+	/* argv[0] is "image-check". */
+	cli_start(&cli, "vhV", opts);
+	while ((c = cli_next(&cli, argc, argv)) != -1) {
+		switch (c) {
+		case 'f':
 			fix = true;
-		else if (c == 'y')
+			break;
+		case 'y':
 			running_ok = true;
-		else
-			usage(EXIT_USAGE);
+			break;
+		case 'v':
+			log_set_level(LOG_LEVEL_DEBUG);
+			break;
+		case 'h':
+			usage(true);
+		case 'V':
+			printf("entropy-seed %s\n", TK_VERSION);
+			return 0;
+		default:
+			usage_error("image-check", cli.why);
+		}
 	}
-	if (argc - optind > 1)
-		usage(EXIT_USAGE);
+	if (cli_too_many(&cli, argc, argv, 1))
+		usage_error("image-check", cli.why);
 	/*
 	 * --fix deletes host keys and the machine ID: meant for an image
 	 * mounted somewhere, never by default for the running machine.
 	 */
-	if (fix && optind == argc) {
-		log_errorx("image-check --fix: name the image's root "
-		           "directory (for example /mnt/image)");
-		return EXIT_USAGE;
-	}
+	if (fix && optind == argc)
+		usage_error("image-check",
+		    "--fix needs the image's root "
+		    "directory (for example /mnt/image)");
 	root = optind < argc ? argv[optind] : "/";
 	if (fix && is_running_root(root) && !running_ok) {
 		log_errorx("image-check --fix %s: that is the running system: "
@@ -124,13 +171,13 @@ cmd_image_check(int argc, char **argv)
 		           "add --yes-this-is-the-running-system if that is "
 		           "what you mean",
 		    root);
-		return EXIT_USAGE;
+		return CLI_EXIT_USAGE;
 	}
 	n = image_check(root, fix, stdout);
 	if (n < 0) {
 		errno = -n;
-		log_warn("image-check %s", root);
-		return EXIT_USAGE;
+		log_error("image-check %s", root);
+		return CLI_EXIT_USAGE;
 	}
 	if (n == 0)
 		printf("nothing that clones would share\n");
@@ -144,11 +191,11 @@ cmd_image_check(int argc, char **argv)
 	fclose(devnull);
 	if (n < 0) {
 		errno = -n;
-		log_warn("image-check %s", root);
-		return EXIT_USAGE;
+		log_error("image-check %s", root);
+		return CLI_EXIT_USAGE;
 	}
 	if (n > 0) {
-		log_warnx("image-check %s: %d finding%s could not be fixed",
+		log_errorx("image-check %s: %d finding%s could not be fixed",
 		    root, n, n == 1 ? "" : "s");
 		return 1;
 	}
@@ -341,10 +388,15 @@ main(int argc, char **argv)
 	    {"strict", no_argument, NULL, 'S'},
 	    {"no-credit", no_argument, NULL, 'N'},
 	    {"verbose", no_argument, NULL, 'v'},
-	    {"help", no_argument, NULL, 'h'},
-	    {"version", no_argument, NULL, 'V'},
+	    CLI_HELP_VERSION,
 	    {NULL, 0, NULL, 0},
 	};
+	static const struct option global_opts[] = {
+	    {"verbose", no_argument, NULL, 'v'},
+	    CLI_HELP_VERSION,
+	    {NULL, 0, NULL, 0},
+	};
+	struct cli cli;
 	const char *path = DEFAULT_CONF, *servers[SERVERS_MAX];
 	bool dry_run = false, strict = false, credit = true, path_given = false,
 	     seeded = false;
@@ -357,9 +409,17 @@ main(int argc, char **argv)
 	int c, rc;
 
 	log_init("entropy-seed", LOG_LEVEL_INFO);
-	if (argc > 1 && strcmp(argv[1], "image-check") == 0)
-		return cmd_image_check(argc - 1, argv + 1);
-	while ((c = getopt_long(argc, argv, "c:vhV", opts, NULL)) != -1) {
+	/* "entropy-seed -v image-check": only -v may come before it. */
+	cli_start(&cli, "+vhV", global_opts);
+	while ((c = cli_next(&cli, argc, argv)) != -1)
+		if (c == 'v')
+			log_set_level(LOG_LEVEL_DEBUG);
+		else if (c != 'h' && c != 'V')
+			break;
+	if (optind < argc && strcmp(argv[optind], "image-check") == 0)
+		return cmd_image_check(argc - optind, argv + optind);
+	cli_start(&cli, "c:vhV", opts);
+	while ((c = cli_next(&cli, argc, argv)) != -1) {
 		switch (c) {
 		case 'c':
 			path = optarg;
@@ -367,7 +427,8 @@ main(int argc, char **argv)
 			break;
 		case 's':
 			if (nservers == SERVERS_MAX)
-				usage(EXIT_USAGE);
+				usage_error(NULL, "more than 16 --server "
+				                  "options");
 			servers[nservers++] = optarg;
 			break;
 		case 'n':
@@ -383,21 +444,21 @@ main(int argc, char **argv)
 			log_set_level(LOG_LEVEL_DEBUG);
 			break;
 		case 'h':
-			usage(0);
+			usage(false);
 		case 'V':
 			printf("entropy-seed %s\n", TK_VERSION);
 			return 0;
 		default:
-			usage(EXIT_USAGE);
+			usage_error(NULL, cli.why);
 		}
 	}
-	if (optind != argc)
-		usage(EXIT_USAGE);
+	if (cli_too_many(&cli, argc, argv, 0))
+		usage_error(NULL, cli.why);
 	/* The default file may be absent when --server names the servers. */
 	rc = seed_conf_load(path, !path_given && nservers > 0, &conf, &err);
 	if (rc < 0) {
 		log_errorx("%s", err.msg);
-		return EXIT_USAGE;
+		return CLI_EXIT_USAGE;
 	}
 	/* --server replaces the configured list. */
 	if (nservers > 0) {
@@ -407,22 +468,25 @@ main(int argc, char **argv)
 		for (unsigned i = 0; i < nservers; i++)
 			if (seed_conf_add_server(
 			        &conf, servers[i], why, sizeof(why)) < 0) {
-				log_warnx("--server: %s", why);
+				log_usage(NULL, "--server: '%s': %s",
+				    servers[i], why);
 				seed_conf_free(&conf);
-				return EXIT_USAGE;
+				return CLI_EXIT_USAGE;
 			}
 	}
 	if (conf.nservers == 0) {
-		log_warnx("%s: servers: no seed server configured", path);
+		log_errorx("%s: servers: no seed server configured (set "
+		           "servers =, or give --server URL)",
+		    path);
 		seed_conf_free(&conf);
-		return EXIT_USAGE;
+		return CLI_EXIT_USAGE;
 	}
 	if (conf.token_file != NULL && (rc = read_token(conf.token_file, token,
 	                                    sizeof(token), &mode)) < 0) {
 		log_errorx("token_file %s: %s", conf.token_file,
 		    rc == -EINVAL ? "empty or too long" : strerror(-rc));
 		seed_conf_free(&conf);
-		return EXIT_USAGE;
+		return CLI_EXIT_USAGE;
 	}
 	if (conf.token_file != NULL && (mode & (S_IRWXG | S_IRWXO)) != 0)
 		log_warnx("token_file %s: readable by group or others (mode "
@@ -435,7 +499,7 @@ main(int argc, char **argv)
 	    check_readable("key", conf.key) < 0) {
 		explicit_bzero(token, sizeof(token));
 		seed_conf_free(&conf);
-		return EXIT_USAGE;
+		return CLI_EXIT_USAGE;
 	}
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
 		fatalx("libcurl failed to initialise");
@@ -459,7 +523,11 @@ main(int argc, char **argv)
 		log_errorx("dry run: no server answered with a good seed");
 		return 1;
 	}
-	log_warnx("no seed from any server%s",
-	    strict ? "" : "; carrying on (--strict makes this exit 1)");
-	return strict ? 1 : 0;
+	if (strict) {
+		log_errorx("no seed from any server");
+		return 1;
+	}
+	log_warnx("no seed from any server; carrying on (--strict makes "
+	          "this exit 1)");
+	return 0;
 }

@@ -21,7 +21,7 @@ ENTROPY_SEED=${4:?}
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 # The programs that speak the convention (all four when the work is done).
-progs=" stealstat feedcache entropyd "
+progs=" stealstat feedcache entropyd entropy-seed "
 has() { case $progs in *" $1 "*) return 0 ;; esac; return 1; }
 
 # Run from elsewhere, by full path: a message must not carry the path.

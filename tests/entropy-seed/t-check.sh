@@ -86,7 +86,7 @@ fi
 
 # 5. image-check --fix: an explicit root, never / by default.
 "$ES" image-check --fix >"$T/fix.out" 2>&1
-[ $? = 2 ] && grep -q "name the image's root" "$T/fix.out" &&
+[ $? = 2 ] && grep -q "needs the image's root" "$T/fix.out" &&
     pass "image-check --fix without a root: exit 2" ||
     fail "image-check --fix without a root" "$T/fix.out"
 "$ES" image-check --fix / >"$T/fixroot.out" 2>&1
