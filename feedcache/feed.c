@@ -299,6 +299,16 @@ parse_word(void *field, const char *value, char *why, size_t why_size)
 	return 0;
 }
 
+/*
+ * "fleet_key = /path": read now, so a key file anyone else may read (or
+ * a short key) is an error naming the line, the file and the fault.
+ */
+static int
+parse_fleet_key(void *field, const char *value, char *why, size_t why_size)
+{
+	return fleet_keys_load(value, field, why, why_size);
+}
+
 static const struct conf_key main_keys[] = {
     CONF_KEY_CUSTOM(
         "cache_dir", struct feedcache_conf, cache_dir, parse_abs_path, false),
@@ -315,6 +325,8 @@ static const struct conf_key main_keys[] = {
         "redis_prefix", struct feedcache_conf, redis_prefix, parse_word, false),
     CONF_KEY_RANGE("redis_timeout", CONF_DURATION, struct feedcache_conf,
         redis_timeout_ns, NSEC_PER_SEC / 100, SECONDS(10)),
+    CONF_KEY_CUSTOM(
+        "fleet_key", struct feedcache_conf, fleet_key, parse_fleet_key, false),
     CONF_KEY_END,
 };
 
@@ -405,6 +417,15 @@ conf_finish(void *c, struct conf_error *err)
 			    "cannot use the host name as node_name; set one.");
 			return -EINVAL;
 		}
+	}
+	/* Unsigned, a Redis record is whatever anyone who reaches Redis
+	 * wrote: fleet mode does not run without a key. */
+	if (conf->redis != NULL && conf->fleet_key.count == 0) {
+		conf_error_set(err, conf->path, 0, "fleet_key",
+		    "fleet mode (redis =) needs fleet_key = PATH, a file with "
+		    "a secret key (e.g. `openssl rand -hex 32`) that only the "
+		    "service user may read; see SECURITY in feedcache.conf(5)");
+		return -EINVAL;
 	}
 	if (conf->group != NULL) {
 		struct group *gr = getgrnam(conf->group);
@@ -499,6 +520,7 @@ feedcache_conf_free(struct feedcache_conf *conf)
 	free(conf->redis);
 	free(conf->node_name);
 	free(conf->redis_prefix);
+	fleet_keys_free(&conf->fleet_key);
 	memset(conf, 0, sizeof(*conf));
 }
 

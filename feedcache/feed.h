@@ -12,6 +12,7 @@
 #include <sys/types.h>
 
 #include "config.h"
+#include "fleetkey.h"
 
 #define FEED_NAME_MAX 64
 #define FEED_MAX_HEADERS 32
@@ -58,6 +59,7 @@ struct feedcache_conf {
 	char *node_name; /* default: the host name */
 	char *redis_prefix; /* before every key, or NULL */
 	uint64_t redis_timeout_ns;
+	struct fleet_keys fleet_key; /* required with redis (fleetkey.h) */
 	struct feed **feeds;
 	size_t nfeeds, cap;
 };

@@ -54,7 +54,8 @@ static const char acquire_lua[] =
     "local t = redis.call('TIME')\n"
     "local now = tonumber(t[1])\n"
     "local m = redis.call('HMGET', KEYS[2], 'version', 'hash', 'size', "
-    "'etag', 'last_modified', 'fetched', 'checked', 'url', 'failures')\n"
+    "'etag', 'last_modified', 'fetched', 'checked', 'url', 'failures', "
+    "'sig')\n"
     "local f = redis.call('HMGET', KEYS[2], 'next_due', 'retry_after')\n"
     "local function num(v)\n"
     "  if v and string.match(v, '^%d+$') and #v < 16 then\n"
@@ -116,11 +117,12 @@ enum {
 	F_CHECKED,
 	F_URL,
 	F_FAILURES,
+	F_SIG,
 	F_COUNT
 };
 
 static const char *const field_names[F_COUNT] = {"version", "hash", "size",
-    "etag", "last_modified", "fetched", "checked", "url", "failures"};
+    "etag", "last_modified", "fetched", "checked", "url", "failures", "sig"};
 
 /* The fleet's record of a feed, times on our clock. */
 struct fleet_meta {
@@ -134,6 +136,23 @@ struct fleet_meta {
 	char url[2048];
 };
 
+/*
+ * Why this node does not follow a feed's record in Redis, remembered so
+ * the reason is logged once per feed, not once per cycle.
+ */
+enum distrust {
+	TRUSTED,
+	DISTRUST_GARBAGE, /* version, hash or size not as published */
+	DISTRUST_UNSIGNED, /* no signature */
+	DISTRUST_SIGNATURE, /* a signature no key of ours made */
+	DISTRUST_BODY, /* a signed record whose body cannot be taken */
+};
+
+struct distrust_entry {
+	char name[FEED_NAME_MAX + 1]; /* "" for a free slot */
+	enum distrust why;
+};
+
 struct fleet {
 	const struct feedcache_conf *conf;
 	struct redis_addr addr;
@@ -145,6 +164,10 @@ struct fleet {
 	int64_t retry_at;
 	unsigned retry_s;
 	struct fleet_counters n;
+	/* Feeds whose record was not followed: open addressing, power of
+	 * two slots, at most half full; entries are reset, never removed. */
+	struct distrust_entry *distrust;
+	size_t distrust_slots, distrust_used;
 };
 
 int
@@ -273,6 +296,7 @@ fleet_free(struct fleet *fl)
 		return;
 	disconnect(fl);
 	explicit_bzero(&fl->addr, sizeof(fl->addr));
+	free(fl->distrust);
 	free(fl);
 }
 
@@ -594,8 +618,9 @@ parse_meta(const redisReply *a, int64_t skew, int64_t now, struct fleet_meta *m,
 
 /*
  * Copies the fleet's body into the cache, checking it as a fetched one
- * is checked. Updates *lm (the local meta as loaded). Returns 0, or -1
- * with why.
+ * is checked. Updates *lm (the local meta as loaded). Returns 0, -EAGAIN
+ * with why when Redis went away or a publish raced this read (nothing
+ * wrong with the record), or -1 with why when the body cannot be taken.
  */
 static int
 follow(struct fleet *fl, const struct feed *feed, const struct fleet_meta *fm,
@@ -622,11 +647,12 @@ follow(struct fleet *fl, const struct feed *feed, const struct fleet_meta *fm,
 	    NULL, feed->max_size + REPLY_OVERHEAD, now);
 	if (r == NULL) {
 		snprintf(why, size, "redis went away");
-		return -1;
+		return -EAGAIN;
 	}
 	rc = -1;
 	if (r->type == REDIS_REPLY_INTEGER && r->integer == -1) {
 		snprintf(why, size, "a newer version was published meanwhile");
+		rc = -EAGAIN;
 		goto out;
 	}
 	if (r->type != REDIS_REPLY_STRING || r->len != fm->size) {
@@ -669,6 +695,139 @@ follow(struct fleet *fl, const struct feed *feed, const struct fleet_meta *fm,
 out:
 	freeReplyObject(r);
 	return rc;
+}
+
+static size_t
+name_hash(const char *name)
+{
+	uint64_t h = 14695981039346656037ULL; /* FNV-1a */
+
+	for (; *name != '\0'; name++)
+		h = (h ^ (unsigned char)*name) * 1099511628211ULL;
+	return (size_t)h;
+}
+
+/* Doubles the distrust table; false without memory. */
+static bool
+distrust_grow(struct fleet *fl)
+{
+	size_t slots = fl->distrust_slots ? fl->distrust_slots * 2 : 16;
+	struct distrust_entry *t = calloc(slots, sizeof(*t));
+
+	if (t == NULL)
+		return false;
+	for (size_t i = 0; i < fl->distrust_slots; i++) {
+		size_t j;
+
+		if (fl->distrust[i].name[0] == '\0')
+			continue;
+		j = name_hash(fl->distrust[i].name) & (slots - 1);
+		while (t[j].name[0] != '\0')
+			j = (j + 1) & (slots - 1);
+		t[j] = fl->distrust[i];
+	}
+	free(fl->distrust);
+	fl->distrust = t;
+	fl->distrust_slots = slots;
+	return true;
+}
+
+/* Feed name's entry in the distrust table, made (TRUSTED) if make;
+ * NULL if there is none, or no memory for it. */
+static struct distrust_entry *
+distrust_entry(struct fleet *fl, const char *name, bool make)
+{
+	size_t mask, j;
+
+	if (make && (fl->distrust_used + 1) * 2 > fl->distrust_slots &&
+	    !distrust_grow(fl))
+		return NULL;
+	if (fl->distrust_slots == 0)
+		return NULL;
+	mask = fl->distrust_slots - 1;
+	/* At most half full: the probe ends at a free slot. */
+	for (j = name_hash(name) & mask;; j = (j + 1) & mask) {
+		struct distrust_entry *e = &fl->distrust[j];
+
+		if (strcmp(e->name, name) == 0)
+			return e;
+		if (e->name[0] != '\0')
+			continue;
+		if (!make)
+			return NULL;
+		snprintf(e->name, sizeof(e->name), "%s", name);
+		e->why = TRUSTED;
+		fl->distrust_used++;
+		return e;
+	}
+}
+
+/*
+ * This node does not follow feed's record (text says why): logged when
+ * the reason is new for the feed, not on every cycle.
+ */
+static void
+distrust(struct fleet *fl, const struct feed *feed, enum distrust why,
+    const char *text)
+{
+	struct distrust_entry *e = distrust_entry(fl, feed->name, true);
+
+	if (e != NULL && e->why == why)
+		return;
+	if (e != NULL)
+		e->why = why;
+	log_warnx("fleet: feed %s: %s; not following it, fetching from the "
+	          "origin",
+	    feed->name, text);
+}
+
+/* Feed's record is followed again: said once, if it was not before. */
+static void
+trust(struct fleet *fl, const struct feed *feed)
+{
+	struct distrust_entry *e = distrust_entry(fl, feed->name, false);
+
+	if (e == NULL || e->why == TRUSTED)
+		return;
+	e->why = TRUSTED;
+	log_info("fleet: feed %s: the fleet's record is signed with "
+	         "fleet_key again; following it",
+	    feed->name);
+}
+
+/* What a signature covers, from the acquire script's fields (after the
+ * feed's name, which the key says). */
+static const int signed_field[SIG_FIELDS] = {
+    -1, F_URL, F_HASH, F_SIZE, F_FETCHED, F_ETAG, F_LM};
+
+/*
+ * Does the record (a, the acquire script's fields, exactly as Redis
+ * holds them) carry a signature of feed's name, url, body hash, size,
+ * fetch time and validators under fleet_key? TRUSTED, or why not.
+ */
+static enum distrust
+record_check(
+    const struct fleet *fl, const struct feed *feed, const redisReply *a)
+{
+	const redisReply *sig = a->element[F_SIG];
+	const char *field[SIG_FIELDS];
+	size_t len[SIG_FIELDS];
+
+	if (sig->type != REDIS_REPLY_STRING)
+		return DISTRUST_UNSIGNED;
+	field[SIG_NAME] = feed->name;
+	len[SIG_NAME] = strlen(feed->name);
+	for (int i = 1; i < SIG_FIELDS; i++) {
+		const redisReply *e = a->element[signed_field[i]];
+		bool str = e->type == REDIS_REPLY_STRING;
+
+		field[i] = str ? e->str : "";
+		len[i] = str ? e->len : 0;
+	}
+	return fleet_verify(
+	           &fl->conf->fleet_key, field, len, sig->str, sig->len)
+	           ? TRUSTED
+	           : DISTRUST_SIGNATURE;
 }
 
 /* The lease's TTL: the transfer's timeout and the margin (ms). */
@@ -720,10 +879,12 @@ fleet_claim(struct fleet *fl, const struct feed *feed, int64_t max_age_s,
 	char ttl[24], ahead[24], mode[24], why[300];
 	struct fleet_meta fm;
 	struct feed_meta lm;
-	char verdict[8];
+	char verdict[8], text[480];
 	int64_t redis_now, most;
+	enum distrust trusted = TRUSTED;
 	redisReply *r;
 	bool won;
+	int rc;
 
 	memset(lease, 0, sizeof(*lease));
 	if (fl == NULL ||
@@ -787,8 +948,28 @@ fleet_claim(struct fleet *fl, const struct feed *feed, int64_t max_age_s,
 	    r->element[3]->integer ? r->element[3]->integer - lease->skew : 0;
 	fm.retry_after =
 	    r->element[4]->integer ? r->element[4]->integer - lease->skew : 0;
+	/* Whoever can write to Redis is not trusted with content: only a
+	 * record signed under fleet_key is followed. Without one, this node
+	 * takes nothing from the record (body, validators, deadlines) and
+	 * fetches for itself; a holder's publish repairs the record. */
+	if (why[0] != '\0') {
+		fl->n.redis_errors++;
+		trusted = DISTRUST_GARBAGE;
+		snprintf(text, sizeof(text), "%.200s: %.150s", mk, why);
+	} else if (fm.body_ok &&
+	           (trusted = record_check(fl, feed, r->element[1])) != TRUSTED)
+		snprintf(text, sizeof(text), "the fleet's record (%.200s) %s",
+		    mk,
+		    trusted == DISTRUST_UNSIGNED
+		        ? "has no signature"
+		        : "is not signed with fleet_key (another key signed "
+		          "it, or it was altered in Redis)");
 	freeReplyObject(r);
-	if (fm.present && fm.url[0] != '\0' && strcmp(fm.url, feed->url) != 0) {
+	if (trusted != TRUSTED) {
+		distrust(fl, feed, trusted, text);
+		fm.body_ok = false;
+	} else if (fm.present && fm.url[0] != '\0' &&
+	           strcmp(fm.url, feed->url) != 0) {
 		/* A changed url (or a rollout half done): the record is of
 		 * another resource. Not followed; this node's publish, when
 		 * it holds the lease, makes it this url's. */
@@ -796,11 +977,6 @@ fleet_claim(struct fleet *fl, const struct feed *feed, int64_t max_age_s,
 		          "this node fetches %s; not following it",
 		    feed->name, fm.url, feed->url);
 		fm.body_ok = false;
-	}
-	if (why[0] != '\0') {
-		fl->n.redis_errors++;
-		log_warnx("fleet: feed %s: %s: %s; not following it",
-		    feed->name, mk, why);
 	}
 	if (fm.body_ok)
 		memcpy(lease->fleet_hash, fm.hash, sizeof(lease->fleet_hash));
@@ -820,25 +996,41 @@ fleet_claim(struct fleet *fl, const struct feed *feed, int64_t max_age_s,
 	if (meta_load(meta_path, &lm) < 0)
 		memset(&lm, 0, sizeof(lm));
 	/* The backoff is the fleet's: a new holder goes on counting. */
-	if (fm.failures > lm.failures)
+	if (trusted == TRUSTED && fm.failures > lm.failures)
 		lm.failures = fm.failures;
 	if (fm.body_ok && strcmp(fm.hash, lm.hash) != 0 &&
 	    fm.fetched >= lm.fetched) {
-		if (follow(fl, feed, &fm, body_path, &lm, now, why,
-		        sizeof(why)) == 0)
+		rc = follow(
+		    fl, feed, &fm, body_path, &lm, now, why, sizeof(why));
+		if (rc == 0) {
 			log_info("feed %s: updated from the fleet (version "
 			         "%llu, %llu bytes)",
 			    feed->name, (unsigned long long)fm.version,
 			    (unsigned long long)fm.size);
-		else if (fl->c != NULL)
-			log_warnx("feed %s: not taking the fleet's version "
-			          "%llu: %s",
-			    feed->name, (unsigned long long)fm.version, why);
-	}
-	if (fm.hash[0] != '\0' && strcmp(fm.hash, lm.hash) == 0 &&
-	    fm.checked > lm.checked)
+			trust(fl, feed);
+		} else if (rc == -EAGAIN) {
+			if (fl->c != NULL)
+				log_warnx("feed %s: not taking the fleet's "
+				          "version %llu: %s",
+				    feed->name, (unsigned long long)fm.version,
+				    why);
+		} else {
+			/* Signed, yet not what this node would have taken
+			 * from the origin: no better than unsigned. */
+			trusted = DISTRUST_BODY;
+			snprintf(text, sizeof(text),
+			    "the fleet's version %llu: %s",
+			    (unsigned long long)fm.version, why);
+			distrust(fl, feed, trusted, text);
+			fm.body_ok = false;
+			lease->fleet_hash[0] = '\0';
+		}
+	} else if (fm.body_ok)
+		trust(fl, feed);
+	if (trusted == TRUSTED && fm.hash[0] != '\0' &&
+	    strcmp(fm.hash, lm.hash) == 0 && fm.checked > lm.checked)
 		lm.checked = fm.checked;
-	if (!won) {
+	if (!won && trusted == TRUSTED) {
 		/* Shared backoff: the fleet's deadlines become this node's,
 		 * so readers' refreshes honour them too. */
 		lm.retry_after = fm.retry_after;
@@ -853,8 +1045,8 @@ fleet_claim(struct fleet *fl, const struct feed *feed, int64_t max_age_s,
 	}
 	if (lm.hash[0] != '\0' || lm.next_due != 0)
 		meta_save(meta_path, &lm, feed->mode);
-	if (fl->c == NULL) /* lost on the way */
-		return FLEET_SOLO;
+	if (fl->c == NULL || (!won && trusted != TRUSTED))
+		return FLEET_SOLO; /* Redis lost on the way, or not trusted */
 	/* The lease's time starts now that the follow is done. */
 	if (won && !lease_op(fl, feed, lease, lease_ms(feed), now)) {
 		lease->held = false;
@@ -872,8 +1064,9 @@ fleet_publish(struct fleet *fl, const struct feed *feed,
 	char lk[FEED_NAME_MAX + 512], mk[FEED_NAME_MAX + 512];
 	char bk[FEED_NAME_MAX + 512], num[8][24], hash[65];
 	unsigned char digest[SHA256_DIGEST_LENGTH];
-	const char *argv[40]; /* 6 and at most 15 field/value pairs */
+	const char *argv[40]; /* 6 and at most 16 field/value pairs */
 	size_t lens[40];
+	char sig[FLEET_SIG_HEX + 1];
 	struct feed_meta m;
 	char *body = NULL;
 	size_t body_len = 0;
@@ -934,6 +1127,19 @@ fleet_publish(struct fleet *fl, const struct feed *feed,
 		STR(TIME(1, m.fetched));
 		STR("checked");
 		STR(TIME(2, m.checked));
+		/* Signed as written: what a follower reads back verbatim. */
+		if (fleet_sign(&fl->conf->fleet_key, 0,
+		        (const char *[]){feed->name, feed->url, m.hash, num[0],
+		            num[1], m.etag, m.last_modified},
+		        (const size_t[]){strlen(feed->name), strlen(feed->url),
+		            strlen(m.hash), strlen(num[0]), strlen(num[1]),
+		            strlen(m.etag), strlen(m.last_modified)},
+		        sig) < 0)
+			log_warnx("fleet: feed %s: cannot sign the record; "
+			          "the other nodes will not follow it",
+			    feed->name);
+		STR("sig");
+		STR(sig);
 	}
 	snprintf(num[5], sizeof(num[5]), "%u", m.failures);
 	STR("next_due");

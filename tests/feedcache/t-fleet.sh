@@ -21,6 +21,7 @@ NODES="1 2 3 4 5"
 INTERVAL=3
 
 start_main_origin
+(umask 077 && openssl rand -hex 32 >"$tmp/fleet.key")
 RPORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 start_redis() { # start_redis [redis-server options]
 	redis-server --port "$RPORT" --bind 127.0.0.1 --save '' \
@@ -41,6 +42,7 @@ conf() { # conf N REDIS_URL: node N's configuration
 cache_dir = $tmp/n$1/cache
 redis = $2
 node_name = node$1
+fleet_key = $tmp/fleet.key
 metrics_file = $tmp/n$1/metrics.prom
 
 [feed news]
@@ -244,8 +246,8 @@ check "stale reads on five nodes: $(count /news.xml) origin request, every copy 
 # A long interval and a short max_backoff: the holder's next due time
 # (interval + up to 10% jitter) is still the fleet's, not "implausible".
 for k in 1 2; do
-	printf '[feedcache]\ncache_dir = %s\nredis = %s\nnode_name = node%s\n' \
-		"$tmp/n$k/cache" "$URL" "$k" >"$tmp/n$k/long.conf"
+	printf '[feedcache]\ncache_dir = %s\nredis = %s\nnode_name = node%s\nfleet_key = %s\n' \
+		"$tmp/n$k/cache" "$URL" "$k" "$tmp/fleet.key" >"$tmp/n$k/long.conf"
 	for j in 1 2 3 4 5 6; do
 		printf '[feed long%s]\nurl = %s/long.xml\ninterval = 30s\nmax_backoff = 1s\n' \
 			"$j" "$B" >>"$tmp/n$k/long.conf"
@@ -281,14 +283,15 @@ bad_body() { # bad_body BODY HASH: the fleet's record, newer than any copy
 		fetched $(($(date +%s) + 5)) url "$B/news.xml" >/dev/null
 	R set 'fc:{news}:body' "$1" >/dev/null
 }
+# Records without a signature (t-fleet-key has the signed cases).
 bad_body '<rss>bad!</rss>' "$(printf 'a%.0s' $(seq 64))"
 n1 refresh --force news
 check "a body that does not match its hash is not taken" \
-	'grep -q "not taking the fleet.*does not match its hash" "$tmp/err" && origin_copy'
+	'grep -q "has no signature; not following it" "$tmp/err" && origin_copy'
 bad_body '<rss>bad' "$(sha '<rss>bad')"
 n1 refresh --force news
 check "a body with the right hash that fails validation is not taken" \
-	'grep -q "not taking the fleet.*rejected" "$tmp/err" && origin_copy'
+	'grep -q "has no signature; not following it" "$tmp/err" && origin_copy'
 # Values that would silence the fleet: a lease without a TTL, a next due
 # time centuries ahead, a Retry-After for ever. None stops a refresh.
 ctl reset

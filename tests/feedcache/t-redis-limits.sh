@@ -13,13 +13,14 @@ fake_pid= daemon_pid=
 pid_vars="fake_pid daemon_pid $pid_vars"
 start_main_origin
 ctl 'set?path=/news.xml&body=%3Crss%3Enews%3C%2Frss%3E'
+(umask 077 && openssl rand -hex 32 >"$tmp/fleet.key")
 start_fake() { # MODE: a fake Redis in $tmp/MODE
 	mkdir -p "$tmp/$1"
 	python3 "$(dirname "$ORIGIN")/fake-redis.py" "$1" "$tmp/$1" &
 	fake_pid=$!
 	until_true 10 '[ -s "$tmp/$1/port" ]'
-	printf '[feedcache]\ncache_dir = %s/cache\nredis = redis://127.0.0.1:%s/0\nnode_name = n1\nredis_timeout = 500ms\n\n[feed news]\nurl = %s/news.xml\nvalidate = xml\n' \
-		"$tmp" "$(cat "$tmp/$1/port")" "$B" >"$tmp/feedcache.conf"
+	printf '[feedcache]\ncache_dir = %s/cache\nredis = redis://127.0.0.1:%s/0\nnode_name = n1\nredis_timeout = 500ms\nfleet_key = %s\n\n[feed news]\nurl = %s/news.xml\nvalidate = xml\n' \
+		"$tmp" "$(cat "$tmp/$1/port")" "$tmp/fleet.key" "$B" >"$tmp/feedcache.conf"
 }
 stop_fake() {
 	kill "$fake_pid" 2>/dev/null

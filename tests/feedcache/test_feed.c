@@ -9,7 +9,12 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -168,13 +173,26 @@ test_fleet_keys(void **state)
 {
 	struct feedcache_conf c;
 	struct conf_error err;
-	const char *text = "[feedcache]\nredis = redis://:pw@127.0.0.1:1/2\n"
-	                   "node_name = web-7\nredis_prefix = site1:\n"
-	                   "redis_timeout = 200ms\n";
+	const char *base = getenv("TK_TEST_TMPDIR");
+	char key[PATH_MAX], text[PATH_MAX + 256];
+	int fd;
 
 	(void)state;
+	snprintf(key, sizeof(key), "%s/feed-fleet-key.XXXXXX",
+	    base != NULL && *base != '\0' ? base : "/tmp");
+	assert_true((fd = mkstemp(key)) >= 0); /* mode 0600 */
+	assert_int_equal(
+	    write(fd, "0123456789abcdef0123456789abcdef\n", 33), 33);
+	close(fd);
+	snprintf(text, sizeof(text),
+	    "[feedcache]\nredis = redis://:pw@127.0.0.1:1/2\n"
+	    "node_name = web-7\nredis_prefix = site1:\n"
+	    "redis_timeout = 200ms\nfleet_key = %s\n",
+	    key);
 	assert_int_equal(
 	    feedcache_conf_load_buf("t.conf", text, strlen(text), &c, &err), 0);
+	assert_int_equal(c.fleet_key.count, 1);
+	assert_int_equal(c.fleet_key.len[0], 32);
 	assert_string_equal(c.node_name, "web-7");
 	assert_string_equal(c.redis_prefix, "site1:");
 	assert_int_equal(c.redis_timeout_ns, 200 * 1000000ULL);
@@ -182,6 +200,17 @@ test_fleet_keys(void **state)
 	expect_error("[feedcache]\nnode_name = two words\n", 2, "node_name",
 	    "no spaces");
 	expect_error("[feedcache]\nredis = redis://h:0/\n", 2, "redis", "port");
+	/* Fleet mode is never unsigned. */
+	expect_error("[feedcache]\nredis = redis://h/\n", 0, "fleet_key",
+	    "needs fleet_key");
+	expect_error("[feedcache]\nfleet_key = fleet.key\n", 2, "fleet_key",
+	    "not an absolute path");
+	chmod(key, 0640);
+	assert_int_equal(
+	    feedcache_conf_load_buf("t.conf", text, strlen(text), &c, &err),
+	    -EINVAL);
+	assert_non_null(strstr(err.msg, "group or others may read it"));
+	unlink(key);
 }
 
 int
