@@ -13,6 +13,7 @@
 
 #include "feed.h"
 #include "fleet.h"
+#include "hook.h"
 #include "parse.h"
 #include "timeutil.h"
 
@@ -309,6 +310,28 @@ parse_fleet_key(void *field, const char *value, char *why, size_t why_size)
 	return fleet_keys_load(value, field, why, why_size);
 }
 
+/* "on_change = /abs/program args": split now, so errors name the line. */
+static int
+parse_on_change(void *field, const char *value, char *why, size_t why_size)
+{
+	char *copy = strdup(value), *argv[HOOK_ARGS_MAX + 1];
+	int rc;
+
+	if (copy == NULL) {
+		snprintf(why, why_size, "out of memory");
+		return -ENOMEM;
+	}
+	rc = hook_split(copy, argv, why, why_size);
+	free(copy);
+	if (rc < 0)
+		return rc;
+	if ((*(char **)field = strdup(value)) == NULL) {
+		snprintf(why, why_size, "out of memory");
+		return -ENOMEM;
+	}
+	return 0;
+}
+
 static const struct conf_key main_keys[] = {
     CONF_KEY_CUSTOM(
         "cache_dir", struct feedcache_conf, cache_dir, parse_abs_path, false),
@@ -327,6 +350,10 @@ static const struct conf_key main_keys[] = {
         redis_timeout_ns, NSEC_PER_SEC / 100, SECONDS(10)),
     CONF_KEY_CUSTOM(
         "fleet_key", struct feedcache_conf, fleet_key, parse_fleet_key, false),
+    CONF_KEY_CUSTOM(
+        "on_change", struct feedcache_conf, on_change, parse_on_change, false),
+    CONF_KEY_RANGE("hook_timeout", CONF_DURATION, struct feedcache_conf,
+        hook_timeout_ns, NSEC_PER_SEC / 10, SECONDS(3600)),
     CONF_KEY_END,
 };
 
@@ -348,6 +375,8 @@ static const struct conf_key feed_keys[] = {
     CONF_KEY_CUSTOM("validate", struct feed, validate, parse_validate, false),
     CONF_KEY_CUSTOM("header", struct feed, headers, parse_header, true),
     CONF_KEY("ca_file", CONF_STRING, struct feed, ca_file),
+    CONF_KEY_CUSTOM(
+        "on_change", struct feed, on_change, parse_on_change, false),
     CONF_KEY_END,
 };
 
@@ -447,6 +476,13 @@ conf_finish(void *c, struct conf_error *err)
 			                          ? f->timeout_ns / 2
 			                          : SECONDS(1);
 	}
+	/* A feed without on_change runs the [feedcache] one, if any. */
+	for (size_t i = 0; i < conf->nfeeds; i++)
+		if (conf->on_change != NULL &&
+		    conf->feeds[i]->on_change == NULL &&
+		    (conf->feeds[i]->on_change = strdup(conf->on_change)) ==
+		        NULL)
+			goto nomem;
 	/* parse_url has checked every url already. */
 	for (size_t i = 0; i < conf->nfeeds; i++)
 		url_origin(conf->feeds[i]->url, conf->feeds[i]->origin,
@@ -467,6 +503,7 @@ conf_start(void *c, const char *name)
 	conf->max_parallel = 16;
 	conf->gid = (gid_t)-1;
 	conf->redis_timeout_ns = NSEC_PER_SEC / 2;
+	conf->hook_timeout_ns = SECONDS(30);
 }
 
 static void
@@ -499,6 +536,7 @@ feed_free(struct feed *f)
 		return;
 	free(f->url);
 	free(f->ca_file);
+	free(f->on_change);
 	for (unsigned i = 0; i < f->headers.count; i++)
 		free(f->headers.line[i]);
 	free(f);
@@ -515,6 +553,7 @@ feedcache_conf_free(struct feedcache_conf *conf)
 	free(conf->metrics_file);
 	free(conf->ca_file);
 	free(conf->group);
+	free(conf->on_change);
 	if (conf->redis != NULL) /* it may hold a password */
 		explicit_bzero(conf->redis, strlen(conf->redis));
 	free(conf->redis);
@@ -544,6 +583,7 @@ bool
 feed_same(const struct feed *a, const struct feed *b)
 {
 	if (!str_eq(a->url, b->url) || !str_eq(a->ca_file, b->ca_file) ||
+	    !str_eq(a->on_change, b->on_change) ||
 	    a->interval_ns != b->interval_ns ||
 	    a->timeout_ns != b->timeout_ns ||
 	    a->stall_timeout_ns != b->stall_timeout_ns ||

@@ -43,6 +43,7 @@ struct feed {
 	char *ca_file; /* extra CA for this feed, or NULL */
 	int allow_private; /* may reach loopback, private, link-local */
 	char origin[256]; /* "scheme://host:port", for limits */
+	char *on_change; /* command after a new body, or NULL (hook.h) */
 };
 
 struct feedcache_conf {
@@ -54,6 +55,8 @@ struct feedcache_conf {
 	char *group; /* the readers' group, or NULL */
 	gid_t gid; /* its id, (gid_t)-1 without one */
 	uint32_t max_parallel;
+	char *on_change; /* the feeds' default, or NULL */
+	uint64_t hook_timeout_ns;
 	/* Fleet mode (see fleet.h): redis is NULL when off. */
 	char *redis; /* redis://[[user]:password@]host[:port][/db] */
 	char *node_name; /* default: the host name */

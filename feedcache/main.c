@@ -24,6 +24,7 @@
 #include "cli.h"
 #include "fetch.h"
 #include "fleet.h"
+#include "hook.h"
 #include "json.h"
 #include "log.h"
 #include "notify.h"
@@ -578,6 +579,13 @@ background_refresh(const struct feedcache_conf *conf, const struct feed *f,
 	fetch_finish(&fx, code, (int64_t)time(NULL), &out);
 	fleet_publish(fl, f, &fx.meta, (int64_t)time(NULL), &lease);
 	fleet_free(fl);
+	if (out.result == RESULT_UPDATED && f->on_change != NULL) {
+		char path[PATH_MAX];
+
+		if (feed_body_path(conf, f->name, path, sizeof(path)) == 0)
+			hook_run_wait(f->name, f->on_change, path, fx.meta.hash,
+			    conf->hook_timeout_ns);
+	}
 	_exit(fetch_result_ok(out.result) ? 0 : 1);
 }
 

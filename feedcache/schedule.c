@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "fetch.h"
+#include "hook.h"
 #include "log.h"
 #include "schedule.h"
 #include "timeutil.h"
@@ -58,6 +59,7 @@ struct sched {
 	int failed; /* one pass: a feed failed */
 	bool metrics_dirty;
 	int64_t metrics_written;
+	struct hooks hooks; /* on_change commands still running */
 };
 
 static int64_t
@@ -368,19 +370,31 @@ static enum fleet_verdict
 ask_fleet(struct sched *s, int i, int64_t now)
 {
 	const struct feed *f = s->conf->feeds[i];
-	char meta[4096];
+	char meta[4096], body[4096], was[sizeof(((struct feed_meta *)0)->hash)];
 	enum fleet_verdict v;
 	struct feed_meta m;
 	int64_t due = now;
 
 	if (s->fleet == NULL)
 		return FLEET_SOLO;
+	if (feed_meta_path(s->conf, f->name, meta, sizeof(meta)) < 0)
+		meta[0] = '\0';
+	/* The hash before the claim: a body taken from the fleet is a new
+	 * body for on_change too. */
+	if (f->on_change == NULL || meta[0] == '\0' || meta_load(meta, &m) < 0)
+		m.hash[0] = '\0';
+	memcpy(was, m.hash, sizeof(was));
 	v = fleet_claim(s->fleet, f,
 	    s->opts->force && !s->opts->daemon ? FLEET_FORCE : FLEET_SCHEDULE,
 	    now, &due, &s->feeds[i].lease);
-	if (feed_meta_path(s->conf, f->name, meta, sizeof(meta)) == 0 &&
-	    meta_load(meta, &m) == 0)
+	if (meta[0] != '\0' && meta_load(meta, &m) == 0) {
 		meta_stats(&m, &s->stats[i]);
+		if (f->on_change != NULL && m.hash[0] != '\0' &&
+		    strcmp(m.hash, was) != 0 &&
+		    feed_body_path(s->conf, f->name, body, sizeof(body)) == 0)
+			hook_start(&s->hooks, f->name, f->on_change, body,
+			    m.hash, s->conf->hook_timeout_ns);
+	}
 	s->metrics_dirty = true;
 	if (v == FLEET_WAIT) {
 		if (!s->opts->daemon)
@@ -533,6 +547,14 @@ finish_feed(struct sched *s, struct fetch *fx, CURLcode code, int64_t now)
 		;
 	fetch_finish(fx, code, now, &out);
 	meta_stats(&fx->meta, &s->stats[i]);
+	/* Started, not waited for: a slow hook holds up no other feed. */
+	if (out.result == RESULT_UPDATED && f->on_change != NULL) {
+		char path[PATH_MAX];
+
+		if (feed_body_path(s->conf, f->name, path, sizeof(path)) == 0)
+			hook_start(&s->hooks, f->name, f->on_change, path,
+			    fx->meta.hash, s->conf->hook_timeout_ns);
+	}
 	fleet_publish(s->fleet, f, &fx->meta, now, &s->feeds[i].lease);
 	free(fx);
 	s->feeds[i].fetch = NULL;
@@ -863,9 +885,11 @@ sched_run(struct feedcache_conf *conf, const struct sched_opts *o)
 
 	for (;;) {
 		CURLMsg *msg;
-		int left;
+		size_t hooks_running;
+		int left, ms;
 
 		now = now_s();
+		hooks_running = hook_reap(&s.hooks);
 		if (*o->stop) {
 			log_info("stopping: %u transfers abandoned", s.active);
 			abandon_all(&s);
@@ -909,13 +933,23 @@ sched_run(struct feedcache_conf *conf, const struct sched_opts *o)
 		if ((s.active < conf->max_parallel && s.run_len > 0) ||
 		    (!o->daemon && one_pass_done(&s)))
 			continue;
-		curl_multi_poll(s.multi, nwait > 0 ? wait : NULL, nwait,
-		    sleep_ms(&s, now_s()), NULL);
+		/* Running hooks are reaped, or killed at their deadline,
+		 * within 100 ms. */
+		ms = sleep_ms(&s, now_s());
+		if (hooks_running > 0 && ms > 100)
+			ms = 100;
+		curl_multi_poll(
+		    s.multi, nwait > 0 ? wait : NULL, nwait, ms, NULL);
 		drain_wake_fd(o->wake_fd);
 	}
 	write_metrics(&s, now_s(), true);
+	/* A one-shot refresh waits for its hooks (each bounded by
+	 * hook_timeout); a stopping daemon ends them. */
+	if (!o->daemon)
+		hook_wait_all(&s.hooks);
 	rc = s.failed;
 out:
+	hook_free(&s.hooks);
 	if (requests >= 0)
 		close(requests);
 	fleet_free(s.fleet);

@@ -67,10 +67,16 @@ node 1 refresh news
 check "node 1 fetched and published a signed record" \
 	'[ "$(count /news.xml)" = 1 ] &&
 	 R hget "fc:{news}:meta" sig | grep -Eq "^[0-9a-f]{64}$"'
+# A body taken from the fleet is a new body for on_change too.
+printf '#!/bin/sh\necho "$FEEDCACHE_FEED $FEEDCACHE_SHA256" >>"%s/n2/hook.log"\n' "$tmp" >"$tmp/hook"
+chmod 755 "$tmp/hook"
+echo "on_change = $tmp/hook" >>"$tmp/n2/feedcache.conf"
 node 2 refresh news
 check "node 2, same key, follows it: still one origin request" \
 	'[ "$(count /news.xml)" = 1 ] && [ "$(copy 2)" = "<rss>one</rss>" ] &&
 	 grep -q "updated from the fleet" "$tmp/n2/err"'
+check "and its on_change ran once, with the followed body's hash" \
+	'[ "$(cat "$tmp/n2/hook.log")" = "news $(sha256sum <"$tmp/n2/cache/news" | cut -c1-64)" ]'
 
 # --- another key: not followed ----------------------------------------------
 ctl 'set?path=/news.xml&body=%3Crss%3Etwo%3C%2Frss%3E'
