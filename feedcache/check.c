@@ -5,14 +5,18 @@
  * WARNING, 2 CRITICAL, 3 UNKNOWN. And `check-config`, which ExecReload=
  * runs before the daemon is told to reload.
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
+#include <sys/stat.h>
 
 #include "check.h"
 #include "fetch.h"
+#include "hook.h"
 #include "parse.h"
 #include "timeutil.h"
 
@@ -172,6 +176,42 @@ cmd_check(const struct feedcache_conf *conf, const struct check_args *a,
 	return worst;
 }
 
+/*
+ * A hook program that cannot be run here is worth a warning, not an
+ * error: the daemon may see another file system. Each program once.
+ */
+static void
+warn_hook(const struct feedcache_conf *conf, size_t i)
+{
+	const char *cmd = conf->feeds[i]->on_change, *problem = NULL;
+	char *copy, *argv[HOOK_ARGS_MAX + 1], why[128];
+	struct stat st;
+
+	if (cmd == NULL)
+		return;
+	for (size_t j = 0; j < i; j++) /* said for an earlier feed? */
+		if (conf->feeds[j]->on_change != NULL &&
+		    strcmp(conf->feeds[j]->on_change, cmd) == 0)
+			return;
+	if ((copy = strdup(cmd)) == NULL)
+		return;
+	if (hook_split(copy, argv, why, sizeof(why)) < 1)
+		goto out;
+	if (stat(argv[0], &st) < 0)
+		problem = strerror(errno);
+	else if (!S_ISREG(st.st_mode))
+		problem = "not a regular file";
+	else if ((st.st_mode & 0111) == 0 || access(argv[0], X_OK) < 0)
+		problem = "not executable";
+	if (problem != NULL)
+		fprintf(stderr,
+		    "feedcache: warning: feed %s: on_change: '%s': %s; "
+		    "the hook will fail when the feed changes\n",
+		    conf->feeds[i]->name, argv[0], problem);
+out:
+	free(copy);
+}
+
 int
 cmd_check_config(const char *path)
 {
@@ -187,6 +227,8 @@ cmd_check_config(const char *path)
 		    "feedcache: warning: %s: no [feed NAME] "
 		    "sections; nothing to keep fresh\n",
 		    path);
+	for (size_t i = 0; i < conf.nfeeds; i++)
+		warn_hook(&conf, i);
 	printf("%s: ok, %zu feed%s\n", path, conf.nfeeds,
 	    conf.nfeeds == 1 ? "" : "s");
 	feedcache_conf_free(&conf);

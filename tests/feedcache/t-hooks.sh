@@ -112,4 +112,17 @@ check "an empty command is refused ($msg)" \
 msg=$(conf_msg "on_change = '' x")
 check "an empty program name is refused ($msg)" \
 	'case $msg in "exit 2: "*"must be an absolute path"*) ;; *) false ;; esac'
+# A program check-config cannot find or run is worth a warning, not an
+# error: the daemon may see another file system (ExecReload runs
+# check-config in the unit's namespace, where it does not).
+msg=$(conf_msg "on_change = $tmp/missing-hook --x")
+check "a missing program: check-config warns, naming it, and passes ($msg)" \
+	'case $msg in "exit 0: "*"warning: "*"on_change: '"'$tmp/missing-hook'"': No such file"*) ;; *) false ;; esac'
+printf '#!/bin/sh\n' >"$tmp/not-exec"
+chmod 644 "$tmp/not-exec"
+msg=$(conf_msg "on_change = $tmp/not-exec")
+check "a program nobody may run: a warning that says so ($msg)" \
+	'case $msg in "exit 0: "*"warning: "*"not-exec'"'"': not executable"*) ;; *) false ;; esac'
+msg=$(conf_msg "on_change = $tmp/hook")
+check "a runnable program: no warning ($msg)" '[ "$msg" = "exit 0: " ]'
 finish
