@@ -7,10 +7,12 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "fleetkey.h"
 #include "hex.h"
@@ -97,6 +99,17 @@ fleet_keys_load(
 		    FLEET_KEY_FILE_MAX);
 		return rc;
 	}
+	if (rc == -EACCES) {
+		/* Typically root made the key and the service runs as its
+		 * own user (feedcache.conf(5), SECURITY). */
+		struct passwd *pw = getpwuid(geteuid());
+
+		snprintf(why, why_size,
+		    "%s: user %s cannot read it; chown it to the user "
+		    "feedcache runs as (mode 0600)",
+		    strerror(-rc), pw != NULL ? pw->pw_name : "?");
+		return rc;
+	}
 	if (rc < 0) {
 		snprintf(why, why_size, "%s", strerror(-rc));
 		return rc;
@@ -109,7 +122,7 @@ fleet_keys_load(
 		 * follows; whoever can write it can stop the fleet. */
 		snprintf(why, why_size,
 		    "group or others may %s it (mode %04o); make it "
-		    "0600 or 0400, owned by the service user or root",
+		    "0600 or 0400, owned by the user feedcache runs as",
 		    st.st_mode & 044 ? "read" : "write",
 		    (unsigned)(st.st_mode & 07777));
 		rc = -EPERM;

@@ -209,6 +209,22 @@ check "three keys are refused ($msg)" \
 msg=$(conf_error - 600)
 check "a missing key file is named ($msg)" \
 	'case $msg in "exit 2: "*"bad.key'"'"': No such file or directory"*) ;; *) false ;; esac'
+# The packaged daemon reads the key as its own user: a key file only root
+# may read (mode 0600, owned by root) passes check-config run by root and
+# fails the service. Its message says whose read failed and what to do.
+if [ "$(id -u)" = 0 ]; then
+	pub=$(mktemp -d)
+	chmod 755 "$pub"
+	(umask 077 && printf '%s\n' "$KA" >"$pub/root.key")
+	sed "s|^fleet_key = .*|fleet_key = $pub/root.key|" "$tmp/n1/feedcache.conf" >"$pub/feedcache.conf"
+	chmod 644 "$pub/feedcache.conf"
+	msg=$(setpriv --reuid=65534 --regid=65534 --clear-groups \
+		"$FC" -c "$pub/feedcache.conf" check-config 2>&1 >/dev/null)
+	rc=$?
+	rm -rf "$pub"
+	check "a key only root may read, checked as another user: whose read failed and the fix (exit $rc: $msg)" \
+		'[ $rc = 2 ] && case $msg in *"root.key'"'"': Permission denied: user "*" cannot read it; chown it to the user feedcache runs as"*) ;; *) false ;; esac'
+fi
 grep -v '^fleet_key' "$tmp/n1/feedcache.conf" >"$tmp/nokey.conf"
 "$FC" -c "$tmp/nokey.conf" check-config >/dev/null 2>"$tmp/err"
 rc=$?

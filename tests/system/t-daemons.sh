@@ -3,7 +3,8 @@
 # Sourced by tests/system/run, in the booted first-boot container. Each
 # daemon does its job under its unit's hardening: feedcache fetches from
 # an origin in the container as the feedcache user and a PHP reader as
-# www-data reads the copy; entropyd serves a seed with its key handed in
+# www-data reads the copy, then does so in fleet mode with the
+# container's Redis; entropyd serves a seed with its key handed in
 # by LoadCredential=, as entropyd, with no capability left; stealstat
 # records without packages we do not depend on.
 
@@ -42,6 +43,48 @@ php_read=$(ct systemd-run --quiet --wait --pipe -p User=www-data \
 	php -r 'echo file_get_contents("/var/cache/feedcache/news");' 2>&1 </dev/null)
 check "a PHP reader running as www-data reads the copy ($php_read)" \
 	'[ "$php_read" = "<rss>one</rss>" ]'
+
+# Fleet mode as feedcache.conf(5) sets it up: Redis on this host, the key
+# made and handed to the service user as SECURITY shows. The record in
+# Redis is signed; a key only root can read stops the reload (ExecReload
+# checks the file as the service user) and the daemon keeps running.
+fleet_conf() {
+	cat >"$run_dir/etc/feedcache.conf" <<-CONF
+		[feedcache]
+		cache_dir = /var/cache/feedcache
+		group = feedcache-readers
+		redis = redis://127.0.0.1:6379
+		fleet_key = /etc/feedcache.key
+		[feed news]
+		url = http://127.0.0.1:8080/news.xml
+		interval = 1s
+		validate = xml
+	CONF
+}
+wait_for 20 '[ "$(prop redis-server.service ActiveState)" = active ]'
+ct sh -c '(umask 077; openssl rand -hex 32 >/etc/feedcache.key) &&
+	chown feedcache: /etc/feedcache.key'
+fleet_conf
+ct systemctl restart feedcache.service >"$LOG/feedcache-fleet.txt" 2>&1
+origin 'set?path=/news.xml&body=%3Crss%3Efleet%3C%2Frss%3E' >/dev/null
+sig() { ct redis-cli --raw hget 'fc:{news}:meta' sig 2>/dev/null; }
+wait_for 20 '[ "$(cached news)" = "<rss>fleet</rss>" ] && [ -n "$(sig)" ]'
+check "fleet mode under the unit: connected to Redis, the feed fetched and its record signed ($(sig | cut -c1-16)...)" \
+	'[ "$(cached news)" = "<rss>fleet</rss>" ] && [ -n "$(sig)" ] &&
+	 journal feedcache.service | grep -q "fleet: .*connected as node"' ||
+	journal feedcache.service | tail -10 | comment
+ct chown root: /etc/feedcache.key
+rc=0
+ct systemctl reload feedcache.service >/dev/null 2>&1 || rc=$?
+check "a key only root can read: reload refused (exit $rc), the daemon runs on" \
+	'[ $rc != 0 ] && [ "$(prop feedcache.service ActiveState)" = active ] &&
+	 journal feedcache.service | grep -q "/etc/feedcache.key.*Permission denied"' ||
+	journal feedcache.service | tail -5 | comment
+ct rm -f /etc/feedcache.key
+feedcache_conf
+ct systemctl restart feedcache.service >/dev/null 2>&1
+origin 'set?path=/news.xml&body=%3Crss%3Eone%3C%2Frss%3E' >/dev/null
+wait_for 20 '[ "$(cached news)" = "<rss>one</rss>" ]'
 
 # entropyd, started at boot by t-firstboot's enable.
 ed_pid=$(main_pid entropyd.service)
