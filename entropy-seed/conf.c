@@ -92,7 +92,7 @@ parse_pins(void *field, const char *value, char *why, size_t why_size)
 }
 
 static const struct conf_key keys[] = {
-    {"servers", CONF_CUSTOM, 0, 0, 0, false, false, parse_servers, false},
+    {"servers", CONF_CUSTOM, 0, 0, 0, false, false, parse_servers, false, NULL},
     CONF_KEY("ca_file", CONF_STRING, struct seed_conf, ca_file),
     CONF_KEY_CUSTOM("pin_sha256", struct seed_conf, pins, parse_pins, false),
     CONF_KEY("token_file", CONF_STRING, struct seed_conf, token_file),

@@ -109,6 +109,19 @@ parse_validate(void *field, const char *value, char *why, size_t why_size)
  * value free of control characters, so a configuration cannot smuggle a
  * second header or a request line into the request.
  */
+/* A header line as an error shows it: its name, never its value. */
+static void
+header_masked(const char *value, char *buf, size_t size)
+{
+	size_t name = strcspn(value, ": \t");
+
+	if (value[name] == '\0')
+		snprintf(buf, size, "%s", value);
+	else
+		snprintf(buf, size, "%.*s%s***", (int)name, value,
+		    value[name] == ':' ? ": " : " ");
+}
+
 static int
 parse_header(void *field, const char *value, char *why, size_t why_size)
 {
@@ -360,7 +373,7 @@ static const struct conf_key main_keys[] = {
 static const struct conf_key feed_keys[] = {
     /* Required and checked as it is read, so errors name its line. */
     {"url", CONF_CUSTOM, offsetof(struct feed, url), 0, 0, true, false,
-        parse_url, false},
+        parse_url, false, feed_url_masked},
     CONF_KEY_RANGE("interval", CONF_DURATION, struct feed, interval_ns,
         SECONDS(1), SECONDS(86400 * 365)),
     CONF_KEY_RANGE("timeout", CONF_DURATION, struct feed, timeout_ns,
@@ -373,7 +386,8 @@ static const struct conf_key feed_keys[] = {
     CONF_KEY_CUSTOM("mode", struct feed, mode, parse_feed_mode, false),
     CONF_KEY("allow_private", CONF_BOOL, struct feed, allow_private),
     CONF_KEY_CUSTOM("validate", struct feed, validate, parse_validate, false),
-    CONF_KEY_CUSTOM("header", struct feed, headers, parse_header, true),
+    CONF_KEY_MASKED(
+        "header", struct feed, headers, parse_header, true, header_masked),
     CONF_KEY("ca_file", CONF_STRING, struct feed, ca_file),
     CONF_KEY_CUSTOM(
         "on_change", struct feed, on_change, parse_on_change, false),

@@ -543,7 +543,7 @@ bool
 fetch_next_hop(struct fetch *f, CURLcode code)
 {
 	long status = 0;
-	char *next = NULL, *origin;
+	char *next = NULL, *origin, shown[216];
 	bool same;
 
 	if (code != CURLE_OK || f->too_large || f->write_errno != 0)
@@ -554,6 +554,9 @@ fetch_next_hop(struct fetch *f, CURLcode code)
 	        CURLE_OK ||
 	    next == NULL)
 		return false;
+	/* Messages show where it led, without a password (a relative
+	 * Location inherits the configured URL's). */
+	feed_url_masked(next, shown, sizeof(shown));
 	if (f->hop >= MAX_REDIRECTS) {
 		snprintf(f->redirect_error, sizeof(f->redirect_error),
 		    "more than %d redirects", MAX_REDIRECTS);
@@ -562,26 +565,25 @@ fetch_next_hop(struct fetch *f, CURLcode code)
 	if (strncasecmp(next, "http://", 7) != 0 &&
 	    strncasecmp(next, "https://", 8) != 0) {
 		snprintf(f->redirect_error, sizeof(f->redirect_error),
-		    "redirect to a scheme other than http or https: %.200s",
-		    next);
+		    "redirect to a scheme other than http or https: %s", shown);
 		return false;
 	}
 	if (strncasecmp(f->feed->url, "https:", 6) == 0 &&
 	    strncasecmp(next, "https:", 6) != 0) {
 		snprintf(f->redirect_error, sizeof(f->redirect_error),
-		    "an https feed is never followed to http: %.200s", next);
+		    "an https feed is never followed to http: %s", shown);
 		return false;
 	}
 	if (time_mono_ns() >= f->deadline_ns) {
 		snprintf(f->redirect_error, sizeof(f->redirect_error),
-		    "timeout: %llu ms spent before following %.200s",
+		    "timeout: %llu ms spent before following %s",
 		    (unsigned long long)(f->feed->timeout_ns / NSEC_PER_MSEC),
-		    next);
+		    shown);
 		return false;
 	}
 	if ((origin = url_origin_of(next)) == NULL) {
 		snprintf(f->redirect_error, sizeof(f->redirect_error),
-		    "redirect to a URL that does not parse: %.200s", next);
+		    "redirect to a URL that does not parse: %s", shown);
 		return false;
 	}
 	/* The configured header lines are for the configured origin

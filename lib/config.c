@@ -550,6 +550,14 @@ conf_store(struct conf_parser *p, const struct conf_key *k, unsigned line,
 			    "%s (the value is not shown: it may hold a "
 			    "password).",
 			    why[0] != '\0' ? why : "not a valid value");
+		if (r < 0 && k->mask != NULL) {
+			char masked[2 * CONF_QUOTE_MAX];
+
+			k->mask(value, masked, sizeof(masked));
+			return conf_fail(p, -EINVAL, line, k->name, "'%s': %s.",
+			    conf_quote(masked, q, sizeof(q)),
+			    why[0] != '\0' ? why : "not a valid value");
+		}
 		if (r < 0)
 			return conf_fail(p, -EINVAL, line, k->name, "'%s': %s.",
 			    conf_quote(value, q, sizeof(q)),

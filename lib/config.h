@@ -67,6 +67,12 @@ enum conf_type {
 typedef int conf_parse_fn(
     void *field, const char *value, char *why, size_t why_size);
 
+/*
+ * Writes value as an error message may show it, its secret part replaced
+ * by *** (a URL's password, a header's value).
+ */
+typedef void conf_mask_fn(const char *value, char *buf, size_t size);
+
 struct conf_key {
 	const char *name;
 	enum conf_type type;
@@ -76,24 +82,31 @@ struct conf_key {
 	bool repeatable; /* may be given more than once (CONF_CUSTOM) */
 	conf_parse_fn *parse; /* CONF_CUSTOM only */
 	bool secret; /* errors never quote the value (it holds a password) */
+	conf_mask_fn *mask; /* or quote it through this (CONF_CUSTOM only) */
 };
 
 /* One initializer per line reads better than clang-format's layout. */
 /* clang-format off */
 #define CONF_KEY(name, type, st, field) \
-	{ (name), (type), offsetof(st, field), 0, 0, false, false, NULL, false }
+	{ (name), (type), offsetof(st, field), 0, 0, false, false, NULL, false, \
+	  NULL }
 #define CONF_KEY_RANGE(name, type, st, field, lo, hi) \
 	{ (name), (type), offsetof(st, field), (lo), (hi), false, false, NULL, \
-	  false }
+	  false, NULL }
 #define CONF_KEY_REQUIRED(name, type, st, field) \
-	{ (name), (type), offsetof(st, field), 0, 0, true, false, NULL, false }
+	{ (name), (type), offsetof(st, field), 0, 0, true, false, NULL, false, \
+	  NULL }
 #define CONF_KEY_CUSTOM(name, st, field, fn, rep) \
 	{ (name), CONF_CUSTOM, offsetof(st, field), 0, 0, false, (rep), (fn), \
-	  false }
+	  false, NULL }
+#define CONF_KEY_MASKED(name, st, field, fn, rep, mask) \
+	{ (name), CONF_CUSTOM, offsetof(st, field), 0, 0, false, (rep), (fn), \
+	  false, (mask) }
 #define CONF_KEY_SECRET(name, st, field, fn) \
-	{ (name), CONF_CUSTOM, offsetof(st, field), 0, 0, false, false, (fn), true }
+	{ (name), CONF_CUSTOM, offsetof(st, field), 0, 0, false, false, (fn), \
+	  true, NULL }
 #define CONF_KEY_END \
-	{ NULL, CONF_STRING, 0, 0, 0, false, false, NULL, false }
+	{ NULL, CONF_STRING, 0, 0, 0, false, false, NULL, false, NULL }
 /* clang-format on */
 
 /*

@@ -5,7 +5,8 @@
 # every hop that stays there, and to no other origin a redirect names;
 # an https feed is never followed to http, so its body only ever comes
 # over https. Two test origins on 127.0.0.1 (another port is another
-# origin) and an HTTPS one with a CA made here.
+# origin) and an HTTPS one with a CA made here. A configuration error
+# names a bad url or header without the password or the header's value.
 #
 #	sh t-secrets.sh /abs/path/to/feedcache /abs/path/to/origin.py
 # shellcheck source=lib.sh
@@ -86,4 +87,24 @@ check "an https feed redirected to http: refused, copy kept ($(cat "$tmp/err"))"
 fc status --json s >"$tmp/json"
 check "status says redirect ($(jfield last_result <"$tmp/json"))" \
 	'[ "$(jfield last_result <"$tmp/json")" = redirect ]'
+
+# --- configuration errors do not print the secret they are about ------------
+bad_conf() { # bad_conf LINE...: check-config's exit and message for a feed
+	printf '%s\n' '[feedcache]' "cache_dir = $tmp/cache" '[feed bad]' "$@" \
+		>"$tmp/bad.conf"
+	"$FC" -c "$tmp/bad.conf" check-config >/dev/null 2>"$tmp/err"
+	echo "exit $?: $(cat "$tmp/err")"
+}
+msg=$(bad_conf 'url = ftp://reader:Pa55word@127.0.0.1/feed.xml')
+check "a bad url is named with its password masked ($msg)" \
+	'case $msg in "exit 2: "*"url: '"'ftp://reader:***@127.0.0.1/feed.xml'"': only http"*) ;; *) false ;; esac &&
+	 ! echo "$msg" | grep -q Pa55word'
+msg=$(bad_conf "url = $B/x" 'header = X-Api-Key Pa55word')
+check "a header without its colon: named, its value not shown ($msg)" \
+	'case $msg in "exit 2: "*"header: '"'X-Api-Key ***'"': expected"*) ;; *) false ;; esac &&
+	 ! echo "$msg" | grep -q Pa55word'
+msg=$(bad_conf "url = $B/x" "$(printf 'header = X-Api-Key: Pa55\001word')")
+check "a header with a control character: its name, not its value ($msg)" \
+	'case $msg in "exit 2: "*"header: '"'X-Api-Key: ***'"': control character"*) ;; *) false ;; esac &&
+	 ! echo "$msg" | grep -q Pa55'
 finish

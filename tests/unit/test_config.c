@@ -38,6 +38,7 @@ struct feed {
 	char *url;
 	uint64_t interval_ns;
 	struct tags tags;
+	struct tags passwords; /* "pass": a tag that errors show masked */
 };
 
 struct test_conf {
@@ -117,10 +118,18 @@ static const struct conf_key main_keys[] = {
     CONF_KEY_END,
 };
 
+/* A "pass" as errors show it: its first letter, then ***. */
+static void
+mask_tag(const char *value, char *buf, size_t size)
+{
+	snprintf(buf, size, "%.1s***", value);
+}
+
 static const struct conf_key feed_keys[] = {
     CONF_KEY_REQUIRED("url", CONF_STRING, struct feed, url),
     CONF_KEY("interval", CONF_DURATION, struct feed, interval_ns),
     CONF_KEY_CUSTOM("tag", struct feed, tags, parse_tag, true),
+    CONF_KEY_MASKED("pass", struct feed, passwords, parse_tag, true, mask_tag),
     CONF_KEY_END,
 };
 
@@ -408,6 +417,10 @@ test_value_errors(void **state)
 	    "'Big': not a lowercase word.");
 	expect_error("[feed a]\nurl = x\ntag = a\ntag = b\ntag = c\ntag = d\n",
 	    6, "tag", "more than 3 tags");
+	/* A masked key's bad value is quoted through its mask only. */
+	expect_error("[feed a]\nurl = x\npass = Sekret\n", 3, "pass",
+	    "'S***': not a lowercase word.");
+	assert_null(strstr(err.msg, "ekret"));
 }
 
 /* Control characters in a bad value are not copied into the message. */
