@@ -7,6 +7,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -159,6 +160,85 @@ conf_start(void *c, const char *name)
 	conf->threads = 1;
 }
 
+/*
+ * Whether a and b cannot both be bound: one family, one port, and the
+ * same address or a wildcard (IPv6 listeners are IPV6_V6ONLY, so the
+ * two families never meet).
+ */
+static bool
+addr_clash(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+	if (a->ss_family != b->ss_family)
+		return false;
+	if (a->ss_family == AF_INET) {
+		const struct sockaddr_in *x = (const void *)a,
+		                         *y = (const void *)b;
+
+		return x->sin_port == y->sin_port &&
+		       (x->sin_addr.s_addr == y->sin_addr.s_addr ||
+		           x->sin_addr.s_addr == htonl(INADDR_ANY) ||
+		           y->sin_addr.s_addr == htonl(INADDR_ANY));
+	}
+	const struct sockaddr_in6 *x = (const void *)a, *y = (const void *)b;
+
+	return x->sin6_port == y->sin6_port &&
+	       (IN6_ARE_ADDR_EQUAL(&x->sin6_addr, &y->sin6_addr) ||
+	           IN6_IS_ADDR_UNSPECIFIED(&x->sin6_addr) ||
+	           IN6_IS_ADDR_UNSPECIFIED(&y->sin6_addr));
+}
+
+/*
+ * Every listener must be bindable beside the others: a clash is found
+ * here, by --check-config, not when the daemon starts.
+ */
+static int
+check_listeners(const struct entropyd_conf *conf, struct conf_error *err)
+{
+	const struct {
+		const char *key;
+		const struct listen_addrs *l;
+	} lists[] = {{"listen", &conf->listen},
+	    {"plain_listen", &conf->plain_listen},
+	    {"admin_listen", &conf->admin_listen}};
+	struct {
+		const char *key;
+		const struct sockaddr_storage *ss;
+	} all[3 * LISTEN_MAX];
+	size_t n = 0;
+	char a[64], b[64];
+
+	for (size_t i = 0; i < 3; i++)
+		for (unsigned j = 0; j < lists[i].l->count; j++) {
+			all[n].key = lists[i].key;
+			all[n++].ss = &lists[i].l->addr[j];
+		}
+	for (size_t i = 1; i < n; i++) {
+		for (size_t k = 0; k < i; k++) {
+			if (!addr_clash(all[i].ss, all[k].ss))
+				continue;
+			addr_format((const void *)all[i].ss, a, sizeof(a));
+			addr_format((const void *)all[k].ss, b, sizeof(b));
+			if (strcmp(a, b) != 0)
+				conf_error_set(err, conf->path, 0, all[i].key,
+				    "%s overlaps %s in %s; each address can "
+				    "be bound once.",
+				    a, b, all[k].key);
+			else if (all[i].key == all[k].key)
+				conf_error_set(err, conf->path, 0, all[i].key,
+				    "%s is given twice; each address can be "
+				    "bound once.",
+				    a);
+			else
+				conf_error_set(err, conf->path, 0, all[i].key,
+				    "%s is also in %s; each address can be "
+				    "bound once.",
+				    a, all[k].key);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
 /* Defaults that need the file's values, and checks across keys. */
 static int
 conf_finish(void *c, struct conf_error *err)
@@ -177,6 +257,8 @@ conf_finish(void *c, struct conf_error *err)
 		conf->listen.len[1] = len;
 		conf->listen.count = 2;
 	}
+	if (check_listeners(conf, err) < 0)
+		return -EINVAL;
 	if (conf->tls_cert == NULL || conf->tls_key == NULL) {
 		conf_error_set(err, conf->path, 0,
 		    conf->tls_cert ? "tls_key" : "tls_cert",

@@ -153,6 +153,19 @@ test_messages(void **state)
 	expect_message("[entropyd]\ntls_key = /k\n",
 	    "e.conf: tls_cert: required: entropyd serves seeds over TLS "
 	    "only (see entropyd.conf(5) for making a key and certificate).");
+	/* Listeners that cannot all be bound are found by --check-config. */
+	expect_message("[entropyd]\ntls_cert = /c\ntls_key = /k\n"
+	               "listen = 127.0.0.1:9450, 127.0.0.1:9450\n",
+	    "e.conf: listen: 127.0.0.1:9450 is given twice; each address "
+	    "can be bound once.");
+	expect_message("[entropyd]\ntls_cert = /c\ntls_key = /k\n"
+	               "listen = 127.0.0.1:9450\nadmin_listen = 127.0.0.1:9450\n",
+	    "e.conf: admin_listen: 127.0.0.1:9450 is also in listen; each "
+	    "address can be bound once.");
+	expect_message("[entropyd]\ntls_cert = /c\ntls_key = /k\n"
+	               "listen = 0.0.0.0:9450\nplain_listen = 127.0.0.1:9450\n",
+	    "e.conf: plain_listen: 127.0.0.1:9450 overlaps 0.0.0.0:9450 in "
+	    "listen; each address can be bound once.");
 }
 
 int
