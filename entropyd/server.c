@@ -1197,6 +1197,22 @@ server_bind(
 }
 
 /*
+ * libmicrohttpd's own idle timeout: five seconds past the reaper's
+ * absolute deadline (rounded up), so that the reaper closes, counts and
+ * logs every late connection, even on a loaded machine, and
+ * libmicrohttpd closes only one the reaper does not know (left off its
+ * list, out of memory). Equal, libmicrohttpd won the race for a quiet
+ * connection and closed it without a word.
+ */
+static unsigned
+backstop_timeout_s(const struct entropyd_conf *conf)
+{
+	return (unsigned)((conf->timeout_ns + NSEC_PER_SEC - 1) /
+	                  NSEC_PER_SEC) +
+	       1;
+}
+
+/*
  * The options every seed listener shares, as an MHD_OPTION_ARRAY: the
  * limits that keep one client (or a slowloris of them) from starving
  * the others.
@@ -1211,8 +1227,8 @@ common_options(struct MHD_OptionItem *o, struct server *s,
 	o[n++] = (struct MHD_OptionItem){
 	    MHD_OPTION_CONNECTION_LIMIT, (intptr_t)conf->max_connections, NULL};
 	/* max_per_ip is on_accept's: by ipv6_prefix, with eviction. */
-	o[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_TIMEOUT,
-	    (intptr_t)(conf->timeout_ns / NSEC_PER_SEC), NULL};
+	o[n++] = (struct MHD_OptionItem){
+	    MHD_OPTION_CONNECTION_TIMEOUT, backstop_timeout_s(conf), NULL};
 	o[n++] = (struct MHD_OptionItem){
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, CONNECTION_MEMORY, NULL};
 	o[n++] = (struct MHD_OptionItem){
@@ -1274,8 +1290,7 @@ server_start(struct server *s, const struct entropyd_conf *conf,
 		    MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL, 0,
 		    on_admin_accept, s, on_admin, s, MHD_OPTION_LISTEN_SOCKET,
 		    fds[k], MHD_OPTION_CONNECTION_LIMIT, ADMIN_CONNECTIONS,
-		    MHD_OPTION_CONNECTION_TIMEOUT,
-		    (unsigned)(conf->timeout_ns / NSEC_PER_SEC),
+		    MHD_OPTION_CONNECTION_TIMEOUT, backstop_timeout_s(conf),
 		    MHD_OPTION_NOTIFY_CONNECTION, on_admin_connection, s,
 		    MHD_OPTION_END);
 		if (d == NULL)
