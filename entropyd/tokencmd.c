@@ -17,6 +17,7 @@
 #include <gnutls/gnutls.h>
 #include <libgen.h>
 #include <limits.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -248,12 +249,45 @@ reload_running(const char *conf_path)
 		    !serves(pid, want))
 			continue;
 		if (kill((pid_t)pid, SIGHUP) == 0) {
-			log_info("reloaded entropyd (pid %ld)", pid);
+			log_info("told entropyd (pid %ld) to reload; it logs "
+			         "what it could not read",
+			    pid);
 			count++;
 		}
 	}
 	closedir(d);
 	return count;
+}
+
+/*
+ * Whether the user entropyd drops to can read tokens_file, by its mode
+ * bits: a reload reads it as that user, with its own group only (the
+ * daemon drops supplementary groups). Says why not.
+ */
+static bool
+daemon_may_read(const struct entropyd_conf *conf)
+{
+	const struct passwd *pw = getpwnam(conf->user);
+	struct stat st;
+	bool may;
+
+	if (pw == NULL || pw->pw_uid == 0 || stat(conf->tokens_file, &st) < 0)
+		return true; /* entropyd itself says what is wrong */
+	if (st.st_uid == pw->pw_uid)
+		may = st.st_mode & S_IRUSR;
+	else if (st.st_gid == pw->pw_gid)
+		may = st.st_mode & S_IRGRP;
+	else
+		may = st.st_mode & S_IROTH;
+	if (!may)
+		log_errorx("tokens_file %s: entropyd runs as user %s, which "
+		           "cannot read it (mode %04o, owner uid %ld gid %ld): "
+		           "a reload keeps the old tokens; make it readable by "
+		           "%s (the hashes are not secrets)",
+		    conf->tokens_file, pw->pw_name,
+		    (unsigned)(st.st_mode & 07777), (long)st.st_uid,
+		    (long)st.st_gid, pw->pw_name);
+	return may;
 }
 
 /* Holds an exclusive lock on the directory of path until closed. */
@@ -522,6 +556,8 @@ token_main(const char *conf_path, int argc, char **argv)
 		log_info("token %s revoked from %s", name, conf.tokens_file);
 	}
 	status = after_change(conf_path);
+	if (!daemon_may_read(&conf))
+		status = 1;
 out:
 	explicit_bzero(token, sizeof(token));
 	if (lock >= 0)

@@ -41,6 +41,7 @@ grep -q "$WEB" "$T/tokens" && fail "the token itself is in tokens_file"
 grep -qx "web:$(printf %s "$WEB" | sha256sum | cut -d' ' -f1)" "$T/tokens" ||
     fail "tokens_file lacks web's hash: $(cat "$T/tokens")"
 pass "token add web: printed once, only its hash stored"
+chgrp "$(id -gn nobody)" "$T/tokens" # the daemon's user reads it by group
 chmod 640 "$T/tokens"
 "$ENTROPYD" -c "$T/d.conf" token add db >"$T/db.token" 2>"$T/add.log" ||
     fail "token add db: $(cat "$T/add.log")"
@@ -71,7 +72,7 @@ start_daemon d
     pass "both tokens served" || fail "tokens not served"
 "$ENTROPYD" -c "$T/d.conf" token add late >"$T/late.token" 2>"$T/late.log" ||
     fail "token add late: $(cat "$T/late.log")"
-grep -q "reloaded entropyd (pid $DPID)" "$T/late.log" ||
+grep -q "told entropyd (pid $DPID) to reload" "$T/late.log" ||
     fail "add did not reload: $(cat "$T/late.log")"
 i=0
 until [ "$(seed "$(cat "$T/late.token")")" = 200 ]; do
@@ -82,7 +83,7 @@ done
 pass "token add reloads the running entropyd: new token served"
 "$ENTROPYD" -c "$T/d.conf" token revoke db 2>"$T/revoke.log" ||
     fail "token revoke db: $(cat "$T/revoke.log")"
-grep -q "reloaded entropyd" "$T/revoke.log" ||
+grep -q "told entropyd (pid [0-9]*) to reload" "$T/revoke.log" ||
     fail "revoke did not reload: $(cat "$T/revoke.log")"
 i=0
 until [ "$(seed "$DB")" = 403 ]; do
@@ -96,6 +97,15 @@ pass "token revoke: refused at once, web still served"
 "$ENTROPYD" -c "$T/d.conf" token revoke db 2>/dev/null
 [ $? = 1 ] && pass "revoking a name not there: exit 1" ||
     fail "revoke of a missing name did not exit 1"
+# A tokens file the daemon's user (nobody) cannot read: a reload would
+# keep the old tokens, so add says so and exits 1 rather than claim it.
+chmod 600 "$T/tokens"
+"$ENTROPYD" -c "$T/d.conf" token add unread >/dev/null 2>"$T/unread.log"
+rc=$?
+chmod 644 "$T/tokens"
+[ $rc = 1 ] && grep -q "user nobody, which cannot read it (mode 0600" "$T/unread.log" &&
+    pass "token add to a file the daemon's user cannot read: exit 1, named" ||
+    fail "unreadable tokens_file: exit $rc: $(cat "$T/unread.log")"
 
 # 4. Twenty adds at once: twenty whole entries, nothing lost or torn.
 k=0

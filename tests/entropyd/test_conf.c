@@ -158,8 +158,9 @@ test_messages(void **state)
 	               "listen = 127.0.0.1:9450, 127.0.0.1:9450\n",
 	    "e.conf: listen: 127.0.0.1:9450 is given twice; each address "
 	    "can be bound once.");
-	expect_message("[entropyd]\ntls_cert = /c\ntls_key = /k\n"
-	               "listen = 127.0.0.1:9450\nadmin_listen = 127.0.0.1:9450\n",
+	expect_message(
+	    "[entropyd]\ntls_cert = /c\ntls_key = /k\n"
+	    "listen = 127.0.0.1:9450\nadmin_listen = 127.0.0.1:9450\n",
 	    "e.conf: admin_listen: 127.0.0.1:9450 is also in listen; each "
 	    "address can be bound once.");
 	expect_message("[entropyd]\ntls_cert = /c\ntls_key = /k\n"
