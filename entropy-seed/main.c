@@ -101,8 +101,10 @@ read_token(const char *path, char *token, size_t size, mode_t *mode)
 		return -errno;
 	token[n] = '\0';
 	token[strcspn(token, "\r\n")] = '\0';
-	if (token[0] == '\0' || strlen(token) == size - 1)
-		return -EINVAL;
+	if (token[0] == '\0')
+		return -ENODATA;
+	if (strlen(token) == size - 1)
+		return -E2BIG;
 	return 0;
 }
 
@@ -484,7 +486,9 @@ main(int argc, char **argv)
 	if (conf.token_file != NULL && (rc = read_token(conf.token_file, token,
 	                                    sizeof(token), &mode)) < 0) {
 		log_errorx("token_file %s: %s", conf.token_file,
-		    rc == -EINVAL ? "empty or too long" : strerror(-rc));
+		    rc == -ENODATA ? "empty: no token on its first line"
+		    : rc == -E2BIG ? "its first line is too long for a token"
+		                   : strerror(-rc));
 		seed_conf_free(&conf);
 		return CLI_EXIT_USAGE;
 	}

@@ -488,6 +488,10 @@ token_main(const char *conf_path, int argc, char **argv)
 			    when, sizeof(when));
 			printf("%-24s %s\n", parsed.entries[i].name, when);
 		}
+		if (parsed.count == 0)
+			log_info("no tokens in %s (add one with: entropyd "
+			         "token add NAME)",
+			    conf.tokens_file);
 		goto out;
 	}
 	for (size_t i = 0; i < parsed.count; i++)

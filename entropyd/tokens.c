@@ -111,7 +111,8 @@ compare_by_name_then_line(const void *a, const void *b)
  * costs n log n, not n squared. *first is the line the name first had.
  */
 static unsigned
-first_duplicate(struct parsed_entry *p, size_t n, unsigned *first)
+first_duplicate(struct parsed_entry *p, size_t n, unsigned *first,
+    char name[TOKEN_NAME_MAX + 1])
 {
 	unsigned dup = 0;
 	size_t i;
@@ -125,6 +126,7 @@ first_duplicate(struct parsed_entry *p, size_t n, unsigned *first)
 		if (dup == 0 || p[i].line < dup) {
 			dup = p[i].line;
 			*first = p[i - 1].line;
+			memcpy(name, p[i].entry.name, TOKEN_NAME_MAX + 1);
 		}
 	}
 	return dup;
@@ -144,7 +146,7 @@ tokens_parse(const char *buf, size_t len, struct tokens *out,
 	unsigned line = 0, syntax_line = 0, dup_line, dup_first = 0;
 	const char *reason = NULL;
 	struct token_entry *entries = NULL;
-	char msg[128];
+	char msg[128], dup_name[TOKEN_NAME_MAX + 1] = "";
 
 	while (pos < len) {
 		const char *s = buf + pos, *nl = memchr(s, '\n', len - pos);
@@ -185,11 +187,12 @@ tokens_parse(const char *buf, size_t len, struct tokens *out,
 		for (i = 0; i < count; i++)
 			entries[i] = parsed[i].entry;
 	}
-	dup_line = first_duplicate(parsed, count, &dup_first);
+	dup_line = first_duplicate(parsed, count, &dup_first, dup_name);
 	free(parsed);
 
 	if (dup_line != 0 && (syntax_line == 0 || dup_line < syntax_line)) {
-		snprintf(msg, sizeof(msg), "duplicate name (first on line %u)",
+		snprintf(msg, sizeof(msg),
+		    "duplicate name %s (first on line %u)", dup_name,
 		    dup_first);
 		set_why(why, why_size, msg);
 		if (bad_line != NULL)

@@ -131,7 +131,8 @@ static void
 test_bad_files(void **state)
 {
 	(void)state;
-	expect_bad("a:" H_A "\nb:" H_B "\na:" H_ABC "\n", 3, "duplicate");
+	expect_bad("a:" H_A "\nb:" H_B "\na:" H_ABC "\n", 3,
+	    "duplicate name a (first on line 1)");
 	expect_bad("a:" H_A "\nb:" H_B "\na:" H_ABC "\n", 3, "line 1");
 	expect_bad("a:" H_A "\nb " H_B "\n", 2, "name:");
 	expect_bad("a:" H_A "\n:" H_B "\n", 2, "empty name");
