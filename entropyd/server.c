@@ -129,6 +129,43 @@ read_text(const char *path, size_t max, size_t *len, struct stat *st)
 }
 
 /*
+ * Parses the certificate and the key each alone, so that a damaged one
+ * is named by itself (and GnuTLS 3.7's pair loader, which leaks on a
+ * damaged certificate, only ever sees two that parse).
+ */
+static int
+pem_check(const struct entropyd_conf *conf, const gnutls_datum_t *cert,
+    const gnutls_datum_t *key, char *why, size_t why_size)
+{
+	gnutls_x509_crt_t crt[8];
+	gnutls_x509_privkey_t pk;
+	unsigned count = 8;
+	int e;
+
+	e = gnutls_x509_crt_list_import(crt, &count, cert, GNUTLS_X509_FMT_PEM,
+	    GNUTLS_X509_CRT_LIST_IMPORT_FAIL_IF_EXCEED);
+	if (e < 0) {
+		snprintf(why, why_size, "tls_cert %s: %s", conf->tls_cert,
+		    gnutls_strerror(e));
+		return -EINVAL;
+	}
+	for (int i = 0; i < e; i++)
+		gnutls_x509_crt_deinit(crt[i]);
+	if (gnutls_x509_privkey_init(&pk) < 0) {
+		snprintf(why, why_size, "out of memory");
+		return -ENOMEM;
+	}
+	e = gnutls_x509_privkey_import(pk, key, GNUTLS_X509_FMT_PEM);
+	gnutls_x509_privkey_deinit(pk);
+	if (e < 0) {
+		snprintf(why, why_size, "tls_key %s: %s", conf->tls_key,
+		    gnutls_strerror(e));
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/*
  * Loads the PEM texts into GnuTLS credentials as libmicrohttpd will, so
  * that a bad pair is found by --check-config and at start, named, rather
  * than by libmicrohttpd refusing to start without saying why.
@@ -148,18 +185,20 @@ files_check(const struct entropyd_conf *conf, const struct server_files *files,
 		snprintf(why, why_size, "out of memory");
 		return -ENOMEM;
 	}
-	n = gnutls_certificate_set_x509_key_mem2(
-	    cred, &cert, &key, GNUTLS_X509_FMT_PEM, NULL, 0);
-	if (n == GNUTLS_E_CERTIFICATE_KEY_MISMATCH) {
-		snprintf(why, why_size,
-		    "tls_key %s is not the key of tls_cert %s (they do not "
-		    "match)",
-		    conf->tls_key, conf->tls_cert);
-		rc = -EINVAL;
-	} else if (n < 0) {
-		snprintf(why, why_size, "tls_cert %s, tls_key %s: %s",
-		    conf->tls_cert, conf->tls_key, gnutls_strerror(n));
-		rc = -EINVAL;
+	rc = pem_check(conf, &cert, &key, why, why_size);
+	if (rc == 0) {
+		n = gnutls_certificate_set_x509_key_mem2(
+		    cred, &cert, &key, GNUTLS_X509_FMT_PEM, NULL, 0);
+		if (n == GNUTLS_E_CERTIFICATE_KEY_MISMATCH)
+			snprintf(why, why_size,
+			    "tls_key %s is not the key of tls_cert %s (they "
+			    "do not match)",
+			    conf->tls_key, conf->tls_cert);
+		else if (n < 0)
+			snprintf(why, why_size, "tls_cert %s, tls_key %s: %s",
+			    conf->tls_cert, conf->tls_key, gnutls_strerror(n));
+		if (n < 0)
+			rc = -EINVAL;
 	}
 	if (rc == 0 && files->client_ca != NULL) {
 		gnutls_datum_t ca = {(unsigned char *)files->client_ca,
