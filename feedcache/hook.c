@@ -17,6 +17,9 @@
 #include "log.h"
 #include "timeutil.h"
 
+/* Descriptors to mark close-on-exec where close_range is missing. */
+#define FD_GUESS_MAX 1024
+
 extern char **environ;
 
 int
@@ -168,6 +171,11 @@ hook_start(struct hooks *h, const char *feed, const char *cmd, const char *path,
 		setpgid(0, 0);
 		if (null >= 0)
 			dup2(null, STDIN_FILENO);
+		/* Nothing of ours beyond stdin, stdout and stderr: the
+		 * exec closes the rest (gate[1] is already close-on-exec). */
+		if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+			for (int fd = 3; fd < FD_GUESS_MAX; fd++)
+				fcntl(fd, F_SETFD, FD_CLOEXEC);
 		execve(argv[0], argv, env);
 		err = errno;
 		(void)!write(gate[1], &err, sizeof(err));
@@ -201,8 +209,9 @@ out:
 	return rc;
 }
 
+/* Says how the hook ended, if that is news. */
 static void
-ended(struct hook_run *r, int status)
+ended(const struct hook_run *r, int status)
 {
 	const char *cmd = r->cmd ? r->cmd : "?";
 
@@ -214,6 +223,11 @@ ended(struct hook_run *r, int status)
 		log_warnx("feed %s: on_change %s: killed by signal %d; the "
 		          "copy is kept",
 		    r->feed, cmd, WTERMSIG(status));
+}
+
+static void
+release(struct hook_run *r)
+{
 	free(r->cmd);
 	memset(r, 0, sizeof(*r));
 }
@@ -231,13 +245,34 @@ hook_reap(struct hooks *h)
 
 		if (r->pid == 0)
 			continue;
+		if (r->exited) {
+			/* What the hook left in its group is bounded too. */
+			if (kill(-r->pid, 0) < 0) {
+				release(r);
+				continue;
+			}
+			if (now >= r->deadline) {
+				kill(-r->pid, SIGKILL);
+				log_warnx(
+				    "feed %s: on_change %s: left processes "
+				    "running after hook_timeout, killed",
+				    r->feed, r->cmd ? r->cmd : "?");
+				release(r);
+				continue;
+			}
+			running++;
+			continue;
+		}
 		do
 			p = waitpid(r->pid, &status, WNOHANG);
 		while (p < 0 && errno == EINTR);
 		if (p == r->pid || p < 0) {
-			if (p < 0)
-				status = 0;
-			ended(r, status);
+			ended(r, p < 0 ? 0 : status);
+			r->exited = true;
+			if (kill(-r->pid, 0) < 0)
+				release(r);
+			else
+				running++;
 			continue;
 		}
 		if (now >= r->deadline) {
@@ -247,8 +282,7 @@ hook_reap(struct hooks *h)
 			log_warnx("feed %s: on_change %s: still running after "
 			          "hook_timeout, killed; the copy is kept",
 			    r->feed, r->cmd ? r->cmd : "?");
-			free(r->cmd);
-			memset(r, 0, sizeof(*r));
+			release(r);
 			continue;
 		}
 		running++;
@@ -271,7 +305,8 @@ hook_free(struct hooks *h)
 	for (size_t i = 0; i < h->n; i++) {
 		if (h->run[i].pid != 0) {
 			kill(-h->run[i].pid, SIGKILL);
-			waitpid(h->run[i].pid, NULL, 0);
+			if (!h->run[i].exited)
+				waitpid(h->run[i].pid, NULL, 0);
 		}
 		free(h->run[i].cmd);
 	}

@@ -8,6 +8,7 @@
 #define FEEDCACHE_HOOK_H
 
 #include <stddef.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -24,7 +25,8 @@ int hook_split(
     char *cmd, char *argv[HOOK_ARGS_MAX + 1], char *why, size_t why_size);
 
 struct hook_run {
-	pid_t pid; /* 0: a free slot */
+	pid_t pid; /* 0: a free slot; also the process group */
+	bool exited; /* pid has ended, processes of its group run on */
 	uint64_t deadline; /* monotonic ns */
 	char feed[65];
 	char *cmd; /* for messages, owned */

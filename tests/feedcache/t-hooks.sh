@@ -94,6 +94,26 @@ kill "$daemon_pid"
 wait "$daemon_pid"
 daemon_pid=
 
+# --- a hook that exits leaving a child: the child is bounded too ----------
+cat >"$tmp/leaver" <<EOF
+#!/bin/sh
+# Exits at once, leaving a child in its process group; lists what its
+# open descriptors are.
+for f in /proc/\$\$/fd/*; do readlink "\$f"; done >"$tmp/leaver.fds"
+sleep 300 >/dev/null 2>&1 &
+echo \$! >"$tmp/leaver.child"
+EOF
+chmod 755 "$tmp/leaver"
+ctl 'set?path=/news.xml&body=%3Crss%3Esix%3C%2Frss%3E'
+conf 'hook_timeout = 1s' "on_change = $tmp/leaver"
+fc refresh --force news 2>"$tmp/err"
+child=$(cat "$tmp/leaver.child" 2>/dev/null)
+check "a child the hook left behind is killed at hook_timeout, and said ($(cat "$tmp/err"))" \
+	'[ -n "$child" ] && until_true 5 "! kill -0 $child 2>/dev/null" &&
+	 grep -q "feed news: on_change $tmp/leaver: left processes running after hook_timeout, killed" "$tmp/err"'
+check "the hook inherits no socket of feedcache's ($(tr '\n' ' ' <"$tmp/leaver.fds"))" \
+	'! grep -q "^socket:" "$tmp/leaver.fds"'
+
 # --- configuration errors -------------------------------------------------
 conf_msg() { # conf_msg ON_CHANGE_LINE: check-config's exit and message
 	conf "$1"
