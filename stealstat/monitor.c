@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "atomicfile.h"
@@ -115,6 +116,8 @@ monitor_args(int argc, char **argv, struct monitor_opts *o)
 	    {NULL, 0, NULL, 0},
 	};
 	const char *state = getenv("STATE_DIRECTORY");
+	struct sockaddr_storage ss;
+	socklen_t sslen;
 	struct cli cli;
 	char why[160];
 	int c;
@@ -162,6 +165,14 @@ monitor_args(int argc, char **argv, struct monitor_opts *o)
 				    optarg);
 			break;
 		case MOPT_LISTEN:
+			/* Judged here, before the history directory is
+			 * touched; exporter_listen() binds it later. */
+			if (parse_sockaddr(optarg, &ss, &sslen) < 0)
+				cmdopts_usage_error("monitor",
+				    "--listen '%s' is not ADDR:PORT (an IP "
+				    "address, not a name: 127.0.0.1:9133, "
+				    "[::1]:9133)",
+				    optarg);
 			o->listen = optarg;
 			break;
 		case MOPT_KEEP:
@@ -478,14 +489,8 @@ monitor_main(int argc, char **argv)
 		    o.prom_path, strerror(-rc));
 		return 1;
 	}
-	if (o.history != NULL) {
-		if (history_open(&m.hist, o.history, &o.lim, hz, idle_poll, why,
-		        sizeof(why)) < 0) {
-			log_errorx("%s", why);
-			return 1;
-		}
-		m.have_hist = true;
-	}
+	/* The listener before the history: an address in use must not
+	 * leave an empty segment behind. */
 	if (o.listen != NULL) {
 		if (exporter_listen(&m.exporter, o.listen, why, sizeof(why)) <
 		    0) {
@@ -493,6 +498,16 @@ monitor_main(int argc, char **argv)
 			return 1;
 		}
 		m.listening = true;
+	}
+	if (o.history != NULL) {
+		if (history_open(&m.hist, o.history, &o.lim, hz, idle_poll, why,
+		        sizeof(why)) < 0) {
+			log_errorx("%s", why);
+			if (m.listening)
+				exporter_close(&m.exporter);
+			return 1;
+		}
+		m.have_hist = true;
 	}
 	if (o.replay == NULL)
 		log_info("monitor: a sample every %.3g s%s%s%s%s",

@@ -79,6 +79,18 @@ if /usr/bin/python3 "$here/scrape.py" "$url" "$ncpu" >/dev/null 2>"$tmp/err"; th
 else
 	not_ok "scrape after silent clients: $(cat "$tmp/err")"
 fi
+# An address in use is a runtime failure (status 1), found before the
+# history directory gets an empty segment.
+"$bin" monitor --history "$tmp/inuse" --listen "127.0.0.1:$port" \
+	--count 1 >"$tmp/inuse.log" 2>&1
+st=$?
+segs=$(ls "$tmp/inuse" 2>/dev/null | grep -c '\.sth$')
+if [ "$st" -eq 1 ] && grep -q "127.0.0.1:$port.*in use" "$tmp/inuse.log" &&
+	[ "$segs" -eq 0 ]; then
+	ok "a --listen address in use fails at start, no segment: $(cat "$tmp/inuse.log")"
+else
+	not_ok "--listen in use: status $st, $segs segments: $(cat "$tmp/inuse.log")"
+fi
 kill "$pid"
 wait "$pid"
 st=$?
@@ -105,12 +117,19 @@ for mode in monitor live; do
 		not_ok "$mode --prometheus into a missing directory: status $st: $(cat "$tmp/tf")"
 	fi
 done
-# A listen address that is not one is a usage error.
-"$bin" monitor --no-history --listen localhost:x --count 1 >"$tmp/bad" 2>&1
-st=$?
-if [ "$st" -eq 1 ] && grep -q 'not ADDR:PORT' "$tmp/bad"; then
-	ok "a bad --listen is refused: $(cat "$tmp/bad")"
-else
-	not_ok "--listen localhost:x: status $st: $(cat "$tmp/bad")"
-fi
+# A listen address that is not one is a usage error (status 2, the
+# Try line), found before the history directory is touched.
+for bad in localhost:x 127.0.0.1:99999 localhost:1 127.0.0.1 '[::1]:0x'; do
+	"$bin" monitor --history "$tmp/bad-hist" --listen "$bad" --count 1 \
+		>"$tmp/bad" 2>&1
+	st=$?
+	if [ "$st" -eq 2 ] && grep -q "^stealstat: error: --listen '.*' is not ADDR:PORT" "$tmp/bad" &&
+		grep -qx "Try 'stealstat monitor --help'." "$tmp/bad" &&
+		! [ -e "$tmp/bad-hist" ]; then
+		ok "--listen $bad is a usage error: $(head -n 1 "$tmp/bad")"
+	else
+		not_ok "--listen $bad: status $st, history: $(ls "$tmp/bad-hist" 2>&1): $(cat "$tmp/bad")"
+	fi
+	rm -rf "$tmp/bad-hist"
+done
 exit $fail
