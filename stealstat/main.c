@@ -502,6 +502,15 @@ parse_args(int argc, char **argv, struct options *o)
 	/* A check is one interval: judge steal on it alone. */
 	if (o->mode == MODE_CHECK && !sustain_given)
 		o->verdict.sustain = 1;
+	if (o->mode == MODE_CHECK && o->on_verdict != NULL) {
+		struct check_opts co;
+
+		check_opts_default(&co);
+		if (check_on_verdict(o->on_verdict, &co) < 0)
+			usage_error("--on-verdict '%s' is not "
+			            "VERDICT=ok|warning|critical[,...]",
+			    o->on_verdict);
+	}
 	if (o->mode == MODE_CHECK && (o->warn < 0 || o->crit < 0))
 		usage_error("check needs -w PCT and -c PCT (--warning, "
 		            "--critical)");

@@ -51,4 +51,19 @@ case "$out" in
 		not_ok "idle host: exit $rc: $out" ;;
 *) not_ok "idle host: exit $rc: $out" ;;
 esac
+# A bad --on-verdict is a usage error like any other: UNKNOWN on stdout,
+# the reason and the Try line on stderr, status 3.
+for args in "--on-verdict ok=bogus -w 20 -c 40" "-w 20 -c 40 --on-verdict stolen" \
+	"--replay busy-stolen.rec -w 20 -c 40 --on-verdict nosuch=ok"; do
+	# shellcheck disable=SC2086 # the words are the arguments
+	"$bin" check $args >"$tmp/out" 2>"$tmp/err"
+	rc=$?
+	if [ $rc -eq 3 ] && grep -q "^STEAL UNKNOWN - --on-verdict '.*' is not" "$tmp/out" &&
+		grep -q "^stealstat: error: --on-verdict '.*' is not VERDICT=" "$tmp/err" &&
+		grep -qx "Try 'stealstat check --help'." "$tmp/err"; then
+		ok "check $args: a usage error: $(head -n 1 "$tmp/err")"
+	else
+		not_ok "check $args: exit $rc: $(cat "$tmp/out" "$tmp/err")"
+	fi
+done
 exit $fail
