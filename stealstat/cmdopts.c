@@ -153,6 +153,12 @@ cpu_list_looks_like(const char *s)
 	       (*s >= '0' && *s <= '9' && s[strspn(s, "0123456789,-")] == '\0');
 }
 
+const char *
+plural_s(unsigned long long n)
+{
+	return n == 1 ? "" : "s";
+}
+
 unsigned
 stealstat_user_hz(void)
 {

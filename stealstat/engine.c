@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "engine.h"
+#include "stealstat.h"
 #include "timeutil.h"
 
 static const char *const verdict_names[VERDICT_MAX] = {
@@ -367,8 +368,9 @@ engine_reason(const struct engine *e, const struct interval *iv,
 	case REASON_NOT_SUSTAINED:
 		snprintf(buf, size,
 		    "steal %.0f%% of wanted time, not yet sustained (%u of %u "
-		    "intervals)",
-		    100 * ci->r, ci->heavy_run, o->sustain);
+		    "interval%s)",
+		    100 * ci->r, ci->heavy_run, o->sustain,
+		    plural_s(o->sustain));
 		break;
 	case REASON_IDLE_STEAL:
 		if (ci->wake_delay_us >= 0)
@@ -385,15 +387,16 @@ engine_reason(const struct engine *e, const struct interval *iv,
 	case REASON_STOLEN:
 		snprintf(buf, size,
 		    "got %.0f%% of the vCPU it asked for; steal %.0f%% of "
-		    "wanted time for %u intervals",
-		    100 * (1 - ci->r), 100 * ci->r, ci->heavy_run);
+		    "wanted time for %u interval%s",
+		    100 * (1 - ci->r), 100 * ci->r, ci->heavy_run,
+		    plural_s(ci->heavy_run));
 		break;
 	case REASON_CAPPED:
 		snprintf(buf, size,
 		    "steal steady at %.0f-%.0f%% of wanted time while %.0f%% "
-		    "busy for %u intervals",
+		    "busy for %u interval%s",
 		    100 * ci->r_min, 100 * ci->r_max, 100 * ci->u,
-		    ci->heavy_run);
+		    ci->heavy_run, plural_s(ci->heavy_run));
 		break;
 	case REASON_SATURATED:
 		snprintf(buf, size,
@@ -415,10 +418,10 @@ engine_reason(const struct engine *e, const struct interval *iv,
 		break;
 	case REASON_SLOWED:
 		snprintf(buf, size,
-		    "ran at %.0f%% of its best speed for %u probes (at worst "
+		    "ran at %.0f%% of its best speed for %u probe%s (at worst "
 		    "%.0f%%), steal %.1f%% of wanted time",
-		    100 * ci->slow_last, ci->slow_run, 100 * ci->slow_worst,
-		    100 * ci->r);
+		    100 * ci->slow_last, ci->slow_run, plural_s(ci->slow_run),
+		    100 * ci->slow_worst, 100 * ci->r);
 		break;
 	}
 	return buf;
@@ -806,8 +809,9 @@ engine_summary(const struct engine *e, struct summary *out)
 		out->verdict = VERDICT_CAPPED;
 		snprintf(out->reason, sizeof(out->reason),
 		    "steady steal of %.0f%% of wanted time while busy in %u of "
-		    "%u intervals",
-		    100 * out->r, rt->by_verdict[VERDICT_CAPPED], n);
+		    "%u interval%s",
+		    100 * out->r, rt->by_verdict[VERDICT_CAPPED], n,
+		    plural_s(n));
 	} else if ((2 * heavy >= n && heavy > 0) ||
 	           (n >= o->sustain && out->u >= o->busy &&
 	               out->r >= o->steal)) {
@@ -827,10 +831,10 @@ engine_summary(const struct engine *e, struct summary *out)
 		                   ? VERDICT_CAPPED
 		                   : VERDICT_STOLEN;
 		snprintf(out->reason, sizeof(out->reason),
-		    "%s in %u of %u intervals: got %.0f%% of the CPU it asked "
+		    "%s in %u of %u interval%s: got %.0f%% of the CPU it asked "
 		    "for then (steal %.0f%% of wanted time)",
-		    verdict_name(out->verdict), heavy, n, 100 * (1 - hr),
-		    100 * hr);
+		    verdict_name(out->verdict), heavy, n, plural_s(n),
+		    100 * (1 - hr), 100 * hr);
 	} else if (out->u >= o->busy && out->r < o->steal &&
 	           (2 * rt->by_verdict[VERDICT_SATURATED] >= n ||
 	               (rt->have_psi && out->psi_some >= o->psi))) {
@@ -843,11 +847,11 @@ engine_summary(const struct engine *e, struct summary *out)
 	           rt->by_verdict[VERDICT_SLOWED] > 0) {
 		out->verdict = VERDICT_SLOWED;
 		snprintf(out->reason, sizeof(out->reason),
-		    "slowed in %u of %u intervals: the CPUs ran at %.0f%% of "
+		    "slowed in %u of %u interval%s: the CPUs ran at %.0f%% of "
 		    "their best speed (at worst %.0f%%), steal %.1f%% of "
 		    "wanted time",
-		    rt->by_verdict[VERDICT_SLOWED], n, 100 * out->speed,
-		    100 * rt->speed_min, 100 * out->r);
+		    rt->by_verdict[VERDICT_SLOWED], n, plural_s(n),
+		    100 * out->speed, 100 * rt->speed_min, 100 * out->r);
 	} else if (s > 0 && out->u < o->busy) {
 		out->verdict = VERDICT_IDLE_STEAL;
 		snprintf(out->reason, sizeof(out->reason),

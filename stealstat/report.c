@@ -15,6 +15,7 @@
 #include "cmdopts.h"
 #include "json.h"
 #include "report.h"
+#include "stealstat.h"
 #include "timeutil.h"
 
 void
@@ -437,9 +438,9 @@ report_summary(struct report *r, const struct engine *e)
 		return flush(r);
 	}
 	snprintf(line, sizeof(line),
-	    "\nsummary: %u intervals over %.1f s on %u CPUs (%u dropped)\n",
-	    rt->intervals, (double)rt->elapsed_ns / NSEC_PER_SEC, rt->ncpu,
-	    rt->glitches);
+	    "\nsummary: %u interval%s over %.1f s on %u CPUs (%u dropped)\n",
+	    rt->intervals, plural_s(rt->intervals),
+	    (double)rt->elapsed_ns / NSEC_PER_SEC, rt->ncpu, rt->glitches);
 	puts_(r, line);
 	snprintf(line, sizeof(line),
 	    "  steal %.2f%% of all CPU time (peak interval %.1f%%), %.1f%% "

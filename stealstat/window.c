@@ -343,10 +343,11 @@ row_close(struct window_run *wr)
 			c.verdict = VERDICT_OK;
 		if (c.verdict == VERDICT_SLOWED)
 			snprintf(c.reason, sizeof(c.reason),
-			    "slowed in %u of %u intervals, at %.0f%% of its "
+			    "slowed in %u of %u interval%s, at %.0f%% of its "
 			    "best speed (at worst %.0f%%)",
 			    a->by_verdict[VERDICT_SLOWED], a->intervals,
-			    100 * c.speed, 100 * c.speed_min);
+			    plural_s(a->intervals), 100 * c.speed,
+			    100 * c.speed_min);
 		else
 			snprintf(c.reason, sizeof(c.reason),
 			    "steal %.1f%% of wanted time, %.0f%% busy",
@@ -865,8 +866,9 @@ notes(const struct window_run *wr, char *buf, size_t size)
 	} else {
 		n += (size_t)snprintf(buf + n, size - n,
 		    "  worst: no stretch of sustained steal (%.0f%% of wanted "
-		    "time for %u intervals)\n",
-		    100 * wr->o->verdict.steal, wr->o->verdict.sustain);
+		    "time for %u interval%s)\n",
+		    100 * wr->o->verdict.steal, wr->o->verdict.sustain,
+		    plural_s(wr->o->verdict.sustain));
 	}
 	for (unsigned i = 0; i < w->nspeed && n < size; i++) {
 		const struct window_speed *ws = &w->speed[i];
@@ -875,9 +877,10 @@ notes(const struct window_run *wr, char *buf, size_t size)
 			continue;
 		n += (size_t)snprintf(buf + n, size - n,
 		    "  speed: cpu %u median %.0f%% of its best speed, mean "
-		    "%.0f%%, lowest %.0f%% (%u probes)\n",
+		    "%.0f%%, lowest %.0f%% (%u probe%s)\n",
 		    ws->cpu, 100 * window_speed_median(ws),
-		    100 * ws->sum / ws->probes, 100 * ws->min, ws->probes);
+		    100 * ws->sum / ws->probes, 100 * ws->min, ws->probes,
+		    plural_s(ws->probes));
 	}
 	if (w->have_slowed && n < size) {
 		fmt_time(wr, w->slowed.start_ns, dates, a, sizeof(a));

@@ -36,7 +36,7 @@ golden() {
 		not_ok "report $name differs from history/$name.ok"
 	fi
 }
-intervals() { sed -n 's/^summary: \([0-9]*\) intervals.*/\1/p'; }
+intervals() { sed -n 's/^summary: \([0-9]*\) intervals\{0,1\} .*/\1/p'; }
 
 day="--until 2026-11-26T08:00:00Z --since 24h"
 import night night
@@ -121,6 +121,16 @@ golden speed --from "$tmp/speed" --since 2026-11-27T00:00Z \
 	--until 2026-11-27T04:00Z
 golden speed-cpu-json --from "$tmp/speed" -P --json \
 	--since 2026-11-27T01:00Z --until 2026-11-27T01:10Z
+# A window of one period counts in the singular: "1 interval", "1 probe".
+"$bin" report --from "$tmp/speed" --since 2026-11-27T01:00Z \
+	--until 2026-11-27T01:01Z --sustain 1 >"$tmp/one.out" 2>&1
+if grep -q '^summary: 1 interval over' "$tmp/one.out" &&
+	grep -q '(1 probe)$' "$tmp/one.out" &&
+	! grep -q '[^0-9]1 \(intervals\|probes\)' "$tmp/one.out"; then
+	ok "one period: 1 interval, 1 probe"
+else
+	not_ok "one period, plurals: $(cat "$tmp/one.out")"
+fi
 # A history written before the speed probe was in the format: the
 # segment in history/before-speed was made by stealstat 3f39385 (monitor
 # --replay of mkhist.py's speed.rec, host name tk), and before-speed.ok is
