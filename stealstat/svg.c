@@ -58,6 +58,39 @@ static const struct series series[] = {
         100, psi_present},
 };
 
+/*
+ * An open polyline: its colour, how many points it has and the last one.
+ * A polyline of one point draws nothing, so run_end() closes it with a
+ * dot in its colour there.
+ */
+struct run {
+	const char *color;
+	unsigned n;
+	double x, y;
+};
+
+static void
+run_point(FILE *f, struct run *run, double x, double y)
+{
+	fprintf(f, "%.1f,%.1f ", x, y);
+	run->n++;
+	run->x = x;
+	run->y = y;
+}
+
+static void
+run_end(FILE *f, struct run *run)
+{
+	if (run->n == 0)
+		return;
+	fputs("\"/>\n", f);
+	if (run->n == 1)
+		fprintf(f,
+		    "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3\" fill=\"%s\"/>\n",
+		    run->x, run->y, run->color);
+	run->n = 0;
+}
+
 static const char *
 shade_of(enum verdict v)
 {
@@ -148,35 +181,30 @@ speed_draw(FILE *f, const struct window *w, const struct engine *e)
 	    y_speed(e->opts.slow, lo), PLOT_X + 4,
 	    y_speed(e->opts.slow, lo) - 4, 100 * e->opts.slow);
 	for (int k = 0; k < 2; k++) {
-		bool open = false;
+		struct run run = {.color = SPEED_COLOR};
 
 		for (unsigned i = 0; i < w->nrows; i++) {
 			const struct window_row *r = &w->rows[i];
 			bool joined =
 			    i > 0 && w->rows[i - 1].end_ns == r->start_ns;
 
-			if (!r->have_speed || (open && !joined)) {
-				if (open)
-					fputs("\"/>\n", f);
-				open = false;
-				if (!r->have_speed)
-					continue;
-			}
-			if (!open) {
+			if (!r->have_speed || !joined)
+				run_end(f, &run);
+			if (!r->have_speed)
+				continue;
+			if (run.n == 0) {
 				fprintf(f,
 				    "<polyline class=\"speed\" fill=\"none\" "
 				    "stroke=\"" SPEED_COLOR "\" "
 				    "stroke-width=\"%d\" "
 				    "stroke-dasharray=\"%s\" points=\"",
 				    k == 0 ? 2 : 1, k == 0 ? "" : "3 2");
-				open = true;
 			}
-			fprintf(f, "%.1f,%.1f ",
+			run_point(f, &run,
 			    x_of(w, r->start_ns / 2 + r->end_ns / 2),
 			    y_speed(k == 0 ? r->speed : r->speed_min, lo));
 		}
-		if (open)
-			fputs("\"/>\n", f);
+		run_end(f, &run);
 	}
 }
 
@@ -315,7 +343,7 @@ draw(FILE *f, const struct window *w, const struct engine *e, const char *title)
 	 * missing (the monitor was not running). */
 	for (size_t k = 0; k < sizeof(series) / sizeof(series[0]); k++) {
 		const struct series *sr = &series[k];
-		bool open = false;
+		struct run run = {.color = sr->color};
 
 		for (unsigned i = 0; i < w->nrows; i++) {
 			const struct window_row *r = &w->rows[i];
@@ -324,37 +352,39 @@ draw(FILE *f, const struct window *w, const struct engine *e, const char *title)
 			    i > 0 && w->rows[i - 1].end_ns == r->start_ns;
 
 			if (!sr->present(r)) {
-				if (open)
-					fputs("\"/>\n", f);
-				open = false;
+				run_end(f, &run);
 				continue;
 			}
-			if (open && !joined) {
-				fputs("\"/>\n", f);
-				open = false;
-			}
-			if (!open) {
+			if (!joined)
+				run_end(f, &run);
+			if (run.n == 0) {
 				fprintf(f,
 				    "<polyline fill=\"none\" stroke=\"%s\" "
 				    "stroke-width=\"2\" "
 				    "stroke-dasharray=\"%s\" "
 				    "points=\"",
 				    sr->color, sr->dash);
-				open = true;
 			}
 			memcpy(&v, (const char *)r + sr->offset, sizeof(v));
-			fprintf(f, "%.1f,%.1f ",
+			run_point(f, &run,
 			    x_of(w, r->start_ns / 2 + r->end_ns / 2),
 			    y_of(v * sr->scale));
 		}
-		if (open)
-			fputs("\"/>\n", f);
+		run_end(f, &run);
 	}
 	if (speed)
 		speed_draw(f, w, e);
 	/* The legend, under the plot. */
 	for (size_t k = 0; k < sizeof(series) / sizeof(series[0]); k++) {
-		int x = PLOT_X + (int)k * (speed ? 175 : 210), y = SVG_H - 44;
+		/* With the speed entries the row is full: each entry starts
+		 * 20 px after the label before it ends (DejaVu Sans, 12 px;
+		 * tests/stealstat/t-svg.sh measures them). */
+		static const int packed[] = {0, 176, 369, 531};
+		_Static_assert(sizeof(packed) / sizeof(packed[0]) ==
+		                   sizeof(series) / sizeof(series[0]),
+		    "a legend place per series");
+		int x = PLOT_X + (speed ? packed[k] : (int)k * 210),
+		    y = SVG_H - 44;
 
 		fprintf(f,
 		    "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" "
@@ -383,7 +413,7 @@ draw(FILE *f, const struct window *w, const struct engine *e, const char *title)
 	    PLOT_X + 460, SVG_H - 26, shade_of(VERDICT_GLITCH), PLOT_X + 490,
 	    SVG_H - 16);
 	if (speed) {
-		int x = PLOT_X + 4 * 175, y = SVG_H - 44;
+		int x = PLOT_X + 662, y = SVG_H - 44;
 
 		fprintf(f,
 		    "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" "

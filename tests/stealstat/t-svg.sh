@@ -81,6 +81,58 @@ if rsvg-convert -o "$tmp/speed.png" "$tmp/speed.svg" 2>"$tmp/err" &&
 else
 	not_ok "speed PNG: $(cat "$tmp/err" "$tmp/png")"
 fi
+# A window of one period: each line has a single point, which a
+# polyline does not draw; each must show as a marker in its colour.
+"$bin" report --from "$tmp/h" --since 2026-11-26T02:12Z --until 2026-11-26T02:13Z \
+	--svg "$tmp/one.svg" >"$tmp/out" 2>&1
+missing=
+for color in '#4a7fb5' '#c0392b' '#e67e22' '#7f8c8d'; do
+	grep -q "<circle [^>]*fill=\"$color\"" "$tmp/one.svg" || missing="$missing $color"
+done
+if [ -z "$missing" ] && rsvg-convert -o "$tmp/one.png" "$tmp/one.svg" 2>"$tmp/err"; then
+	ok "a one-period window draws a marker per line"
+else
+	not_ok "one-period SVG: no marker for:$missing $(cat "$tmp/out" "$tmp/err" 2>/dev/null)"
+fi
+# The legend's labels do not run into each other: measured with DejaVu
+# Sans's advance widths at 12 px (the font the SVG asks for first; an
+# unknown character counts as a wide one), each label ends at least 8 px
+# before the next entry starts.
+if python3 - "$tmp/day.svg" "$tmp/speed.svg" >"$tmp/legend" 2>&1 <<'PY'; then
+import re, sys
+W = {" ": 651, "%": 1950, ",": 651, "(": 799, ")": 799, "a": 1255,
+     "b": 1300, "c": 1126, "d": 1300, "e": 1260, "f": 721, "g": 1300,
+     "h": 1298, "i": 569, "k": 1186, "l": 569, "m": 1995, "n": 1298,
+     "o": 1253, "p": 1300, "r": 842, "s": 1067, "t": 803, "u": 1298,
+     "v": 1212, "w": 1675, "y": 1212, "P": 1255, "S": 1300, "I": 604,
+     "U": 1499, "C": 1430}
+def width(text):
+    return sum(W.get(c, 2000) for c in text) * 12 / 2048
+bad = []
+for path in sys.argv[1:]:
+    svg = open(path).read()
+    rows = {}
+    for m in re.finditer(r'<(line|rect) x1?="(\d+)" y1?="(\d+)"[^>]*/>'
+                         r'<text x="(\d+)" y="(\d+)">([^<]*)</text>', svg.replace("\n", "")):
+        rows.setdefault(int(m.group(5)), []).append(
+            (int(m.group(2)), int(m.group(4)), m.group(6)))
+    for y, items in rows.items():
+        items.sort()
+        for (x0, tx, text), (nx, _, ntext) in zip(items, items[1:]):
+            end = tx + width(text)
+            if end + 8 > nx:
+                bad.append("%s: '%s' ends at %.0f, '%s' starts at %d"
+                           % (path.rsplit("/", 1)[1], text, end, ntext, nx))
+        for x0, tx, text in items:
+            if tx + width(text) > 960:
+                bad.append("'%s' runs off the picture" % text)
+print("; ".join(bad))
+sys.exit(1 if bad else 0)
+PY
+	ok "legend labels do not overlap"
+else
+	not_ok "legend: $(cat "$tmp/legend")"
+fi
 if [ -n "${STEALSTAT_SVG_KEEP:-}" ]; then
 	cp "$tmp/day.svg" "$tmp/day.png" "$tmp/speed.svg" "$tmp/speed.png" \
 		"$STEALSTAT_SVG_KEEP"/
