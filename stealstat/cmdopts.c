@@ -144,6 +144,53 @@ cpu_list_has(const struct cpu_list *l, int cpu)
 	return false;
 }
 
+static bool
+has_id(const unsigned *ids, unsigned n, uint32_t cpu)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (ids[i] == cpu)
+			return true;
+	return false;
+}
+
+unsigned
+cpu_list_missing(const struct cpu_list *l, const unsigned *ids, unsigned n,
+    char *buf, size_t size, bool *some)
+{
+	unsigned missing = 0;
+	size_t len = 0;
+
+	if (size > 0)
+		buf[0] = '\0';
+	if (some != NULL)
+		*some = l->all;
+	if (l->all)
+		return 0;
+	for (unsigned r = 0; r < l->n; r++) {
+		for (uint32_t c = l->range[r].lo; c <= l->range[r].hi; c++) {
+			uint32_t end = c;
+			int k;
+
+			if (has_id(ids, n, c)) {
+				if (some != NULL)
+					*some = true;
+				continue;
+			}
+			while (end < l->range[r].hi && !has_id(ids, n, end + 1))
+				end++;
+			missing += end - c + 1;
+			k = end > c ? snprintf(buf + len, size - len, "%s%u-%u",
+			                  len > 0 ? ", " : "", c, end)
+			            : snprintf(buf + len, size - len, "%s%u",
+			                  len > 0 ? ", " : "", c);
+			if (k > 0 && (size_t)k < size - len)
+				len += (size_t)k;
+			c = end;
+		}
+	}
+	return missing;
+}
+
 bool
 cpu_list_looks_like(const char *s)
 {

@@ -76,6 +76,15 @@ int cpu_list_parse(const char *s, struct cpu_list *out);
 bool cpu_list_has(const struct cpu_list *l, int cpu);
 
 /*
+ * Which CPUs of the list l are not among the n ids: written to buf as
+ * "5, 7-9" (truncated to size). Returns how many are missing; *some (if
+ * not NULL) tells whether any CPU of the list is among the ids. An
+ * "ALL" list misses none. Pure: no I/O.
+ */
+unsigned cpu_list_missing(const struct cpu_list *l, const unsigned *ids,
+    unsigned n, char *buf, size_t size, bool *some);
+
+/*
  * Is s the word mpstat takes after -P ("ALL", "0,2-3")? Then "-P ALL 5"
  * is a list and an interval, not a flag and two operands.
  */

@@ -520,6 +520,37 @@ parse_args(int argc, char **argv, struct options *o)
 		    warn_arg, crit_arg);
 }
 
+/*
+ * -P names CPUs this machine has: none of them is a usage error (exit
+ * 2), some of them a warning naming the others; rows come for those
+ * present (and for the others if they come online).
+ */
+static void
+check_cpus(const struct options *o, const struct procstat *st)
+{
+	unsigned n = st->ncpu < st->cpu_cap ? st->ncpu : st->cpu_cap;
+	unsigned *ids = calloc(n + 1, sizeof(*ids));
+	char missing[200];
+	unsigned nmissing;
+	bool some;
+
+	if (ids == NULL)
+		fatalx("out of memory");
+	for (unsigned i = 0; i < n; i++)
+		ids[i] = st->cpu[i].id;
+	nmissing =
+	    cpu_list_missing(&o->cpus, ids, n, missing, sizeof(missing), &some);
+	free(ids);
+	if (nmissing > 0) {
+		if (!some)
+			usage_error("-P: no CPU %s on this machine (%u online)",
+			    missing, st->ncpu);
+		log_warnx("-P: no CPU %s on this machine (%u online): no rows "
+		          "for it unless it comes online",
+		    missing, st->ncpu);
+	}
+}
+
 static unsigned
 cpu_capacity(void)
 {
@@ -650,6 +681,12 @@ run_live(const struct options *o)
 		fatalx("%s/%s: not in the format this kernel interface should "
 		       "have",
 		    o->proc_root, what);
+	if (o->per_cpu)
+		check_cpus(o, &prev->stat);
+	if (o->cgroup_stat != NULL && sampler.cgroup_path[0] == '\0')
+		log_warnx("--cgroup %s: %s; %%thr stays '-'", o->cgroup_stat,
+		    sampler.cgroup_error != 0 ? strerror(-sampler.cgroup_error)
+		                              : "no throttling counters in it");
 
 	start = raw.mono_ns;
 	for (uint64_t k = 1; o->count == 0 || k <= o->count; k++) {

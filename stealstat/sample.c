@@ -131,6 +131,8 @@ sampler_open(struct sampler *s, const char *proc_root, const char *cgroup_stat,
 	}
 	if (s->cgroup_path[0] != '\0') {
 		s->cgroup_fd = open_ro(s->cgroup_path);
+		if (s->cgroup_fd < 0)
+			s->cgroup_error = -errno;
 		/* The v2 root cgroup's cpu.stat has no throttling fields. */
 		if (s->cgroup_fd >= 0 &&
 		    ((n = read_at0(s->cgroup_fd, s->cgroup_buf,

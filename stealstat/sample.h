@@ -24,6 +24,7 @@ struct sampler {
 	char cgroup_buf[1024];
 	char stat_path[PATH_MAX];
 	char cgroup_path[PATH_MAX]; /* "" when no cgroup is watched */
+	int cgroup_error; /* -errno why cgroup_stat is not watched, or 0 */
 };
 
 /*

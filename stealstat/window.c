@@ -811,6 +811,39 @@ json_rows(const struct window_run *wr, FILE *f, const struct window_row *r)
 		fprintf(f, "%s\n", text);
 }
 
+/*
+ * -P names CPUs the window has: none of them is a usage error (returns
+ * -EINVAL, logged), some of them a warning naming the others.
+ */
+static int
+check_cpus(const struct window_run *wr)
+{
+	unsigned *ids = calloc(wr->nacc + 1, sizeof(*ids));
+	char missing[200];
+	unsigned nmissing;
+	bool some;
+
+	if (ids == NULL)
+		fatalx("out of memory");
+	for (unsigned i = 0; i < wr->nacc; i++)
+		ids[i] = wr->acc[i].id;
+	nmissing = cpu_list_missing(
+	    &wr->o->cpus, ids, wr->nacc, missing, sizeof(missing), &some);
+	free(ids);
+	if (nmissing == 0)
+		return 0;
+	if (!some) {
+		log_usage("report",
+		    "-P: no CPU %s in the history over this "
+		    "window (%u CPUs)",
+		    missing, wr->nacc);
+		return -EINVAL;
+	}
+	log_warnx("-P: no CPU %s in the history over this window (%u CPUs)",
+	    missing, wr->nacc);
+	return 0;
+}
+
 static void
 print_rows(const struct window_run *wr, FILE *f)
 {
@@ -1029,6 +1062,10 @@ window_main(int argc, char **argv)
 			log_errorx("history %s: no samples between %s and %s",
 			    o.dir, o.since, o.until != NULL ? o.until : "now");
 		status = 1;
+		goto out;
+	}
+	if (o.per_cpu && check_cpus(&wr) < 0) {
+		status = CLI_EXIT_USAGE;
 		goto out;
 	}
 	print_rows(&wr, stdout);
