@@ -195,9 +195,14 @@ bool
 cpu_list_looks_like(const char *s)
 {
 	/* As mpstat: "-P 1 5" is CPU 1 every 5 s; "-P 0.5" (a dot) is
-	 * every CPU every 0.5 s. */
-	return strcasecmp(s, "ALL") == 0 ||
-	       (*s >= '0' && *s <= '9' && s[strspn(s, "0123456789,-")] == '\0');
+	 * every CPU every 0.5 s.
+	 * A word that starts like a list and is not a duration ("ALL,1",
+	 * "2,x": a comma or a dash) is one, so a mistake in it is
+	 * reported as a bad CPU list, not as a bad interval. */
+	if (strncasecmp(s, "ALL", 3) == 0)
+		return true;
+	return *s >= '0' && *s <= '9' && !strchr(s, '.') &&
+	       (s[strspn(s, "0123456789")] == '\0' || strpbrk(s, ",-") != NULL);
 }
 
 const char *

@@ -411,7 +411,7 @@ parse_args(int argc, char **argv, struct options *o)
 				optarg = argv[optind++];
 			if (optarg != NULL &&
 			    cpu_list_parse(optarg, &o->cpus) < 0)
-				usage_error("-P: '%s' is not ALL or a list of "
+				usage_error("-P '%s': not ALL or a list of "
 				            "CPUs (0,2-3)",
 				    optarg);
 			break;

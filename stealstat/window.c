@@ -115,7 +115,7 @@ window_args(int argc, char **argv, struct window_opts *o)
 			if (optarg != NULL &&
 			    cpu_list_parse(optarg, &o->cpus) < 0)
 				cmdopts_usage_error("report",
-				    "-P: '%s' is not ALL or a list of CPUs "
+				    "-P '%s': not ALL or a list of CPUs "
 				    "(0,2-3)",
 				    optarg);
 			break;

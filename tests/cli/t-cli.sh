@@ -180,6 +180,14 @@ if has stealstat; then
 	usage_error "--json=yes" stealstat 2 --json
 	run stealstat -P 3-1 1 1
 	usage_error "-P 3-1" stealstat 2 3-1
+	# A word that is a CPU list gone wrong is judged as one, not as
+	# an interval.
+	for bad in ALL,1 all-3 2,x; do
+		run stealstat -P "$bad" 1 1
+		usage_error "-P $bad" stealstat 2 "$bad"
+		check "stealstat -P $bad: judged as a CPU list" \
+			"grep -q \"^stealstat: error: -P '\$bad': \" \"\$T/err\""
+	done
 	run stealstat check -w 20 -c 10
 	usage_error "-w 20 -c 10 (warning above critical)" "stealstat check" 3 20
 	run stealstat check -w 20
