@@ -864,6 +864,14 @@ engine_summary(const struct engine *e, struct summary *out)
 		    "this kernel's /proc/stat has %u columns and no steal "
 		    "field",
 		    rt->ncols);
+	} else if (s > 0 && out->r >= o->steal) {
+		/* Over the threshold in too few intervals to be stolen (a
+		 * report's short period): said so, never "below". */
+		snprintf(out->reason, sizeof(out->reason),
+		    "%.0f%% busy, steal %.1f%% of wanted time over %u "
+		    "interval%s, fewer than the %u in a row that count "
+		    "(--sustain)",
+		    100 * out->u, 100 * out->r, n, plural_s(n), o->sustain);
 	} else if (s > 0) {
 		snprintf(out->reason, sizeof(out->reason),
 		    "%.0f%% busy, steal %.1f%% of wanted time, below the "
@@ -877,7 +885,15 @@ engine_summary(const struct engine *e, struct summary *out)
 	/* The advice never says more than the numbers: steal that is
 	 * there but under the threshold is said to be, in the user's own
 	 * terms. */
-	if (out->verdict == VERDICT_OK && s > 0) {
+	if (out->verdict == VERDICT_OK && s > 0 && out->r >= o->steal) {
+		snprintf(out->advice_buf, sizeof(out->advice_buf),
+		    "no action yet: steal took %.1f%% of the CPU time this "
+		    "machine wanted, over your %.0f%% (--steal), but only "
+		    "for %u interval%s; a longer window says whether it "
+		    "lasts.",
+		    100 * out->r, 100 * o->steal, n, plural_s(n));
+		out->advice = out->advice_buf;
+	} else if (out->verdict == VERDICT_OK && s > 0) {
 		snprintf(out->advice_buf, sizeof(out->advice_buf),
 		    "no action by your thresholds: steal took %.1f%% of the "
 		    "CPU time this machine wanted, below the %.0f%% that "

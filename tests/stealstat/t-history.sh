@@ -45,6 +45,22 @@ golden night-json --from "$tmp/night" --json --since 2026-11-26T02:00Z \
 	--until 2026-11-26T03:00Z
 golden night-cpu --from "$tmp/night" -P --since 2026-11-26T02:00Z \
 	--until 2026-11-26T02:30Z
+# Verdicts never contradict their numbers: a row or summary that says
+# steal is below the threshold has less than that much steal.
+"$bin" report --from "$tmp/night" --json --since 2026-11-26T02:00Z \
+	--until 2026-11-26T03:00Z 2>/dev/null | python3 -c '
+import json, re, sys
+bad = []
+for line in sys.stdin:
+    o = json.loads(line)
+    for r in [o] + [v for v in o.values() if isinstance(v, dict)]:
+        m = re.search(r"below the (\d+)% threshold", str(r.get("reason", "")))
+        if m and r.get("wanted_steal", 0) >= float(m.group(1)):
+            bad.append("%s: %s" % (r.get("start"), r["reason"]))
+bad and print("\n".join(bad))
+sys.exit(1 if bad else 0)' >"$tmp/contradict" 2>&1
+check "no period says its steal is below the threshold it is over ($(head -2 "$tmp/contradict" | tr '\n' ';'))" \
+	'[ ! -s "$tmp/contradict" ]'
 full=$("$bin" report --from "$tmp/night" $day 2>/dev/null | intervals)
 
 # A crash mid-append: every cut into the last record loses that sample
