@@ -159,6 +159,51 @@ parse_header(void *field, const char *value, char *why, size_t why_size)
 }
 
 /*
+ * The host (hostlen bytes at host) and the port (port up to end, or NULL)
+ * of a URL, as libcurl will take them: an IPv6 literal in brackets that
+ * close right before the port or the path, a port of 1 to 65535 in
+ * digits (an empty one is the scheme's). False with why otherwise, so
+ * the configuration says so rather than the fetch.
+ */
+static bool
+host_port_valid(const char *host, size_t hostlen, const char *port,
+    const char *end, char *why, size_t why_size)
+{
+	const char *close = memchr(host, ']', hostlen);
+	uint32_t n = 0;
+
+	if (host[0] == '[' && (close == NULL || close != host + hostlen - 1)) {
+		snprintf(why, why_size,
+		    "an IPv6 address opened with '[' must close with ']' "
+		    "right before ':port' or the path");
+		return false;
+	}
+	if (host[0] != '[' &&
+	    (close != NULL || memchr(host, '[', hostlen) != NULL)) {
+		snprintf(why, why_size,
+		    "'[' or ']' outside an IPv6 address ('[' starts the host, "
+		    "e.g. http://[::1]:8080/)");
+		return false;
+	}
+	if (port == NULL || port == end)
+		return true;
+	for (const char *p = port; p < end; p++) {
+		if (*p < '0' || *p > '9' || n > 65535) {
+			n = 0;
+			break;
+		}
+		n = n * 10 + (uint32_t)(*p - '0');
+	}
+	if (n == 0 || n > 65535) {
+		snprintf(why, why_size,
+		    "port '%.*s' is not a number from 1 to 65535",
+		    (int)(end - port > 16 ? 16 : end - port), port);
+		return false;
+	}
+	return true;
+}
+
+/*
  * Checks a URL's scheme and fills origin with "scheme://host:port" (the
  * unit of the one-transfer-per-origin rule). Returns false with why.
  */
@@ -202,6 +247,8 @@ url_origin(
 			break;
 		}
 	}
+	if (!host_port_valid(rest, hostlen, port, end, why, why_size))
+		return false;
 	if (port != NULL && port < end)
 		snprintf(origin, size, "%s://%.*s:%.*s", scheme, (int)hostlen,
 		    rest, (int)(end - port), port);

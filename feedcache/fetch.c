@@ -481,7 +481,10 @@ setup_easy(
 		if (add_header(
 		        &f->request_headers, NULL, feed->headers.line[i]) < 0)
 			return -ENOMEM;
-	if ((f->origin = url_origin_of(feed->url)) == NULL)
+	/* A URL libcurl does not parse gets no origin here: the transfer
+	 * then fails with libcurl's reason, recorded like any failure. */
+	if ((f->origin = url_origin_of(feed->url)) == NULL &&
+	    (f->origin = strdup("")) == NULL)
 		return -ENOMEM;
 	f->deadline_ns = time_mono_ns() + feed->timeout_ns;
 	/* The origin's class, if a fetch of this very origin learned it. */

@@ -104,6 +104,16 @@ test_errors(void **state)
 	expect_error("[feed a]\nurl = file:///etc/passwd\n", 2, "url", "http");
 	expect_error("[feed a]\nurl = http:///path\n", 2, "url", "no host");
 	expect_error("[feed a]\nurl = http://x/a b\n", 2, "url", "space");
+	/* A port or an IPv6 literal libcurl would refuse at fetch time. */
+	expect_error("[feed a]\nurl = http://127.0.0.1:70000/rss.xml\n", 2,
+	    "url", "port");
+	expect_error(
+	    "[feed a]\nurl = http://127.0.0.1:0/rss.xml\n", 2, "url", "port");
+	expect_error("[feed a]\nurl = http://127.0.0.1:18431x/rss.xml\n", 2,
+	    "url", "port");
+	expect_error("[feed a]\nurl = http://[::1/x\n", 2, "url", "]");
+	expect_error("[feed a]\nurl = http://::1]/x\n", 2, "url", "[");
+	expect_error("[feed a]\nurl = http://[::1]x:80/\n", 2, "url", "]");
 	expect_error("[feed ../etc]\nurl = http://x/\n", 1, "", "name");
 	expect_error("[feed a.b]\nurl = http://x/\n", 1, "", "name");
 	expect_error("[feed a]\ninterval = 5m\n", 1, "url", "missing");
