@@ -263,7 +263,8 @@ url_origin(
 /*
  * "mode = 0644": the cached file's (and its meta file's) permissions.
  * Never setuid, setgid or sticky, never world-writable: a file that any
- * local user may rewrite is no cache of what the origin sent.
+ * local user may rewrite is no cache of what the origin sent. Always
+ * readable and writable by the owner, the service itself.
  */
 static int
 parse_feed_mode(void *field, const char *value, char *why, size_t why_size)
@@ -284,6 +285,13 @@ parse_feed_mode(void *field, const char *value, char *why, size_t why_size)
 		snprintf(why, why_size,
 		    "world-writable: every local user could rewrite the "
 		    "cached copy (e.g. 0644, 0664)");
+		return -EINVAL;
+	}
+	/* The service reads its own meta file back and rewrites both. */
+	if ((mode & 0600) != 0600) {
+		snprintf(why, why_size,
+		    "the owner must be able to read and write it (e.g. 0644, "
+		    "0640, 0600)");
 		return -EINVAL;
 	}
 	*(uint32_t *)field = mode;

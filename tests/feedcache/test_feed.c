@@ -114,6 +114,17 @@ test_errors(void **state)
 	expect_error("[feed a]\nurl = http://[::1/x\n", 2, "url", "]");
 	expect_error("[feed a]\nurl = http://::1]/x\n", 2, "url", "[");
 	expect_error("[feed a]\nurl = http://[::1]x:80/\n", 2, "url", "]");
+	/* The service reads its own meta file and writes the copy. */
+	expect_error("[feed a]\nurl = http://x/\nmode = 0200\n", 3, "mode",
+	    "'0200': the owner must be able to read and write it");
+	expect_error("[feed a]\nurl = http://x/\nmode = 0000\n", 3, "mode",
+	    "owner must be able to read and write");
+	expect_error("[feed a]\nurl = http://x/\nmode = 0444\n", 3, "mode",
+	    "owner must be able to read and write");
+	expect_error(
+	    "[feed a]\nurl = http://x/\nmode = 4644\n", 3, "mode", "setuid");
+	expect_error("[feed a]\nurl = http://x/\nmode = 0646\n", 3, "mode",
+	    "world-writable");
 	expect_error("[feed ../etc]\nurl = http://x/\n", 1, "", "name");
 	expect_error("[feed a.b]\nurl = http://x/\n", 1, "", "name");
 	expect_error("[feed a]\ninterval = 5m\n", 1, "url", "missing");
