@@ -179,7 +179,10 @@ enum {
 	OPT_META,
 	OPT_JSON,
 	OPT_CONFIG,
-	OPT_FAIL
+	OPT_FAIL,
+	OPT_WARNING,
+	OPT_CRITICAL,
+	OPT_CHECK_MAX_AGE
 };
 
 /* The global options, in every table: before or after the command. */
@@ -187,6 +190,24 @@ enum {
 	{"config", required_argument, NULL, OPT_CONFIG},                       \
 	    {"cache-dir", required_argument, NULL, 'C'},                       \
 	    {"verbose", no_argument, NULL, 'v'}, CLI_HELP_VERSION
+
+/* check's age options, as the user typed them (-c is --critical there). */
+static const char *
+duration_option(int c)
+{
+	switch (c) {
+	case 'w':
+		return "-w";
+	case 'k':
+		return "-c";
+	case OPT_WARNING:
+		return "--warning";
+	case OPT_CRITICAL:
+		return "--critical";
+	default:
+		return "--max-age";
+	}
+}
 
 static void
 parse_args(int argc, char **argv, struct args *a)
@@ -215,9 +236,9 @@ parse_args(int argc, char **argv, struct args *a)
 	/* The Nagios plugin guidelines' -w/-c: here -c is --critical, so
 	 * the configuration is --config only. */
 	static const struct option check_opts[] = {
-	    {"warning", required_argument, NULL, 'w'},
-	    {"critical", required_argument, NULL, 'k'},
-	    {"max-age", required_argument, NULL, 'k'},
+	    {"warning", required_argument, NULL, OPT_WARNING},
+	    {"critical", required_argument, NULL, OPT_CRITICAL},
+	    {"max-age", required_argument, NULL, OPT_CHECK_MAX_AGE},
 	    {"fail", required_argument, NULL, OPT_FAIL},
 	    GLOBAL_OPTIONS,
 	    {NULL, 0, NULL, 0},
@@ -288,13 +309,17 @@ parse_args(int argc, char **argv, struct args *a)
 				break;
 			case 'w':
 			case 'k':
-				if (parse_duration_ns(optarg,
-				        c == 'w' ? &a->check.warn_ns
-				                 : &a->check.crit_ns) < 0)
+			case OPT_WARNING:
+			case OPT_CRITICAL:
+			case OPT_CHECK_MAX_AGE:
+				if (parse_duration_ns(
+				        optarg, c == 'w' || c == OPT_WARNING
+				                    ? &a->check.warn_ns
+				                    : &a->check.crit_ns) < 0)
 					usage_error(a->cmd,
-					    "-%c: '%s' is not a duration (30s, "
+					    "%s: '%s' is not a duration (30s, "
 					    "5m, 1h)",
-					    c == 'w' ? 'w' : 'c', optarg);
+					    duration_option(c), optarg);
 				break;
 			case OPT_FAIL:
 				if (parse_u32(optarg, 1, 1000000,

@@ -71,6 +71,12 @@ run_check -w 1s fresh nosuchfeed
 check "an unknown feed: UNKNOWN, exit 3 ($rc: $out)" '[ $rc = 3 ] && echo "$out" | grep -q "^FEEDCACHE UNKNOWN"'
 run_check -w soon fresh
 check "a bad option value: UNKNOWN, exit 3 ($rc)" '[ $rc = 3 ]'
+# A bad value names the option as the user typed it.
+for o in -w --warning -c --critical --max-age; do
+	run_check "$o" 5x fresh 2>/dev/null
+	check "$o 5x: UNKNOWN naming $o ($rc: $out)" \
+		'[ $rc = 3 ] && [ "$out" = "FEEDCACHE UNKNOWN - $o: '"'"'5x'"'"' is not a duration (30s, 5m, 1h)" ]'
+done
 out=$("$FC" -c "$tmp/nonexistent.conf" check)
 rc=$?
 check "no configuration: UNKNOWN, exit 3 ($rc: $out)" '[ $rc = 3 ] && echo "$out" | grep -q "^FEEDCACHE UNKNOWN"'
