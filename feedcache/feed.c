@@ -369,6 +369,28 @@ parse_word(void *field, const char *value, char *why, size_t why_size)
 }
 
 /*
+ * "group = NAME": a word naming a group that exists, looked up now so
+ * the error names the line and the value. conf_finish takes its gid.
+ */
+static int
+parse_group(void *field, const char *value, char *why, size_t why_size)
+{
+	int rc = parse_word(field, value, why, why_size);
+
+	if (rc < 0)
+		return rc;
+	if (getgrnam(value) == NULL) {
+		free(*(char **)field);
+		*(char **)field = NULL;
+		snprintf(why, why_size,
+		    "no such group; create it (addgroup --system) or remove "
+		    "the key");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/*
  * "fleet_key = /path": read now, so a key file anyone else may read (or
  * a short key) is an error naming the line, the file and the fault.
  */
@@ -408,7 +430,7 @@ static const struct conf_key main_keys[] = {
         "max_parallel", CONF_U32, struct feedcache_conf, max_parallel, 1, 1024),
     CONF_KEY("metrics_file", CONF_STRING, struct feedcache_conf, metrics_file),
     CONF_KEY("ca_file", CONF_STRING, struct feedcache_conf, ca_file),
-    CONF_KEY_CUSTOM("group", struct feedcache_conf, group, parse_word, false),
+    CONF_KEY_CUSTOM("group", struct feedcache_conf, group, parse_group, false),
     CONF_KEY_SECRET("redis", struct feedcache_conf, redis, parse_redis),
     CONF_KEY_CUSTOM(
         "node_name", struct feedcache_conf, node_name, parse_word, false),
@@ -530,8 +552,9 @@ conf_finish(void *c, struct conf_error *err)
 
 		if (gr == NULL) {
 			conf_error_set(err, conf->path, 0, "group",
-			    "no such group; create it (addgroup --system) or "
-			    "remove the key");
+			    "'%s': no such group; create it (addgroup "
+			    "--system) or remove the key.",
+			    conf->group);
 			return -EINVAL;
 		}
 		conf->gid = gr->gr_gid;

@@ -140,6 +140,8 @@ test_errors(void **state)
 	    "[feedcache]\ncache_dir = relative\n", 2, "cache_dir", "absolute");
 	expect_error("[feedcache]\nmax_parallel = 0\n", 2, "max_parallel", "");
 	expect_error("[feedcache]\nbogus = 1\n", 2, "bogus", "");
+	expect_error("[feedcache]\ncache_dir = /srv\ngroup = nosuchgroup\n", 3,
+	    "group", "group: 'nosuchgroup': no such group");
 	expect_error(
 	    "[feed a]\nurl = http://x/\nurl = http://y/\n", 3, "url", "");
 }
