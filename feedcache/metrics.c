@@ -24,8 +24,11 @@ help(struct textbuf *t, const char *name, const char *type, const char *text)
 
 /*
  * Several processes write the file (the daemon, a cron refresh), so they
- * take turns under CACHE_DIR/.metrics.lock; that makes a fixed temporary
- * name safe, and one left by a killed writer is reused, not piled up.
+ * take turns under CACHE_DIR/.metrics.file.lock; that makes a fixed
+ * temporary name safe, and one left by a killed writer is reused, not
+ * piled up. Its second dot keeps it apart from every feed's .NAME.lock
+ * (a feed may be called "metrics": a slow fetch of it would hold up
+ * every writer of this file).
  */
 static int
 replace_locked(const struct feedcache_conf *conf, const char *buf, size_t len)
@@ -34,7 +37,7 @@ replace_locked(const struct feedcache_conf *conf, const char *buf, size_t len)
 	char lock_path[4096];
 	int lock, rc;
 
-	if (snprintf(lock_path, sizeof(lock_path), "%s/.metrics.lock",
+	if (snprintf(lock_path, sizeof(lock_path), "%s/.metrics.file.lock",
 	        conf->cache_dir) >= (int)sizeof(lock_path))
 		return -ENAMETOOLONG;
 	if ((lock = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
