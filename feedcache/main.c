@@ -423,6 +423,11 @@ notify_ready(void)
 	notify_systemd("READY=1");
 }
 
+/*
+ * The daemon and refresh keep every feed in cache_dir: one that is not a
+ * directory, and cannot be made one, is fatal (exit 1) now, naming it,
+ * rather than a lock error per feed on every try.
+ */
 static void
 ensure_cache_dir(const struct feedcache_conf *conf)
 {
@@ -432,6 +437,12 @@ ensure_cache_dir(const struct feedcache_conf *conf)
 		return;
 	if (mkdir(conf->cache_dir, 0755) < 0 && errno != EEXIST)
 		fatal("cache_dir %s", conf->cache_dir);
+	if (stat(conf->cache_dir, &st) < 0)
+		fatal("cache_dir %s", conf->cache_dir);
+	if (!S_ISDIR(st.st_mode)) {
+		errno = ENOTDIR;
+		fatal("cache_dir %s", conf->cache_dir);
+	}
 }
 
 static int

@@ -47,4 +47,19 @@ check "the failure is recorded: a failure counted, libcurl's reason ($(cat "$tmp
 	 [ -n "$(jfield next_due <"$tmp/status")" ] &&
 	 jfield last_error <"$tmp/status" | grep -qi -e url -e host'
 
+# --- cache_dir that cannot be a directory -----------------------------------
+conf 'http://127.0.0.1:9/rss.xml'
+: >"$tmp/cache"
+# A bound against a daemon that keeps running, not a threshold.
+timeout -k 5 60 "$FC" -c "$tmp/feedcache.conf" daemon >"$tmp/out" 2>&1
+rc=$?
+check "the daemon exits 1 when cache_dir is a file, naming it and why ($rc: $(cat "$tmp/out"))" \
+	'[ $rc = 1 ] && grep -q "error: cache_dir $tmp/cache: Not a directory" "$tmp/out"'
+timeout -k 5 60 "$FC" -c "$tmp/feedcache.conf" refresh >"$tmp/out" 2>&1
+rc=$?
+check "so does refresh ($rc: $(cat "$tmp/out"))" \
+	'[ $rc = 1 ] && grep -q "error: cache_dir $tmp/cache: Not a directory" "$tmp/out" &&
+	 [ "$(grep -c . "$tmp/out")" = 1 ]'
+rm -f "$tmp/cache"
+
 finish
