@@ -161,6 +161,7 @@ struct fleet {
 	redisContext *c;
 	bool up; /* as last logged */
 	bool logged; /* the state was logged once */
+	bool quiet; /* routine news at debug level (fleet_quiet) */
 	int64_t retry_at;
 	unsigned retry_s;
 	struct fleet_counters n;
@@ -298,6 +299,13 @@ fleet_free(struct fleet *fl)
 	explicit_bzero(&fl->addr, sizeof(fl->addr));
 	free(fl->distrust);
 	free(fl);
+}
+
+void
+fleet_quiet(struct fleet *fl)
+{
+	if (fl != NULL)
+		fl->quiet = true;
 }
 
 /* Redis is gone or refused us: single-node until retry_at, logged once. */
@@ -498,9 +506,14 @@ connected(struct fleet *fl, int64_t now)
 	if (fl->addr.db != 0 &&
 	    !command_ok(fl, 2, (const char *[]){"SELECT", db}, now))
 		return false;
-	if (!fl->up)
-		log_info("fleet: %s: connected as node %s", fl->where,
-		    fl->conf->node_name);
+	if (!fl->up) {
+		if (fl->quiet)
+			log_debug("fleet: %s: connected as node %s", fl->where,
+			    fl->conf->node_name);
+		else
+			log_info("fleet: %s: connected as node %s", fl->where,
+			    fl->conf->node_name);
+	}
 	fl->up = fl->logged = true;
 	fl->retry_s = RETRY_MIN_S;
 	return true;
@@ -1003,10 +1016,16 @@ fleet_claim(struct fleet *fl, const struct feed *feed, int64_t max_age_s,
 		rc = follow(
 		    fl, feed, &fm, body_path, &lm, now, why, sizeof(why));
 		if (rc == 0) {
-			log_info("feed %s: updated from the fleet (version "
-			         "%llu, %llu bytes)",
-			    feed->name, (unsigned long long)fm.version,
-			    (unsigned long long)fm.size);
+			if (fl->quiet)
+				log_debug("feed %s: updated from the fleet "
+				          "(version %llu, %llu bytes)",
+				    feed->name, (unsigned long long)fm.version,
+				    (unsigned long long)fm.size);
+			else
+				log_info("feed %s: updated from the fleet "
+				         "(version %llu, %llu bytes)",
+				    feed->name, (unsigned long long)fm.version,
+				    (unsigned long long)fm.size);
 			trust(fl, feed);
 		} else if (rc == -EAGAIN) {
 			if (fl->c != NULL)

@@ -39,6 +39,12 @@ struct fleet;
 /* A fleet for conf, or NULL (and a log line) without memory. */
 struct fleet *fleet_new(const struct feedcache_conf *conf);
 void fleet_free(struct fleet *fl);
+/*
+ * For a one-shot refresh, quiet on success: what is news in a daemon's
+ * log ("connected as node", "updated from the fleet") is debug output
+ * (-v). fl may be NULL.
+ */
+void fleet_quiet(struct fleet *fl);
 
 enum fleet_verdict {
 	FLEET_SOLO, /* no Redis to ask, or it refused: fetch single-node */

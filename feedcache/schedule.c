@@ -397,9 +397,15 @@ ask_fleet(struct sched *s, int i, int64_t now)
 	}
 	s->metrics_dirty = true;
 	if (v == FLEET_WAIT) {
-		if (!s->opts->daemon)
+		/* Like "not due": said to whoever named the feed, and under
+		 * -v; a cron refresh of everything stays quiet. */
+		if (!s->opts->daemon && s->opts->names != NULL)
 			log_info("feed %s: the fleet has it in hand (next "
 			         "check in %lld s)",
+			    f->name, (long long)(due - now));
+		else if (!s->opts->daemon)
+			log_debug("feed %s: the fleet has it in hand (next "
+			          "check in %lld s)",
 			    f->name, (long long)(due - now));
 		reschedule(s, i, due > now ? due : now + 1);
 	}
@@ -691,8 +697,11 @@ apply_reload(struct sched *s, int64_t now)
 		return rc;
 	/* The fleet points into the configuration: one for the new one,
 	 * connected at the next claim, unless nothing of it changed. */
-	if (!keep_fleet)
+	if (!keep_fleet) {
 		s->fleet = s->conf->redis != NULL ? fleet_new(s->conf) : NULL;
+		if (!s->opts->daemon)
+			fleet_quiet(s->fleet);
+	}
 	log_info("reloaded %s: %zu feeds, %u transfers running on, %u "
 	         "abandoned",
 	    s->conf->path, s->conf->nfeeds, s->active, abandoned);
@@ -867,6 +876,9 @@ sched_run(struct feedcache_conf *conf, const struct sched_opts *o)
 		goto out;
 	if (conf->redis != NULL)
 		s.fleet = fleet_new(conf);
+	/* A refresh is quiet on success: cron mails only failures. */
+	if (!o->daemon)
+		fleet_quiet(s.fleet);
 	if (o->daemon && (requests = requests_open(conf)) < 0) {
 		log_warnx("%s/" REQUESTS_FIFO ": %s; readers cannot ask for "
 		          "refreshes",

@@ -71,7 +71,7 @@ check "node 1 fetched and published a signed record" \
 printf '#!/bin/sh\necho "$FEEDCACHE_FEED $FEEDCACHE_SHA256" >>"%s/n2/hook.log"\n' "$tmp" >"$tmp/hook"
 chmod 755 "$tmp/hook"
 echo "on_change = $tmp/hook" >>"$tmp/n2/feedcache.conf"
-node 2 refresh news
+node 2 -v refresh news
 check "node 2, same key, follows it: still one origin request" \
 	'[ "$(count /news.xml)" = 1 ] && [ "$(copy 2)" = "<rss>one</rss>" ] &&
 	 grep -q "updated from the fleet" "$tmp/n2/err"'
