@@ -125,7 +125,7 @@ fault() {
 	check "$name: status names $want" \
 		'fc status "$name" | grep -Eq "^$name +[^ ]+ +$want "'
 	ls -A "$tmp/cache" | grep -v -e '^\.[a-z0-9]*\.meta$' -e '^\.[a-z0-9]*\.lock$' \
-		-e '^[a-z0-9]*$' >"$tmp/stray"
+		-e '^[a-z0-9]*$' -e '^\.metrics\.file\.lock$' >"$tmp/stray"
 	check "$name: no stray files in the cache ($(cat "$tmp/stray"))" '[ ! -s "$tmp/stray" ]'
 }
 
