@@ -4,7 +4,8 @@
 # file, the line, the key and the value, with exit status 2: a url whose
 # port or IPv6 literal libcurl would refuse. A url that only libcurl
 # refuses, at fetch time, is a failed refresh with libcurl's reason,
-# recorded in the feed's state (never "out of memory").
+# recorded in the feed's state (never "out of memory"). A cache_dir that
+# is a file stops the daemon and refresh at once, exit 1, naming it.
 #
 #	sh t-config.sh /abs/path/to/feedcache /abs/path/to/origin.py
 # shellcheck source=lib.sh
