@@ -752,7 +752,12 @@ cpu_figures(
 	uint64_t used = t->cpu_ns + t->run_delay_ns, slack, tol, hi;
 
 	memset(r, 0, sizeof(*r));
+	/* A thread cannot run longer than the wall clock: more is the two
+	 * clocks' granularity, large only over a window a spinner started
+	 * late into (a loaded machine), so it reads as all of it. */
 	r->share = t->wall_ns ? (double)t->cpu_ns / t->wall_ns : 0;
+	if (r->share > 1)
+		r->share = 1;
 	r->steal_ns = sat_sub(t->wall_ns, used);
 	r->overrun_ns = sat_sub(used, t->wall_ns);
 	slack = 100000ULL * p->busy_windows + t->wall_ns / 1000;
