@@ -416,6 +416,39 @@ on_prereq(void *arg, char *primary_ip, char *local_ip, int primary_port,
 	           : CURL_PREREQFUNC_ABORT;
 }
 
+/*
+ * The user name and password in url, decoded, for the hops that stay on
+ * its origin. None: both NULL. Returns 0, or -ENOMEM.
+ */
+static int
+url_credentials(const char *url, char **user, char **password)
+{
+	CURLU *u = curl_url();
+	char *v = NULL;
+	int rc = 0;
+
+	*user = *password = NULL;
+	if (u == NULL)
+		return -ENOMEM;
+	if (curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK) {
+		if (curl_url_get(u, CURLUPART_USER, &v, CURLU_URLDECODE) ==
+		    CURLUE_OK) {
+			if ((*user = strdup(v)) == NULL)
+				rc = -ENOMEM;
+			curl_free(v);
+		}
+		if (curl_url_get(u, CURLUPART_PASSWORD, &v, CURLU_URLDECODE) ==
+		    CURLUE_OK) {
+			if ((*password = strdup(v)) == NULL)
+				rc = -ENOMEM;
+			explicit_bzero(v, strlen(v));
+			curl_free(v);
+		}
+	}
+	curl_url_cleanup(u);
+	return rc;
+}
+
 /* "scheme://host:port" of url as libcurl spells it, or NULL. Owned. */
 static char *
 url_origin_of(const char *url)
@@ -481,6 +514,8 @@ setup_easy(
 		if (add_header(
 		        &f->request_headers, NULL, feed->headers.line[i]) < 0)
 			return -ENOMEM;
+	if (url_credentials(feed->url, &f->user, &f->password) < 0)
+		return -ENOMEM;
 	/* A URL libcurl does not parse gets no origin here: the transfer
 	 * then fails with libcurl's reason, recorded like any failure. */
 	if ((f->origin = url_origin_of(feed->url)) == NULL &&
@@ -600,6 +635,10 @@ fetch_next_hop(struct fetch *f, CURLcode code)
 	f->received = 0;
 	curl_easy_setopt(f->easy, CURLOPT_HTTPHEADER,
 	    same ? f->request_headers : f->foreign_headers);
+	/* The URL's credentials too: libcurl takes them from the URL alone,
+	 * and an absolute redirect on the same origin names none. */
+	curl_easy_setopt(f->easy, CURLOPT_USERNAME, same ? f->user : NULL);
+	curl_easy_setopt(f->easy, CURLOPT_PASSWORD, same ? f->password : NULL);
 	curl_easy_setopt(f->easy, CURLOPT_TIMEOUT_MS, remaining_ms(f));
 	curl_easy_setopt(f->easy, CURLOPT_CONNECTTIMEOUT_MS, remaining_ms(f));
 	return true;
@@ -621,6 +660,12 @@ fetch_release(struct fetch *f)
 	f->foreign_headers = NULL;
 	free(f->origin);
 	f->origin = NULL;
+	free(f->user);
+	f->user = NULL;
+	if (f->password != NULL)
+		explicit_bzero(f->password, strlen(f->password));
+	free(f->password);
+	f->password = NULL;
 	free(f->ca_file);
 	f->ca_file = NULL;
 	EVP_MD_CTX_free(f->sha);

@@ -26,6 +26,8 @@ struct fetch {
 	struct curl_slist *request_headers, *foreign_headers;
 	char *origin; /* the configured URL's scheme://host:port, libcurl's
 	                 spelling, owned */
+	char *user, *password; /* from the configured URL, for hops on its
+	                          origin; owned, NULL: none */
 	char *ca_file; /* owned copy: the configuration may be reloaded */
 	unsigned hop; /* 0: the configured URL; n: the nth redirect */
 	uint64_t deadline_ns; /* monotonic: the whole fetch, every hop */

@@ -46,6 +46,25 @@ check "the other origin got neither ($(logged_headers "$O" /elsewhere.xml))" \
 	 ! logged_headers "$O" /elsewhere.xml | grep -q -e x-api-key -e authorization &&
 	 ! C "$O/_ctl/log" | grep -q s3cret'
 
+# Credentials in the URL are the origin's too: an absolute redirect on
+# the same origin keeps them (Basic auth), another origin gets none.
+B_HOSTPORT=${B#http://}
+ctl 'set?path=/auth.xml&mode=redirect&to='"$B"'/auth2.xml'
+ctl 'set?path=/auth2.xml&mode=redirect&to='"$O"'/auth3.xml'
+ctl 'set?path=/auth4.xml&mode=redirect&to=/auth2.xml'
+C -o /dev/null -X POST "$O/_ctl/set?path=/auth3.xml&body=%3Crss%3Eauth%3C%2Frss%3E"
+printf '%s\n' '[feedcache]' "cache_dir = $tmp/cache" '[feed a]' \
+	"url = http://reader:pw@$B_HOSTPORT/auth.xml" 'validate = xml' \
+	'[feed r]' "url = http://reader:pw@$B_HOSTPORT/auth4.xml" \
+	'validate = xml' >"$tmp/auth.conf"
+"$FC" -c "$tmp/auth.conf" refresh --force a r 2>"$tmp/err"
+check "URL credentials: fetched through a same-origin and a foreign redirect ($(cat "$tmp/err"))" \
+	'[ "$(cat "$tmp/cache/a")" = "<rss>auth</rss>" ] && [ "$(cat "$tmp/cache/r")" = "<rss>auth</rss>" ]'
+check "the same origin's absolute and relative hops carried them ($(logged_headers "$B" /auth2.xml | tr '\n' ';'))" \
+	'[ "$(logged_headers "$B" /auth2.xml | grep -c authorization)" = 2 ]'
+check "the other origin got none ($(logged_headers "$O" /auth3.xml | tr '\n' ';'))" \
+	'! logged_headers "$O" /auth3.xml | grep -q authorization'
+
 # --- https is never followed to http ---------------------------------------
 cd "$tmp" || exit 1
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
