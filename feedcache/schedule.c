@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <pwd.h>
 #include <stdint.h>
@@ -15,7 +16,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "fetch.h"
@@ -575,9 +575,14 @@ finish_feed(struct sched *s, struct fetch *fx, CURLcode code, int64_t now)
 		else
 			log_debug("feed %s: %s", f->name, out.message);
 	} else {
-		log_warnx("feed %s: %s; keeping the old copy, next try in %lld "
-		          "s",
-		    f->name, out.message, (long long)(out.next_due - now));
+		char body[PATH_MAX];
+		bool copy =
+		    feed_body_path(s->conf, f->name, body, sizeof(body)) == 0 &&
+		    access(body, F_OK) == 0;
+
+		log_warnx("feed %s: %s; %s, next try in %lld s", f->name,
+		    out.message, copy ? "keeping the old copy" : "no copy yet",
+		    (long long)(out.next_due - now));
 		s->failed = 1;
 	}
 	reschedule(s, i, out.next_due);

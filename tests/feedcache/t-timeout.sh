@@ -50,6 +50,8 @@ check "answer after 1.2 x timeout: no copy" '! [ -e "$tmp/cache/late" ]'
 check "the message names timeout = 5s ($(cat "$tmp/err.late"))" \
 	'grep -q "no answer within timeout = 5s" "$tmp/err.late"'
 check "status names it too" 'fc status late | grep -q "no answer within timeout = 5s"'
+check "and does not claim an old copy it does not have" \
+	'grep -q "no copy yet, next try" "$tmp/err.late" && ! grep -q "keeping the old copy" "$tmp/err.late"'
 
 t0=$(date +%s)
 fc refresh --force stall 2>"$tmp/err.stall"
