@@ -1,6 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: ISC
-# Crash safety: `feedcache refresh --force` SIGKILLed at 200+ random moments
+# Crash safety: `feedcache refresh --force` SIGKILLed at 120 random moments (CRASH_ITERATIONS=N for more)
 # (before, during and after a 512 KiB transfer that replaces version A with
 # B or B with A) never leaves the cache file partial, missing or mixed: it
 # is always exactly A or B. Temporary files do not pile up (at most
@@ -10,7 +10,7 @@
 #	sh t-crash.sh /abs/path/to/feedcache /abs/path/to/origin.py
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
-ITERATIONS=${CRASH_ITERATIONS:-200}
+ITERATIONS=${CRASH_ITERATIONS:-120}
 refresh_pid=
 pid_vars="refresh_pid $pid_vars"
 kill_signal=KILL
