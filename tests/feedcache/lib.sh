@@ -113,3 +113,29 @@ until_true() {
 		i=$((i + 1))
 	done
 }
+
+# need_redis: skips the test (77) without redis-server; else picks a free
+# port, RPORT, for start_redis.
+need_redis() {
+	command -v redis-server >/dev/null || {
+		echo "# SKIP: redis-server not installed (scripts/deps check)"
+		exit 77
+	}
+	RPORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	redis_pid=
+	pid_vars="redis_pid $pid_vars"
+}
+# start_redis [OPTION...]: a throwaway redis-server on 127.0.0.1:$RPORT,
+# nothing saved, its log in $tmp/redis.log; waits (10 s at most) until it
+# answers, with $REDIS_AUTH if set. False if it did not.
+start_redis() {
+	redis-server --port "$RPORT" --bind 127.0.0.1 --save '' \
+		--appendonly no "$@" >"$tmp/redis.log" 2>&1 &
+	redis_pid=$!
+	until_true 10 'redis-cli -p "$RPORT" ${REDIS_AUTH:+-a "$REDIS_AUTH"} --no-auth-warning ping 2>/dev/null | grep -q PONG'
+}
+stop_redis() {
+	kill "$redis_pid" 2>/dev/null
+	wait "$redis_pid" 2>/dev/null
+	redis_pid=
+}

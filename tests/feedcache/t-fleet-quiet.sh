@@ -8,18 +8,9 @@
 #	sh t-fleet-quiet.sh /abs/path/to/feedcache /abs/path/to/origin.py
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
-command -v redis-server >/dev/null || {
-	echo "# SKIP: redis-server not installed (scripts/deps check)"
-	exit 77
-}
-redis_pid=
-pid_vars="redis_pid $pid_vars"
+need_redis
 start_main_origin
-RPORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-redis-server --port "$RPORT" --bind 127.0.0.1 --save '' --appendonly no \
-	>"$tmp/redis.log" 2>&1 &
-redis_pid=$!
-until_true 10 'redis-cli -p "$RPORT" ping 2>/dev/null | grep -q PONG' || {
+start_redis || {
 	echo "not ok - redis-server did not start: $(cat "$tmp/redis.log")"
 	exit 1
 }

@@ -9,31 +9,15 @@
 #	sh t-fleet.sh /abs/path/to/feedcache /abs/path/to/origin.py
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
-command -v redis-server >/dev/null || {
-	echo "# SKIP: redis-server not installed (scripts/deps check)"
-	exit 77
-}
-redis_pid=
+need_redis
 hole_pid=
 d1= d2= d3= d4= d5=
-pid_vars="d1 d2 d3 d4 d5 redis_pid hole_pid $pid_vars"
+pid_vars="d1 d2 d3 d4 d5 hole_pid $pid_vars"
 NODES="1 2 3 4 5"
 INTERVAL=3
 
 start_main_origin
 (umask 077 && openssl rand -hex 32 >"$tmp/fleet.key")
-RPORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-start_redis() { # start_redis [redis-server options]
-	redis-server --port "$RPORT" --bind 127.0.0.1 --save '' \
-		--appendonly no "$@" >"$tmp/redis.log" 2>&1 &
-	redis_pid=$!
-	until_true 10 'redis-cli -p "$RPORT" ${REDIS_AUTH:+-a "$REDIS_AUTH"} --no-auth-warning ping 2>/dev/null | grep -q PONG'
-}
-stop_redis() {
-	kill "$redis_pid" 2>/dev/null
-	wait "$redis_pid" 2>/dev/null
-	redis_pid=
-}
 R() { redis-cli -p "$RPORT" --no-auth-warning "$@"; }
 conf() { # conf N REDIS_URL: node N's configuration
 	mkdir -p "$tmp/n$1"
