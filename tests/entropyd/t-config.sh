@@ -40,26 +40,23 @@ rc=$?
 "$ENTROPYD" -c "$T/bad.conf" >"$T/bad-start.out" 2>&1
 [ $? = 2 ] && pass "key mismatch at start: exit 2 (no restart loop)" ||
     fail "key mismatch at start: $(cat "$T/bad-start.out")"
-# A damaged certificate (or key): only the damaged file is named.
-sed '2s/^.../!!!/' "$T/server.pem" >"$T/damaged.pem"
-conf dmg "tls_cert = $T/damaged.pem"
-sed -i "/^tls_cert = .*server.pem/d" "$T/dmg.conf"
-"$ENTROPYD" -c "$T/dmg.conf" --check-config >"$T/dmg.out" 2>&1
-rc=$?
-[ $rc = 2 ] && grep -q "tls_cert .*damaged.pem: " "$T/dmg.out" &&
-    ! grep -q "server.key" "$T/dmg.out" &&
-    pass "a damaged certificate is named alone: $(cat "$T/dmg.out")" ||
-    fail "damaged certificate: exit $rc: $(cat "$T/dmg.out")"
-sed '2s/^.../!!!/' "$T/server.key" >"$T/damaged.key"
-chmod 600 "$T/damaged.key"
-conf dmk "tls_key = $T/damaged.key"
-sed -i "/^tls_key = .*server.key/d" "$T/dmk.conf"
-"$ENTROPYD" -c "$T/dmk.conf" --check-config >"$T/dmk.out" 2>&1
-rc=$?
-[ $rc = 2 ] && grep -q "tls_key .*damaged.key: " "$T/dmk.out" &&
-    ! grep -q "server.pem" "$T/dmk.out" &&
-    pass "a damaged key is named alone: $(cat "$T/dmk.out")" ||
-    fail "damaged key: exit $rc: $(cat "$T/dmk.out")"
+# damaged KEY FILE OTHER: KEY (tls_cert or tls_key) set to a copy of
+# FILE with its first base64 line spoiled; --check-config names that
+# copy alone, not OTHER, the pair's other file.
+damaged() {
+	sed '2s/^.../!!!/' "$T/$2" >"$T/damaged-$2"
+	chmod 600 "$T/damaged-$2"
+	conf "dmg-$1" "$1 = $T/damaged-$2"
+	sed -i "\\|^$1 = $T/$2$|d" "$T/dmg-$1.conf"
+	"$ENTROPYD" -c "$T/dmg-$1.conf" --check-config >"$T/dmg-$1.out" 2>&1
+	rc=$?
+	[ $rc = 2 ] && grep -q "$1 .*damaged-$2: " "$T/dmg-$1.out" &&
+	    ! grep -q "$3" "$T/dmg-$1.out" &&
+	    pass "a damaged $1 is named alone: $(cat "$T/dmg-$1.out")" ||
+	    fail "damaged $1: exit $rc: $(cat "$T/dmg-$1.out")"
+}
+damaged tls_cert server.pem server.key
+damaged tls_key server.key server.pem
 echo "not a certificate" >"$T/junk.pem"
 conf ca "client_ca = $T/junk.pem"
 "$ENTROPYD" -c "$T/ca.conf" --check-config >"$T/ca.out" 2>&1
